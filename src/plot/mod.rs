@@ -1,0 +1,8 @@
+//! Figures and pictures (plotters → SVG for lines, `png` for images). See [`crate::display`]
+//! for how each shows in a notebook.
+
+mod figure;
+mod image;
+
+pub use figure::{Figure, LinePlot, TAB10};
+pub use image::{Colormap, Heatmap, Image};

@@ -1,0 +1,9 @@
+//! Everything a notebook cell needs: `use brainml::prelude::*;`.
+
+pub use crate::data::{data_dir, model_dir, public_file};
+pub use crate::display::{progress, EvcxrDisplay, Progress};
+pub use crate::error::{Error, Result};
+pub use crate::plot::{Colormap, Figure, Heatmap, Image, LinePlot};
+
+pub use ndarray::{self, s, Array1, Array2, Array3, Array4, ArrayView1, ArrayView2, Axis};
+pub use polars::prelude::{df, DataFrame, NamedFrom, Series};
