@@ -19,6 +19,8 @@
 
 pub mod data;
 pub mod display;
+#[cfg(feature = "eeg")]
+pub mod eeg;
 pub mod error;
 pub mod plot;
 pub mod prelude;

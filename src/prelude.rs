@@ -3,6 +3,8 @@
 pub use crate::data::{data_dir, model_dir, public_file};
 pub use crate::display::{progress, EvcxrDisplay, Progress};
 pub use crate::error::{Error, Result};
+#[cfg(feature = "eeg")]
+pub use crate::eeg::{io::{read_raw_bdf, read_raw_edf}, ChannelType, Raw};
 pub use crate::plot::{Colormap, Figure, Heatmap, Image, LinePlot};
 
 pub use ndarray::{self, s, Array1, Array2, Array3, Array4, ArrayView1, ArrayView2, Axis};

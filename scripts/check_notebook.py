@@ -1,0 +1,42 @@
+"""Fail if an executed notebook has an error cell or a panic; print what each cell showed.
+
+Usage: check_notebook.py NOTEBOOK.ipynb [--require MIME ...]
+"""
+import json
+import sys
+
+
+def main(argv):
+    path = argv[1]
+    required = argv[argv.index("--require") + 1:] if "--require" in argv else []
+    nb = json.load(open(path))
+    problems, shown = [], {}
+    for i, cell in enumerate(nb.get("cells", [])):
+        if cell.get("cell_type") != "code":
+            continue
+        src = "".join(cell.get("source", ""))
+        if not cell.get("execution_count"):
+            problems.append(f"cell {i} was not executed: {src[:60]!r}")
+        for out in cell.get("outputs", []):
+            kind = out.get("output_type")
+            if kind == "error":
+                problems.append(f"cell {i} error: {out.get('ename')}: {out.get('evalue', '')[:300]}")
+            elif kind == "stream":
+                text = "".join(out.get("text", ""))
+                if "panicked" in text or "Child process terminated" in text:
+                    problems.append(f"cell {i} panicked: {text[:300]}")
+            for mime in out.get("data", {}):
+                shown[mime] = shown.get(mime, 0) + 1
+    for mime in required:
+        if not shown.get(mime):
+            problems.append(f"no {mime} output anywhere")
+    summary = ", ".join(f"{k}: {v}" for k, v in sorted(shown.items()))
+    print(f"   {path}: {summary or 'no rich outputs'}")
+    if problems:
+        print("\n".join(f"   FAIL {p}" for p in problems), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

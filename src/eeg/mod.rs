@@ -1,0 +1,6 @@
+//! EEG: files, the continuous recording ([`Raw`]) and the steps of the first session.
+
+pub mod io;
+pub mod raw;
+
+pub use raw::{ChannelType, Raw};
