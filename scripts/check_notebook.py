@@ -1,6 +1,8 @@
 """Fail if an executed notebook has an error cell or a panic; print what each cell showed.
 
-Usage: check_notebook.py NOTEBOOK.ipynb [--require MIME ...]
+Usage: check_notebook.py NOTEBOOK.ipynb [--require KIND ...]
+KIND is a MIME type (image/svg+xml, image/png, text/html) or stream:stderr / stream:stdout;
+the notebook's own metadata can list more under brainml.require.
 """
 import json
 import sys
@@ -10,6 +12,7 @@ def main(argv):
     path = argv[1]
     required = argv[argv.index("--require") + 1:] if "--require" in argv else []
     nb = json.load(open(path))
+    required += nb.get("metadata", {}).get("brainml", {}).get("require", [])
     problems, shown = [], {}
     for i, cell in enumerate(nb.get("cells", [])):
         if cell.get("cell_type") != "code":
@@ -22,6 +25,7 @@ def main(argv):
             if kind == "error":
                 problems.append(f"cell {i} error: {out.get('ename')}: {out.get('evalue', '')[:300]}")
             elif kind == "stream":
+                shown["stream:" + out.get("name", "")] = shown.get("stream:" + out.get("name", ""), 0) + 1
                 text = "".join(out.get("text", ""))
                 if "panicked" in text or "Child process terminated" in text:
                     problems.append(f"cell {i} panicked: {text[:300]}")

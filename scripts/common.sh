@@ -40,11 +40,12 @@ ensure_rust() {
   if ! rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
     rustup component add rust-src
   fi
-  local tools="$BRAINML_CACHE/tools"
-  if command -v evcxr_jupyter >/dev/null 2>&1 && [ "$(evcxr_jupyter --version 2>/dev/null | awk '{print $2}')" = "$EVCXR_VERSION" ]; then
-    EVCXR_JUPYTER="$(command -v evcxr_jupyter)"
-  elif [ -x "$tools/bin/evcxr_jupyter" ] && [ "$("$tools/bin/evcxr_jupyter" --version | awk '{print $2}')" = "$EVCXR_VERSION" ]; then
+  local tools="$BRAINML_CACHE/tools" want="evcxr_jupyter v$EVCXR_VERSION:"
+  # evcxr_jupyter has no --version: ask cargo what it installed (ours first, then the user's)
+  if cargo install --list --root "$tools" 2>/dev/null | grep -qx "$want" && [ -x "$tools/bin/evcxr_jupyter" ]; then
     EVCXR_JUPYTER="$tools/bin/evcxr_jupyter"
+  elif cargo install --list 2>/dev/null | grep -qx "$want" && command -v evcxr_jupyter >/dev/null 2>&1; then
+    EVCXR_JUPYTER="$(command -v evcxr_jupyter)"
   else
     echo "   building evcxr_jupyter $EVCXR_VERSION into $tools (about 6 min on 2 cores, once)"
     cargo install --locked --root "$tools" evcxr_jupyter --version "$EVCXR_VERSION"

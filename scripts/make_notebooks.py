@@ -18,10 +18,15 @@ def md(s):
 
 
 def code(s):
+    """A code cell. House style (evcxr): end a cell with a *variable* (`fig`), not with an
+    expression holding `?` or moving a variable of the same cell — evcxr then fails to call
+    `evcxr_display`, compiles the cell a second time and prints the value as Debug text."""
     return nbformat.v4.new_code_cell(s.strip())
 
 
 NOTEBOOKS = {}
+# what each executed notebook must show (checked by scripts/check_notebook.py)
+REQUIRE = {"00_check": ["image/svg+xml", "text/html", "stream:stderr"]}
 
 NOTEBOOKS["00_check"] = [
     md("""
@@ -46,8 +51,9 @@ Figures are drawn as SVG, so they stay sharp when you zoom.
 let sfreq = 250.0; // samples per second, as an EEG amplifier would record
 let t: Vec<f64> = (0..500).map(|i| i as f64 / sfreq).collect();
 let alpha: Vec<f64> = t.iter().map(|t| 20.0 * (2.0 * std::f64::consts::PI * 10.0 * t).sin() * (-t).exp()).collect();
-LinePlot::new("A 10 Hz alpha burst").xlabel("time (s)").ylabel("amplitude (µV)")
-    .line("alpha", &t, &alpha).hline(0.0).render()?
+let fig = LinePlot::new("A 10 Hz alpha burst").xlabel("time (s)").ylabel("amplitude (µV)")
+    .line("alpha", &t, &alpha).hline(0.0).render()?;
+fig
 """),
     md("""
 ## An image
@@ -60,7 +66,8 @@ let blob = Array2::from_shape_fn((64, 64), |(i, j)| {
     let (y, x) = (i as f64 - 32.0, j as f64 - 32.0);
     (-(x * x + y * y) / (2.0 * 8.0 * 8.0)).exp()
 });
-Heatmap::new(blob).title("Gaussian kernel, σ = 8 voxels").xlabel("x (voxels)").ylabel("y (voxels)")
+let kernel_map = Heatmap::new(blob).title("Gaussian kernel, σ = 8 voxels").xlabel("x (voxels)").ylabel("y (voxels)");
+kernel_map
 """),
     md("""
 ## A table
@@ -94,7 +101,8 @@ total
 
 def main(names):
     for name in names or NOTEBOOKS:
-        nb = nbformat.v4.new_notebook(cells=NOTEBOOKS[name], metadata=KERNEL)
+        meta = dict(KERNEL, brainml={"require": REQUIRE.get(name, [])})
+        nb = nbformat.v4.new_notebook(cells=NOTEBOOKS[name], metadata=meta)
         path = f"notebooks/{name}.ipynb"
         nbformat.write(nb, path)
         print("wrote", path)

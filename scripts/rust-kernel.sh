@@ -26,4 +26,12 @@ for slot in 0 1 2 3 4 5 6 7; do
   fi
   exec 9>&-
 done
+# evcxr copies each cell's library up from target/.../deps, so its relative RUNPATH to the Rust
+# standard library is one folder short; inside a deep persistent folder that misses (in /tmp the
+# extra ".." stops at /). Point the loader at the standard library directly.
+libdir="$(rustc --print target-libdir)"
+export LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+# evcxr_jupyter "updates" the kernelspec it finds through JUPYTER_PATH (ours) with its own argv;
+# without JUPYTER_PATH it only looks at the user's own evcxr install, as it always does.
+unset JUPYTER_PATH
 exec "${BRAINML_EVCXR_JUPYTER:-evcxr_jupyter}" "$@"

@@ -195,14 +195,12 @@ impl Progress {
 }
 
 /// Iterate with progress: `for x in progress(items, "label") { .. }` prints as it goes and
-/// a last line with the total time.
-pub fn progress<I>(iter: I, label: &str) -> ProgressIter<I::IntoIter>
-where
-    I: IntoIterator,
-    I::IntoIter: ExactSizeIterator,
-{
+/// a last line with the total time. The total is the iterator's size hint (exact for ranges,
+/// vectors and arrays of any integer type).
+pub fn progress<I: IntoIterator>(iter: I, label: &str) -> ProgressIter<I::IntoIter> {
     let it = iter.into_iter();
-    let p = Progress::new(label, it.len());
+    let (lo, hi) = it.size_hint();
+    let p = Progress::new(label, hi.unwrap_or(lo));
     ProgressIter { it, p, started: false, finished: false }
 }
 
@@ -250,6 +248,15 @@ mod tests {
         assert_eq!(h.matches("<tr>").count(), 1 + 16);
         assert!(h.contains("<td>58.5</td>"), "last onset shown");
         assert!(!h.contains("<td>30</td>"), "middle rows hidden");
+    }
+
+    #[test]
+    fn progress_iter_counts_every_item_of_any_range() {
+        let mut it = progress(0..25u64, "t");
+        it.p.quiet = true;
+        assert_eq!(it.p.total, 25);
+        assert_eq!(it.by_ref().sum::<u64>(), 300);
+        assert_eq!(it.p.done(), 25);
     }
 
     #[test]
