@@ -53,7 +53,7 @@ def main():
         start = time.perf_counter() - t0
         dep, _ = run(kc, f':dep brainml = {{ path = ".."{feats} }}')
         use, _ = run(kc, "use brainml::prelude::*;")
-        fig, mimes = run(kc, 'LinePlot::new("t").line("a", &[0.0, 1.0, 2.0], &[1.0, 3.0, 2.0]).render()?')
+        fig, mimes = run(kc, 'let fig = LinePlot::new("t").line("a", &[0.0, 1.0, 2.0], &[1.0, 3.0, 2.0]).render()?;\nfig')
         assert "image/svg+xml" in mimes, mimes
         triv = [run(kc, "1 + 1")[0] for _ in range(a.runs)]
         var = [run(kc, f"let x{i} = {i} * 2;")[0] for i in range(a.runs)]
