@@ -35,6 +35,19 @@ ensure_venv() {
   took
 }
 
+# ensure_test_venv: tests/.venv with MNE (golden checks only; the workshop never uses it).
+ensure_test_venv() {
+  step "Python reference tools for tests (tests/.venv)"
+  local tv="$ROOT/tests/.venv" stamp="$ROOT/tests/.venv/.brainml-requirements"
+  if [ -x "$tv/bin/python" ] && cat "$ROOT"/tests/python/requirements.txt "$ROOT"/tests/python/constraints.txt | cmp -s - "$stamp"; then
+    echo "   up to date"; return
+  fi
+  python3 -m venv "$tv"
+  "$tv/bin/python" -m pip install --disable-pip-version-check -q -r "$ROOT/tests/python/requirements.txt" -c "$ROOT/tests/python/constraints.txt"
+  cat "$ROOT"/tests/python/requirements.txt "$ROOT"/tests/python/constraints.txt > "$stamp"
+  took
+}
+
 ensure_rust() {
   step "Rust: rust-src component and evcxr_jupyter $EVCXR_VERSION"
   if ! rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
@@ -77,6 +90,8 @@ ensure_data() {
   step "Data: public recordings and models (brainml fetch)"
   cargo build --all-features --bin brainml
   BRAINML_PYTHON="$PY" "$CARGO_TARGET_DIR/debug/brainml" fetch
+  step "Data: the simulated faces dataset (brainml simulate)"
+  "$CARGO_TARGET_DIR/debug/brainml" simulate
   took
 }
 

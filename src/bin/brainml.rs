@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! brainml fetch [NAME...]     copy/download public recordings and models (default: all)
+//! brainml simulate [--out DIR] [--seed N]   write the simulated faces dataset (BIDS)
 //! ```
 
 use std::path::PathBuf;
@@ -33,6 +34,18 @@ enum Cmd {
         #[arg(long)]
         no_mirror: bool,
     },
+    /// Write the simulated faces dataset (EEG as BDF, BIDS layout) with its ground truth.
+    #[cfg(feature = "eeg")]
+    Simulate {
+        /// output folder (default: <data dir>/simulated)
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// trials per condition (famous, unfamiliar, scrambled)
+        #[arg(long, default_value_t = 150)]
+        trials: usize,
+    },
 }
 
 fn run(cli: Cli) -> brainml::Result<()> {
@@ -51,6 +64,26 @@ fn run(cli: Cli) -> brainml::Result<()> {
             }
             let done = f.fetch(&names)?;
             println!("fetch: {} entries ready", done.len());
+        }
+        #[cfg(feature = "eeg")]
+        Cmd::Simulate { out, seed, trials } => {
+            use brainml::data::simulate::{eeg, write_dataset_description};
+            let out = out.unwrap_or_else(|| data_dir.join("simulated"));
+            let t = std::time::Instant::now();
+            let p = eeg::EegParams { seed, n_per_condition: trials, ..Default::default() };
+            // re-running with the same settings and generator is a no-op
+            let stamp_path = out.join(".complete");
+            let stamp = format!("{} {:?}\n", eeg::GENERATOR_VERSION, p);
+            if std::fs::read_to_string(&stamp_path).is_ok_and(|s| s == stamp) {
+                println!("simulate: {} is up to date", out.display());
+                return Ok(());
+            }
+            let _ = std::fs::remove_file(&stamp_path);
+            let sim = eeg::simulate_eeg(&p)?;
+            write_dataset_description(&out)?;
+            eeg::write_eeg(&sim, &out)?;
+            std::fs::write(&stamp_path, stamp).map_err(|e| brainml::Error::io(&stamp_path, e))?;
+            println!("simulate: {} trials, {:.0} s of EEG at {} Hz written to {} in {:.1} s", sim.events.len(), sim.raw.duration(), sim.raw.sfreq(), out.display(), t.elapsed().as_secs_f64());
         }
     }
     Ok(())

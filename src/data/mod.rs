@@ -12,6 +12,7 @@
 
 #[cfg(feature = "cli")]
 pub mod fetch;
+pub mod simulate;
 
 use std::path::{Path, PathBuf};
 
