@@ -22,6 +22,8 @@ pub mod display;
 #[cfg(feature = "eeg")]
 pub mod eeg;
 pub mod error;
+#[cfg(feature = "fmri")]
+pub mod fmri;
 pub mod plot;
 pub mod prelude;
 

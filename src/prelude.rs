@@ -5,6 +5,8 @@ pub use crate::display::{progress, EvcxrDisplay, Progress};
 pub use crate::error::{Error, Result};
 #[cfg(feature = "eeg")]
 pub use crate::eeg::{io::{read_raw_bdf, read_raw_edf}, ChannelType, Raw};
+#[cfg(feature = "fmri")]
+pub use crate::fmri::{load_img, Img};
 pub use crate::plot::{Colormap, Figure, Heatmap, Image, LinePlot};
 
 pub use ndarray::{self, s, Array1, Array2, Array3, Array4, ArrayView1, ArrayView2, Axis};

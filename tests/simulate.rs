@@ -88,3 +88,74 @@ fn unwritable_output_is_a_clear_error() {
     let e = eeg::write_eeg(&sim, &blocker).unwrap_err().to_string();
     assert!(e.contains("file"), "{e}");
 }
+
+#[cfg(feature = "fmri")]
+mod fmri_sim {
+    use brainml::data::simulate::fmri::{self, mean_in_mask};
+    use brainml::fmri::glm::{cosine_drift, fit_ols, regressor, Condition};
+    use brainml::fmri::load_img;
+    use std::fs;
+
+    /// t of face − scrambled for the mean time series of a region in run 1.
+    fn face_minus_scrambled_t(dir: &std::path::Path, region: &str) -> (f64, f64) {
+        let func = dir.join("sub-01/func");
+        let bold = load_img(func.join("sub-01_task-faces_run-01_bold.nii.gz")).unwrap();
+        let mask = load_img(func.join(format!("sub-01_task-faces_label-{region}_mask.nii.gz"))).unwrap();
+        let y = mean_in_mask(&bold, &mask.data).unwrap();
+        let tr = bold.tr.unwrap();
+        let ev = fs::read_to_string(func.join("sub-01_task-faces_run-01_events.tsv")).unwrap();
+        let (mut face, mut scr) = (Condition::default(), Condition::default());
+        for l in ev.lines().skip(1) {
+            let f: Vec<&str> = l.split('\t').collect();
+            let c = if f[2] == "scrambled" { &mut scr } else { &mut face };
+            c.onsets.push(f[0].parse().unwrap());
+            c.durations.push(f[1].parse().unwrap());
+        }
+        let n = y.len();
+        let mut cols = vec![regressor(&face, tr, n, 50).unwrap(), regressor(&scr, tr, n, 50).unwrap()];
+        cols.extend(cosine_drift(n, tr, 0.01));
+        let fit = fit_ols(&cols, &y).unwrap();
+        let mut c = vec![0.0; cols.len()];
+        c[0] = 1.0;
+        c[1] = -1.0;
+        (fit.t(&c).unwrap(), fit.beta[0] - fit.beta[1])
+    }
+
+    #[test]
+    fn simulated_fmri_reads_back_with_planted_effects() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = fmri::FmriParams::default();
+        let sim = fmri::simulate_fmri(&p).unwrap();
+        fmri::write_fmri(&sim, tmp.path()).unwrap();
+        let func = tmp.path().join("sub-01/func");
+        for run in 1..=2 {
+            let img = load_img(func.join(format!("sub-01_task-faces_run-0{run}_bold.nii.gz"))).unwrap();
+            assert_eq!(img.data.shape(), &[52, 62, 46, 200]);
+            assert_eq!(img.tr, Some(2.0));
+            assert_eq!(img.zooms, [3.0; 3]);
+            assert_eq!(img.affine[0], [3.0, 0.0, 0.0, -78.0]);
+        }
+        let (t_ffa, effect) = face_minus_scrambled_t(tmp.path(), "ffa");
+        assert!(t_ffa > 5.0 && effect > 0.0, "face area: t = {t_ffa:.1}, effect {effect:.2}");
+        let (t_ctl, _) = face_minus_scrambled_t(tmp.path(), "control");
+        assert!(t_ctl.abs() < 3.0, "control region: t = {t_ctl:.1}");
+        let truth: serde_json::Value = serde_json::from_str(&fs::read_to_string(func.join("sub-01_task-faces_truth.json")).unwrap()).unwrap();
+        assert_eq!(truth["spike_volumes"][0].as_array().unwrap().len(), 0, "run 1 is clean");
+        assert_eq!(truth["spike_volumes"][1].as_array().unwrap().len(), 2);
+        eprintln!("face area t = {t_ffa:.1}, control t = {t_ctl:.2}");
+    }
+
+    #[test]
+    fn same_seed_same_nifti_bytes_and_bad_parameters() {
+        let p = fmri::FmriParams { n_volumes: 40, ..Default::default() };
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        fmri::write_fmri(&fmri::simulate_fmri(&p).unwrap(), a.path()).unwrap();
+        fmri::write_fmri(&fmri::simulate_fmri(&p).unwrap(), b.path()).unwrap();
+        for f in ["func/sub-01_task-faces_run-02_bold.nii.gz", "func/sub-01_task-faces_run-01_events.tsv", "anat/sub-01_T1w.nii.gz", "func/sub-01_task-faces_truth.json"] {
+            assert_eq!(fs::read(a.path().join("sub-01").join(f)).unwrap(), fs::read(b.path().join("sub-01").join(f)).unwrap(), "{f}");
+        }
+        assert!(fmri::simulate_fmri(&fmri::FmriParams { n_volumes: 0, ..Default::default() }).is_err());
+        assert!(fmri::simulate_fmri(&fmri::FmriParams { tr: -2.0, ..Default::default() }).is_err());
+        assert!(fmri::simulate_fmri(&fmri::FmriParams { isi: (5.0, 1.0), ..Default::default() }).is_err());
+    }
+}

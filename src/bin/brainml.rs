@@ -34,8 +34,8 @@ enum Cmd {
         #[arg(long)]
         no_mirror: bool,
     },
-    /// Write the simulated faces dataset (EEG as BDF, BIDS layout) with its ground truth.
-    #[cfg(feature = "eeg")]
+    /// Write the simulated faces dataset (EEG as BDF, fMRI as NIfTI, BIDS layout) with its ground truth.
+    #[cfg(all(feature = "eeg", feature = "fmri"))]
     Simulate {
         /// output folder (default: <data dir>/simulated)
         #[arg(long)]
@@ -65,15 +65,16 @@ fn run(cli: Cli) -> brainml::Result<()> {
             let done = f.fetch(&names)?;
             println!("fetch: {} entries ready", done.len());
         }
-        #[cfg(feature = "eeg")]
+        #[cfg(all(feature = "eeg", feature = "fmri"))]
         Cmd::Simulate { out, seed, trials } => {
-            use brainml::data::simulate::{eeg, write_dataset_description};
+            use brainml::data::simulate::{eeg, fmri, write_dataset_description};
             let out = out.unwrap_or_else(|| data_dir.join("simulated"));
             let t = std::time::Instant::now();
             let p = eeg::EegParams { seed, n_per_condition: trials, ..Default::default() };
             // re-running with the same settings and generator is a no-op
             let stamp_path = out.join(".complete");
-            let stamp = format!("{} {:?}\n", eeg::GENERATOR_VERSION, p);
+            let fp = fmri::FmriParams { seed, ..Default::default() };
+            let stamp = format!("{} {:?}\n{} {:?}\n", eeg::GENERATOR_VERSION, p, fmri::GENERATOR_VERSION, fp);
             if std::fs::read_to_string(&stamp_path).is_ok_and(|s| s == stamp) {
                 println!("simulate: {} is up to date", out.display());
                 return Ok(());
@@ -82,8 +83,19 @@ fn run(cli: Cli) -> brainml::Result<()> {
             let sim = eeg::simulate_eeg(&p)?;
             write_dataset_description(&out)?;
             eeg::write_eeg(&sim, &out)?;
+            let fsim = fmri::simulate_fmri(&fp)?;
+            fmri::write_fmri(&fsim, &out)?;
             std::fs::write(&stamp_path, stamp).map_err(|e| brainml::Error::io(&stamp_path, e))?;
-            println!("simulate: {} trials, {:.0} s of EEG at {} Hz written to {} in {:.1} s", sim.events.len(), sim.raw.duration(), sim.raw.sfreq(), out.display(), t.elapsed().as_secs_f64());
+            println!(
+                "simulate: {} EEG trials ({:.0} s at {} Hz) and {} fMRI runs of {} volumes written to {} in {:.1} s",
+                sim.events.len(),
+                sim.raw.duration(),
+                sim.raw.sfreq(),
+                fsim.runs.len(),
+                fp.n_volumes,
+                out.display(),
+                t.elapsed().as_secs_f64()
+            );
         }
     }
     Ok(())

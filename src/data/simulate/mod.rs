@@ -5,12 +5,18 @@
 //! ```text
 //! <out>/dataset_description.json, participants.tsv
 //! <out>/sub-01/eeg/sub-01_task-faces_{eeg.bdf, eeg.json, events.tsv, channels.tsv, electrodes.tsv, truth.json}
+//! <out>/sub-01/func/sub-01_task-faces_run-0{1,2}_{bold.nii.gz, bold.json, events.tsv, desc-confounds_timeseries.tsv}
+//! <out>/sub-01/func/sub-01_task-faces_{label-<region>_mask.nii.gz, truth.json}
+//! <out>/sub-01/anat/sub-01_{T1w.nii.gz, desc-brain_mask.nii.gz}
 //! ```
 //! The design follows Wakeman & Henson (2015): famous, unfamiliar and scrambled faces with
-//! their trigger codes 5, 13 and 17. The fMRI half of the dataset is not written yet.
+//! their trigger codes 5, 13 and 17; the fMRI half (`sub-01/func`, `sub-01/anat`) is the
+//! same experiment in the scanner.
 
 #[cfg(feature = "eeg")]
 pub mod eeg;
+#[cfg(feature = "fmri")]
+pub mod fmri;
 
 use std::path::Path;
 
@@ -31,7 +37,7 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 pub fn write_dataset_description(out: &Path) -> Result<()> {
     std::fs::create_dir_all(out).at(out)?;
     let desc = serde_json::json!({
-        "Name": "brainml simulated faces (EEG)",
+        "Name": "brainml simulated faces (EEG + fMRI)",
         "BIDSVersion": "1.9.0",
         "DatasetType": "raw",
         "GeneratedBy": [{"Name": "brainml", "Version": env!("CARGO_PKG_VERSION"), "Description": "brainml::data::simulate — planted, known effects"}],

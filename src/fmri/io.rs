@@ -1,0 +1,208 @@
+//! NIfTI-1 images through the `nifti` crate: [`Img`] (3-D or 4-D data + affine + TR).
+//! Mirrors nilearn's `load_img` / `new_img_like` / `Nifti1Image.to_filename`.
+//!
+//! Reading checks the header against the file before decoding (dimensions, datatype,
+//! compressed size), so a corrupt or truncated file is an error naming the field.
+
+use std::io::Read;
+use std::path::Path;
+
+use ndarray::{ArrayD, IxDyn};
+use nifti::{IntoNdArray, NiftiHeader, NiftiObject, ReaderOptions};
+
+use crate::error::{Error, IoContext, Result};
+
+/// A NIfTI image: `data[[x, y, z(, t)]]` in voxel order, the voxel → RAS+ mm affine, voxel
+/// sizes and (4-D) the repetition time in seconds.
+#[derive(Clone, Debug)]
+pub struct Img {
+    pub data: ArrayD<f32>,
+    /// row-major 4 × 4: mm = affine · [i, j, k, 1]
+    pub affine: [[f64; 4]; 4],
+    pub zooms: [f64; 3],
+    /// seconds (4-D images); `None` for 3-D
+    pub tr: Option<f64>,
+}
+
+impl Img {
+    /// Number of volumes (1 for a 3-D image).
+    pub fn n_volumes(&self) -> usize {
+        if self.data.ndim() == 4 { self.data.shape()[3] } else { 1 }
+    }
+    /// Spatial shape.
+    pub fn shape3(&self) -> [usize; 3] {
+        let s = self.data.shape();
+        [s[0], s[1], s[2]]
+    }
+}
+
+/// An axis-aligned RAS+ affine with voxel size `zoom` mm whose voxel (0, 0, 0) sits at `origin` mm.
+pub fn affine_ras(zoom: [f64; 3], origin: [f64; 3]) -> [[f64; 4]; 4] {
+    [[zoom[0], 0.0, 0.0, origin[0]], [0.0, zoom[1], 0.0, origin[1]], [0.0, 0.0, zoom[2], origin[2]], [0.0, 0.0, 0.0, 1.0]]
+}
+
+fn header_for(img: &Img) -> NiftiHeader {
+    let a = img.affine;
+    let row = |r: usize| [a[r][0] as f32, a[r][1] as f32, a[r][2] as f32, a[r][3] as f32];
+    let mut pixdim = [1f32; 8];
+    for k in 0..3 {
+        pixdim[k + 1] = img.zooms[k] as f32;
+    }
+    pixdim[4] = img.tr.unwrap_or(0.0) as f32;
+    NiftiHeader {
+        pixdim,
+        // mm (2) and seconds (8)
+        xyzt_units: 2 | 8,
+        sform_code: 1,
+        qform_code: 1,
+        srow_x: row(0),
+        srow_y: row(1),
+        srow_z: row(2),
+        // axis-aligned affine: identity rotation, offsets from the last column
+        quatern_b: 0.0,
+        quatern_c: 0.0,
+        quatern_d: 0.0,
+        quatern_x: a[0][3] as f32,
+        quatern_y: a[1][3] as f32,
+        quatern_z: a[2][3] as f32,
+        ..NiftiHeader::default()
+    }
+}
+
+/// How to store voxel values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dtype {
+    /// 16-bit integers (rounded), like scanner output
+    I16,
+    /// 8-bit unsigned (masks)
+    U8,
+    /// 32-bit floats (statistics maps)
+    F32,
+}
+
+/// Write `img` to a `.nii` or `.nii.gz` file (gzip when the name ends in `.gz`), via a
+/// temporary file and a rename. Mirrors nibabel's `Nifti1Image(data, affine).to_filename`.
+pub fn save_img(img: &Img, path: impl AsRef<Path>, dtype: Dtype) -> Result<()> {
+    let path = path.as_ref();
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("img.nii");
+    if !(name.ends_with(".nii") || name.ends_with(".nii.gz")) {
+        return Err(Error::data(format!("{}: NIfTI files end in .nii or .nii.gz", path.display())));
+    }
+    let tmp = path.with_file_name(format!(".part-{}-{name}", std::process::id()));
+    let hdr = header_for(img);
+    let opts = nifti::writer::WriterOptions::new(&tmp).reference_header(&hdr);
+    let res = match dtype {
+        Dtype::F32 => opts.write_nifti(&img.data),
+        Dtype::I16 => opts.write_nifti(&img.data.mapv(|v| v.round().clamp(i16::MIN as f32, i16::MAX as f32) as i16)),
+        Dtype::U8 => opts.write_nifti(&img.data.mapv(|v| v.round().clamp(0.0, 255.0) as u8)),
+    };
+    if let Err(e) = res {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Error::format(path, "write", e));
+    }
+    std::fs::rename(&tmp, path).at(path)
+}
+
+/// Read a `.nii` / `.nii.gz` image (nilearn `load_img`). The header is checked against the
+/// file size first: a header that promises more voxels than the file holds is an error, not
+/// an allocation.
+pub fn load_img(path: impl AsRef<Path>) -> Result<Img> {
+    let path = path.as_ref();
+    let meta = std::fs::metadata(path).at(path)?;
+    let gz = path.extension().is_some_and(|e| e == "gz");
+    // bytes the decoded file holds: the file size, or gzip's ISIZE trailer (size mod 2^32)
+    let decoded_len = if gz {
+        let mut f = std::fs::File::open(path).at(path)?;
+        let mut magic = [0u8; 2];
+        f.read_exact(&mut magic).map_err(|_| Error::format(path, "gzip", "file too short for a gzip header"))?;
+        if magic != [0x1f, 0x8b] {
+            return Err(Error::format(path, "gzip", "name ends in .gz but the file is not gzip"));
+        }
+        use std::io::{Seek, SeekFrom};
+        f.seek(SeekFrom::End(-4)).at(path)?;
+        let mut isize = [0u8; 4];
+        f.read_exact(&mut isize).at(path)?;
+        Some(u32::from_le_bytes(isize) as u64)
+    } else {
+        None
+    };
+    let hdr = NiftiHeader::from_file(path).map_err(|e| Error::format(path, "header", e))?;
+    let dim = hdr.dim().map_err(|e| Error::format(path, "dim", e))?.to_vec();
+    if !(3..=4).contains(&dim.len()) {
+        return Err(Error::format(path, "dim", format!("expected a 3-D or 4-D image, found {} dimensions {:?}", dim.len(), dim)));
+    }
+    let n_vox: u64 = dim.iter().map(|&d| d as u64).product();
+    let bytes = n_vox * (hdr.bitpix.max(8) as u64 / 8) + hdr.vox_offset as u64;
+    let held = match decoded_len {
+        Some(isize) => isize,
+        None => meta.len(),
+    };
+    // gzip's ISIZE is the size modulo 4 GiB, so only smaller images can be checked exactly
+    if bytes < (1 << 32) && bytes > held {
+        return Err(Error::format(path, "dim", format!("header says {dim:?} voxels of {} bits ({bytes} bytes) but the file holds {held} (truncated?)", hdr.bitpix)));
+    }
+    let tr = if dim.len() == 4 {
+        let raw = hdr.pixdim[4] as f64;
+        let unit = hdr.xyzt_units & 0x38;
+        // 8: seconds, 16: milliseconds, 24: microseconds, 0: unknown (assume seconds)
+        let tr = match unit {
+            16 => raw / 1e3,
+            24 => raw / 1e6,
+            _ => raw,
+        };
+        if !(tr.is_finite() && tr > 0.0) {
+            return Err(Error::format(path, "pixdim[4]", format!("repetition time must be positive, found {raw}")));
+        }
+        if unit == 8 && tr > 100.0 {
+            return Err(Error::format(path, "pixdim[4]", format!("TR of {tr} s with units 'seconds' — is it stored in milliseconds?")));
+        }
+        Some(tr)
+    } else {
+        None
+    };
+    let obj = ReaderOptions::new().read_file(path).map_err(|e| Error::format(path, "data", e))?;
+    let data = obj.into_volume().into_ndarray::<f32>().map_err(|e| Error::format(path, "data", e))?;
+    let data = data.into_dimensionality::<IxDyn>().map_err(|e| Error::format(path, "data", e))?;
+    if data.iter().any(|v| !v.is_finite()) {
+        return Err(Error::format(path, "data", "contains NaN or infinite values"));
+    }
+    let affine = if hdr.sform_code > 0 {
+        let r = |s: [f32; 4]| [s[0] as f64, s[1] as f64, s[2] as f64, s[3] as f64];
+        [r(hdr.srow_x), r(hdr.srow_y), r(hdr.srow_z), [0.0, 0.0, 0.0, 1.0]]
+    } else {
+        // qform or nothing: nibabel's fallback for an axis-aligned image
+        affine_ras([hdr.pixdim[1] as f64, hdr.pixdim[2] as f64, hdr.pixdim[3] as f64], [hdr.quatern_x as f64, hdr.quatern_y as f64, hdr.quatern_z as f64])
+    };
+    Ok(Img { data, affine, zooms: [hdr.pixdim[1] as f64, hdr.pixdim[2] as f64, hdr.pixdim[3] as f64], tr })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_4d_and_bad_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = ArrayD::from_shape_fn(IxDyn(&[4, 5, 3, 6]), |ix| (ix[0] * 100 + ix[1] * 10 + ix[2] + ix[3] * 1000) as f32);
+        let img = Img { data: data.clone(), affine: affine_ras([3.0; 3], [-6.0, -7.5, -3.0]), zooms: [3.0; 3], tr: Some(2.0) };
+        let p = dir.path().join("bold.nii.gz");
+        save_img(&img, &p, Dtype::I16).unwrap();
+        let back = load_img(&p).unwrap();
+        assert_eq!(back.data, data);
+        assert_eq!(back.tr, Some(2.0));
+        assert_eq!(back.affine, img.affine);
+        // truncated gzip: an error, not a panic
+        let bytes = std::fs::read(&p).unwrap();
+        let t = dir.path().join("trunc.nii.gz");
+        std::fs::write(&t, &bytes[..bytes.len() / 2]).unwrap();
+        assert!(load_img(&t).is_err());
+        // an uncompressed file whose header promises more than it holds
+        let u = dir.path().join("bold.nii");
+        save_img(&img, &u, Dtype::F32).unwrap();
+        let ub = std::fs::read(&u).unwrap();
+        let c = dir.path().join("cut.nii");
+        std::fs::write(&c, &ub[..ub.len() - 100]).unwrap();
+        let e = load_img(&c).unwrap_err().to_string();
+        assert!(e.contains("cut.nii") && e.contains("truncated"), "{e}");
+    }
+}
