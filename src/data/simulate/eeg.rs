@@ -22,7 +22,7 @@ use std::path::Path;
 use ndarray::Array2;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, Normal};
+use rand_distr::{Distribution, Normal, StandardNormal};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -193,16 +193,15 @@ fn gauss(t: f64, mu: f64, sd: f64) -> f64 {
 /// (each contributes equal power per octave), unit variance.
 fn pink(rng: &mut ChaCha8Rng, n: usize, sfreq: f64) -> Vec<f64> {
     let corners = [0.3, 0.8, 2.0, 5.0, 12.0, 30.0, 75.0];
-    let normal = Normal::new(0.0, 1.0).expect("unit normal");
     let mut out = vec![0.0; n];
     let g = 1.0 / (corners.len() as f64).sqrt();
     for &f in &corners {
         // unit-variance AR(1) with its corner at f Hz
         let a = (-2.0 * PI * f / sfreq).exp();
         let k = (1.0 - a * a).sqrt();
-        let mut x = normal.sample(rng);
+        let mut x: f64 = StandardNormal.sample(rng);
         for o in out.iter_mut() {
-            x = a * x + k * normal.sample(rng);
+            x = a * x + k * <StandardNormal as Distribution<f64>>::sample(&StandardNormal, rng);
             *o += g * x;
         }
     }
@@ -316,11 +315,11 @@ pub fn simulate_eeg(p: &EegParams) -> Result<EegSimulation> {
         .into_par_iter()
         .map(|c| {
             let mut crng = ChaCha8Rng::seed_from_u64(seeds[c]);
-            let white = Normal::new(0.0, 1.5e-6).expect("sd > 0");
             let line_amp = crng.gen_range(0.5e-6..2.5e-6);
             let line_ph = crng.gen_range(0.0..2.0 * PI);
             let (d1, f1, p1) = (crng.gen_range(5e-6..20e-6), crng.gen_range(0.005..0.03), crng.gen_range(0.0..2.0 * PI));
             let (d2, f2, p2) = (crng.gen_range(2e-6..10e-6), crng.gen_range(0.03..0.1), crng.gen_range(0.0..2.0 * PI));
+            let mut white = || -> f64 { 1.5e-6 * <StandardNormal as Distribution<f64>>::sample(&StandardNormal, &mut crng) };
             let extra = if Some(c) == noisy { 40e-6 } else { 0.0 };
             let mut row = vec![0f32; n];
             if Some(c) == flat {
@@ -332,10 +331,10 @@ pub fn simulate_eeg(p: &EegParams) -> Result<EegSimulation> {
                 for (l, tc) in &sources {
                     x += l[c] * tc[i];
                 }
-                x += white.sample(&mut crng) + line_amp * (2.0 * PI * 50.0 * tt + line_ph).sin();
+                x += white() + line_amp * (2.0 * PI * 50.0 * tt + line_ph).sin();
                 x += d1 * (2.0 * PI * f1 * tt + p1).sin() + d2 * (2.0 * PI * f2 * tt + p2).sin();
                 if extra > 0.0 {
-                    x += extra * white.sample(&mut crng) / 1.5e-6;
+                    x += extra * white() / 1.5e-6;
                 }
                 *v = x as f32;
             }
