@@ -4,7 +4,7 @@ pub use crate::data::{data_dir, model_dir, public_file};
 pub use crate::display::{progress, EvcxrDisplay, Progress};
 pub use crate::error::{Error, Result};
 #[cfg(feature = "eeg")]
-pub use crate::eeg::{io::{read_raw_bdf, read_raw_edf}, ChannelType, Raw};
+pub use crate::eeg::{io::{read_raw_bdf, read_raw_edf, read_raw_muse_csv}, ChannelType, Montage, Raw};
 #[cfg(feature = "fmri")]
 pub use crate::fmri::{load_img, Img};
 pub use crate::plot::{Colormap, Figure, Heatmap, Image, LinePlot};
