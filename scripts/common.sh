@@ -100,7 +100,8 @@ execute_notebooks() {
   local where="$1"; shift
   local args=(--to notebook --execute --ExecutePreprocessor.kernel_name=rust
               --ExecutePreprocessor.timeout="${BRAINML_CELL_TIMEOUT:-1800}"
-              --ExecutePreprocessor.startup_timeout=120)
+              --ExecutePreprocessor.startup_timeout=120
+              --ExecutePreprocessor.record_timing=False)
   if [ "$where" = "--inplace" ]; then args+=(--inplace); else mkdir -p "$where"; args+=(--output-dir "$where"); fi
   for nb in "$@"; do
     step "Executing $(basename "$nb")"
