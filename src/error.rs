@@ -75,3 +75,22 @@ impl<T> IoContext<T> for std::io::Result<T> {
         self.map_err(|e| Error::io(path, e))
     }
 }
+
+/// Write `path` atomically: `write` fills a temporary file beside it (`.part-<pid>-<name>`,
+/// keeping the name's ending so format writers that look at it still work); on success the
+/// file is renamed onto `path`, on any error it is removed. A failure or an interrupted write
+/// therefore never leaves a file that looks complete.
+pub(crate) fn write_atomically(path: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let tmp = path.with_file_name(format!(".part-{}-{name}", std::process::id()));
+    match write(&tmp) {
+        Ok(()) => std::fs::rename(&tmp, path).map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            Error::io(path, e)
+        }),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
+}

@@ -1,7 +1,7 @@
 //! Fetch the manifest's files and models: copy from a local mirror folder when it has the
 //! file, else download from the public URL; verify SHA-256; write atomically.
 //!
-//! - Files are written to `<target>.part-<pid>` beside the target, hashed while written, and
+//! - Files are written to `.part-<pid>-<name>` beside the target, hashed while written, and
 //!   renamed into place only when the hash matches, so an interrupted or failed fetch never
 //!   leaves a file that looks complete; on failure the part file is removed.
 //! - Re-running skips targets whose hash already matches.
@@ -22,7 +22,7 @@ use std::process::Command;
 use sha2::{Digest, Sha256};
 
 use super::{Entry, Kind, Manifest, MANIFEST};
-use crate::error::{Error, IoContext, Result};
+use crate::error::{write_atomically, Error, IoContext, Result};
 
 /// How a fetched entry was satisfied.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -193,32 +193,28 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-/// Stream `src` into `<target>.part-<pid>` while hashing, then rename onto `target` if the
-/// hash matches; otherwise remove the part file and say what was expected and found.
+/// Stream `src` into a temporary file beside `target` while hashing, then rename it onto
+/// `target` if the hash matches; otherwise remove it and say what was expected and found.
 fn write_verified(mut src: impl Read, target: &Path, sha256: &str, from: &str) -> Result<()> {
-    let name = target.file_name().and_then(|n| n.to_str()).unwrap_or("download");
-    let part = target.with_file_name(format!("{name}.part-{}", std::process::id()));
-    let guard = RemoveOnDrop(part.clone());
-    let mut out = File::create(&part).at(&part)?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = src.read(&mut buf).map_err(|e| Error::Fetch { name: from.to_string(), why: format!("reading failed: {e}") })?;
-        if n == 0 {
-            break;
+    write_atomically(target, |part| {
+        let mut out = File::create(part).at(part)?;
+        let mut h = Sha256::new();
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            let n = src.read(&mut buf).map_err(|e| Error::Fetch { name: from.to_string(), why: format!("reading failed: {e}") })?;
+            if n == 0 {
+                break;
+            }
+            h.update(&buf[..n]);
+            out.write_all(&buf[..n]).at(part)?;
         }
-        h.update(&buf[..n]);
-        out.write_all(&buf[..n]).at(&part)?;
-    }
-    out.sync_all().at(&part)?;
-    drop(out);
-    let got = hex(&h.finalize());
-    if got != sha256 {
-        return Err(Error::Fetch { name: from.to_string(), why: format!("SHA-256 mismatch: expected {sha256}, got {got}") });
-    }
-    std::fs::rename(&part, target).at(target)?;
-    std::mem::forget(guard);
-    Ok(())
+        out.sync_all().at(part)?;
+        let got = hex(&h.finalize());
+        if got != sha256 {
+            return Err(Error::Fetch { name: from.to_string(), why: format!("SHA-256 mismatch: expected {sha256}, got {got}") });
+        }
+        Ok(())
+    })
 }
 
 /// GET a URL; any status other than 200 is an error naming the URL.

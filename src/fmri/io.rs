@@ -10,7 +10,7 @@ use std::path::Path;
 use ndarray::{ArrayD, IxDyn};
 use nifti::{IntoNdArray, NiftiHeader, NiftiObject, ReaderOptions};
 
-use crate::error::{Error, IoContext, Result};
+use crate::error::{write_atomically, Error, IoContext, Result};
 
 /// A NIfTI image: `data[[x, y, z(, t)]]` in voxel order, the voxel → RAS+ mm affine, voxel
 /// sizes and (4-D) the repetition time in seconds.
@@ -88,19 +88,16 @@ pub fn save_img(img: &Img, path: impl AsRef<Path>, dtype: Dtype) -> Result<()> {
     if !(name.ends_with(".nii") || name.ends_with(".nii.gz")) {
         return Err(Error::data(format!("{}: NIfTI files end in .nii or .nii.gz", path.display())));
     }
-    let tmp = path.with_file_name(format!(".part-{}-{name}", std::process::id()));
     let hdr = header_for(img);
-    let opts = nifti::writer::WriterOptions::new(&tmp).reference_header(&hdr);
-    let res = match dtype {
-        Dtype::F32 => opts.write_nifti(&img.data),
-        Dtype::I16 => opts.write_nifti(&img.data.mapv(|v| v.round().clamp(i16::MIN as f32, i16::MAX as f32) as i16)),
-        Dtype::U8 => opts.write_nifti(&img.data.mapv(|v| v.round().clamp(0.0, 255.0) as u8)),
-    };
-    if let Err(e) = res {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(Error::format(path, "write", e));
-    }
-    std::fs::rename(&tmp, path).at(path)
+    write_atomically(path, |tmp| {
+        let opts = nifti::writer::WriterOptions::new(tmp).reference_header(&hdr);
+        match dtype {
+            Dtype::F32 => opts.write_nifti(&img.data),
+            Dtype::I16 => opts.write_nifti(&img.data.mapv(|v| v.round().clamp(i16::MIN as f32, i16::MAX as f32) as i16)),
+            Dtype::U8 => opts.write_nifti(&img.data.mapv(|v| v.round().clamp(0.0, 255.0) as u8)),
+        }
+        .map_err(|e| Error::format(path, "write", e))
+    })
 }
 
 /// Read a `.nii` / `.nii.gz` image (nilearn `load_img`). The header is checked against the

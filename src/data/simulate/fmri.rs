@@ -201,6 +201,8 @@ pub fn simulate_fmri(p: &FmriParams) -> Result<FmriSimulation> {
     let n = p.n_volumes;
     let normal = Normal::new(0.0, 1.0).map_err(|e| Error::data(e.to_string()))?;
     let sigma_vox = 6.0 / 2.3548 / ZOOM;
+    // regressors are scaled so that a single isolated 1-s event peaks at 1 (percent units)
+    let unit = regressor(&GlmCondition { onsets: vec![0.0], durations: vec![1.0] }, p.tr, 20, 50)?.into_iter().fold(0.0, f64::max);
     let mut runs = Vec::new();
     let mut all_events = Vec::new();
     let mut motions = Vec::new();
@@ -225,11 +227,6 @@ pub fn simulate_fmri(p: &FmriParams) -> Result<FmriSimulation> {
         };
         let reg_face = regressor(&cond(true), p.tr, n, 50)?;
         let reg_scr = regressor(&cond(false), p.tr, n, 50)?;
-        // scale so that a single isolated 1-s event peaks at 1 (percent units below)
-        let unit = {
-            let one = regressor(&GlmCondition { onsets: vec![0.0], durations: vec![1.0] }, p.tr, 20, 50)?;
-            one.iter().cloned().fold(0.0, f64::max)
-        };
         // sabotage in run 2 (index 1)
         let (spikes, jerk): (Vec<usize>, Vec<usize>) = if run == 1 { (vec![n * 3 / 10, n * 7 / 10], (n * 6 / 10..n * 6 / 10 + 3).collect()) } else { (vec![], vec![]) };
         // motion: slow random walk, plus the jerk

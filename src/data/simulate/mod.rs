@@ -22,15 +22,9 @@ use std::path::Path;
 
 use crate::error::{IoContext, Result};
 
-/// Write `text` to `path` through a temporary file and a rename.
+/// Write `bytes` to `path` through a temporary file and a rename.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let tmp = path.with_file_name(format!(".{name}.part-{}", std::process::id()));
-    if let Err(e) = std::fs::write(&tmp, bytes) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(crate::Error::io(&tmp, e));
-    }
-    std::fs::rename(&tmp, path).at(path)
+    crate::error::write_atomically(path, |tmp| std::fs::write(tmp, bytes).at(tmp))
 }
 
 /// Write the BIDS top-level files.

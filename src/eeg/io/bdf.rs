@@ -20,7 +20,7 @@ use std::path::Path;
 use ndarray::Array2;
 
 use crate::eeg::raw::{ChannelType, Raw};
-use crate::error::{Error, IoContext, Result};
+use crate::error::{write_atomically, Error, IoContext, Result};
 
 /// Sample width of the two formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -297,10 +297,8 @@ pub fn write_bdf(path: impl AsRef<Path>, raw: &Raw, opts: &WriteOptions) -> Resu
     let n_ch = raw.ch_names().len();
     let n_t = raw.n_times();
     let n_rec = n_t.div_ceil(spr);
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out.bdf");
-    let tmp = path.with_file_name(format!(".{name}.part-{}", std::process::id()));
-    let res = (|| -> Result<()> {
-        let mut w = BufWriter::with_capacity(1 << 20, File::create(&tmp).at(&tmp)?);
+    write_atomically(path, |tmp| {
+        let mut w = BufWriter::with_capacity(1 << 20, File::create(tmp).at(tmp)?);
         let mut h: Vec<u8> = Vec::with_capacity(256 * (n_ch + 1));
         let pad = |s: &str, n: usize| -> Vec<u8> {
             let mut b: Vec<u8> = s.bytes().filter(|b| (32..127).contains(b)).take(n).collect();
@@ -350,7 +348,7 @@ pub fn write_bdf(path: impl AsRef<Path>, raw: &Raw, opts: &WriteOptions) -> Resu
         for _ in 0..n_ch {
             h.extend(pad("", 32));
         }
-        w.write_all(&h).at(&tmp)?;
+        w.write_all(&h).at(tmp)?;
         // µV → digital: the physical range -262144..262143 µV maps onto -8388608..8388607
         let gain = (262_143.0 + 262_144.0) / (dmax as f64 - dmin as f64);
         let offset = 262_143.0 - gain * dmax as f64;
@@ -368,18 +366,11 @@ pub fn write_bdf(path: impl AsRef<Path>, raw: &Raw, opts: &WriteOptions) -> Resu
                     rec[o..o + 3].copy_from_slice(&b[0..3]);
                 }
             }
-            w.write_all(&rec).at(&tmp)?;
+            w.write_all(&rec).at(tmp)?;
         }
-        w.flush().at(&tmp)?;
+        w.flush().at(tmp)?;
         Ok(())
-    })();
-    match res {
-        Ok(()) => std::fs::rename(&tmp, path).at(path),
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            Err(e)
-        }
-    }
+    })
 }
 
 #[cfg(test)]
