@@ -1,0 +1,153 @@
+//! Cross-validation splits, as scikit-learn's `model_selection` makes them (MNE and nilearn
+//! both hand their `cv=` argument to scikit-learn, so these are the splits their users get).
+
+use crate::error::{Error, Result};
+
+/// One train/test split: indices into the samples.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Split {
+    pub train: Vec<usize>,
+    pub test: Vec<usize>,
+}
+
+/// How to split samples into folds.
+#[derive(Clone, Debug)]
+pub enum Cv {
+    /// scikit-learn `StratifiedKFold(n_splits, shuffle=False)`: each fold keeps the class
+    /// proportions; samples of a class go to folds in their order (the same allocation
+    /// scikit-learn computes, so the same folds). What `cross_val_score(clf, X, y, cv=5)`
+    /// and MNE's `cross_val_multiscore(..., cv=5)` use for a classifier.
+    StratifiedKFold { n_splits: usize },
+    /// scikit-learn `KFold(n_splits, shuffle=False)`: contiguous folds, the first
+    /// `n % n_splits` one sample larger.
+    KFold { n_splits: usize },
+    /// scikit-learn `LeaveOneGroupOut`: one fold per group (an fMRI run, a session), test on
+    /// that group, train on the rest — nilearn's advice for fMRI decoding. Groups are taken in
+    /// sorted order.
+    LeaveOneGroupOut { groups: Vec<i64> },
+}
+
+impl Cv {
+    /// `StratifiedKFold(n_splits)`.
+    pub fn stratified(n_splits: usize) -> Cv {
+        Cv::StratifiedKFold { n_splits }
+    }
+    /// `KFold(n_splits)`.
+    pub fn kfold(n_splits: usize) -> Cv {
+        Cv::KFold { n_splits }
+    }
+    /// `LeaveOneGroupOut()` with these groups (one per sample).
+    pub fn leave_one_group_out(groups: impl IntoIterator<Item = i64>) -> Cv {
+        Cv::LeaveOneGroupOut { groups: groups.into_iter().collect() }
+    }
+
+    /// The splits for these labels (`y` is only used by the stratified kind, but its length
+    /// is checked against the groups by all of them).
+    pub fn split(&self, y: &[bool]) -> Result<Vec<Split>> {
+        let n = y.len();
+        let folds: Vec<usize> = match self {
+            Cv::StratifiedKFold { n_splits } => {
+                let k = check_k(*n_splits, n)?;
+                // classes numbered by first appearance, as scikit-learn encodes them
+                let first_true = y.iter().position(|&v| v);
+                let first_false = y.iter().position(|&v| !v);
+                let (c0, c1) = match (first_true, first_false) {
+                    (Some(t), Some(f)) => if f < t { (false, true) } else { (true, false) },
+                    _ => return Err(Error::data("StratifiedKFold: y holds only one class; decoding needs two")),
+                };
+                let counts = [y.iter().filter(|&&v| v == c0).count(), y.iter().filter(|&&v| v == c1).count()];
+                if counts.iter().all(|&c| c < k) {
+                    return Err(Error::data(format!("StratifiedKFold: n_splits={k} is larger than the number of samples in each class ({} and {})", counts[0], counts[1])));
+                }
+                // allocation[i][c] = how many of class c fold i gets: bincount(y_order[i::k])
+                let y_order: Vec<usize> = std::iter::repeat(0).take(counts[0]).chain(std::iter::repeat(1).take(counts[1])).collect();
+                let mut alloc = vec![[0usize; 2]; k];
+                for (j, &c) in y_order.iter().enumerate() {
+                    alloc[j % k][c] += 1;
+                }
+                let mut test_fold = vec![0usize; n];
+                for (c, class) in [c0, c1].into_iter().enumerate() {
+                    let folds_for_class: Vec<usize> = (0..k).flat_map(|i| std::iter::repeat(i).take(alloc[i][c])).collect();
+                    for (slot, idx) in (0..n).filter(|&i| y[i] == class).enumerate() {
+                        test_fold[idx] = folds_for_class[slot];
+                    }
+                }
+                test_fold
+            }
+            Cv::KFold { n_splits } => {
+                let k = check_k(*n_splits, n)?;
+                let mut f = Vec::with_capacity(n);
+                for i in 0..k {
+                    let size = n / k + usize::from(i < n % k);
+                    f.extend(std::iter::repeat(i).take(size));
+                }
+                f
+            }
+            Cv::LeaveOneGroupOut { groups } => {
+                if groups.len() != n {
+                    return Err(Error::shape("LeaveOneGroupOut groups", format!("{n} (one per sample)"), groups.len()));
+                }
+                let mut uniq = groups.clone();
+                uniq.sort_unstable();
+                uniq.dedup();
+                if uniq.len() < 2 {
+                    return Err(Error::data("LeaveOneGroupOut: needs at least two groups (runs)"));
+                }
+                groups.iter().map(|g| uniq.binary_search(g).unwrap_or(0)).collect()
+            }
+        };
+        let k = folds.iter().copied().max().map_or(0, |m| m + 1);
+        Ok((0..k)
+            .map(|i| Split { train: (0..n).filter(|&j| folds[j] != i).collect(), test: (0..n).filter(|&j| folds[j] == i).collect() })
+            .filter(|s| !s.test.is_empty())
+            .collect())
+    }
+}
+
+fn check_k(k: usize, n: usize) -> Result<usize> {
+    if k < 2 {
+        return Err(Error::data(format!("cross-validation needs n_splits ≥ 2, got {k}")));
+    }
+    if k > n {
+        return Err(Error::data(format!("cross-validation: n_splits={k} is larger than the number of samples ({n})")));
+    }
+    Ok(k)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stratified_matches_scikit_learn() {
+        // scikit-learn's allocation rule worked by hand for y = [1,1,0,0,1,0,1,1,0,1]:
+        // class order by first appearance: 1 (6 samples) then 0 (4 samples);
+        // y_order = [0]*6 + [1]*4 → fold i takes y_order[i::3]: fold0 = idx 0,3,6,9 → 2+2,
+        // fold1 = 1,4,7 → 2+1, fold2 = 2,5,8 → 2+1.
+        let y = [true, true, false, false, true, false, true, true, false, true];
+        let s = Cv::stratified(3).split(&y).unwrap();
+        assert_eq!(s.len(), 3);
+        assert_eq!(s[0].test, vec![0, 1, 2, 3]);
+        assert_eq!(s[1].test, vec![4, 5, 6]);
+        assert_eq!(s[2].test, vec![7, 8, 9]);
+        for sp in &s {
+            let mut all: Vec<usize> = sp.train.iter().chain(&sp.test).copied().collect();
+            all.sort_unstable();
+            assert_eq!(all, (0..10).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn kfold_and_groups() {
+        let y = vec![true; 7];
+        let s = Cv::kfold(3).split(&y).unwrap();
+        assert_eq!(s.iter().map(|s| s.test.len()).collect::<Vec<_>>(), vec![3, 2, 2]);
+        let s = Cv::leave_one_group_out([3, 1, 1, 3, 2, 2, 1]).split(&y).unwrap();
+        assert_eq!(s[0].test, vec![1, 2, 6]);
+        assert_eq!(s[2].test, vec![0, 3]);
+        assert!(Cv::leave_one_group_out([1, 1]).split(&[true, false]).is_err());
+        assert!(Cv::leave_one_group_out([1, 2]).split(&[true]).is_err());
+        assert!(Cv::stratified(5).split(&[true; 10]).is_err());
+        assert!(Cv::kfold(1).split(&y).is_err());
+    }
+}
