@@ -172,14 +172,31 @@ impl Sos {
         if x.len() <= pad {
             return Err(Error::data(format!("signal of {} samples is too short for this filter: it needs more than {pad} (filter padding)", x.len())));
         }
+        self.filtfilt_padded(x, pad)
+    }
+
+    /// Zero-phase filtering as MNE's `filter_data(..., method="iir")` does it: pad each end
+    /// by the filter's ringing length ([`Sos::ringing_samples`], at most `len − 1`) with
+    /// MNE's "reflect_limited" odd reflection, then `sosfiltfilt` without further padding.
+    pub fn filtfilt_mne(&self, x: &[f64]) -> Result<Vec<f64>> {
+        if x.len() < 2 {
+            return Err(Error::data("cannot filter fewer than 2 samples"));
+        }
+        let pad = self.ringing_samples().min(x.len() - 1);
+        self.filtfilt_padded(x, pad)
+    }
+
+    /// Forward–backward filtering after padding `pad` samples at each end (MNE's
+    /// `_smart_pad(..., "reflect_limited")`: odd reflection, zeros beyond the signal's length).
+    pub fn filtfilt_padded(&self, x: &[f64], pad: usize) -> Result<Vec<f64>> {
+        if x.is_empty() {
+            return Err(Error::data("cannot filter an empty signal"));
+        }
         if x.iter().any(|v| !v.is_finite()) {
             return Err(Error::data("cannot filter: the signal contains NaN or infinite values"));
         }
         let n = x.len();
-        let mut ext = Vec::with_capacity(n + 2 * pad);
-        ext.extend((1..=pad).rev().map(|i| 2.0 * x[0] - x[i]));
-        ext.extend_from_slice(x);
-        ext.extend((1..=pad).map(|i| 2.0 * x[n - 1] - x[n - 1 - i]));
+        let ext = smart_pad(x, pad, pad);
         let zi = self.zi();
         let mut z: Vec<[f64; 2]> = zi.iter().map(|s| [s[0] * ext[0], s[1] * ext[0]]).collect();
         let mut y = self.run(&ext, &mut z);
@@ -189,6 +206,44 @@ impl Sos {
         y.reverse();
         Ok(y[pad..pad + n].to_vec())
     }
+
+    /// How many samples the impulse response takes to decay below 0.1 % of its peak: MNE's
+    /// `estimate_ringing_samples(sos)` (chunks of 1000 samples, at most 100 000), the
+    /// padding MNE uses for IIR filtering.
+    pub fn ringing_samples(&self) -> usize {
+        const CHUNK: usize = 1000;
+        const MAX_CHUNKS: usize = 100;
+        let mut z = vec![[0.0; 2]; self.0.len()];
+        let mut x = vec![0.0; CHUNK];
+        x[0] = 1.0;
+        let mut last_good = CHUNK as i64;
+        let mut thresh = 0.0f64;
+        for ii in 0..MAX_CHUNKS {
+            let h: Vec<f64> = self.run(&x, &mut z).into_iter().map(f64::abs).collect();
+            x[0] = 0.0;
+            thresh = thresh.max(0.001 * h.iter().fold(0.0f64, |m, v| m.max(*v)));
+            match h.iter().rposition(|&v| v > thresh) {
+                Some(i) => last_good = i as i64,
+                None => return ((ii as i64 - 1) * CHUNK as i64 + last_good).max(0) as usize,
+            }
+        }
+        CHUNK * MAX_CHUNKS
+    }
+}
+
+/// MNE's `_smart_pad(x, (left, right), "reflect_limited")`: `2·x[0] − x[k..1]` on the left,
+/// `2·x[−1] − x[−2..]` on the right, and zeros where the pad is longer than the signal.
+pub fn smart_pad(x: &[f64], left: usize, right: usize) -> Vec<f64> {
+    let n = x.len();
+    let mut out = Vec::with_capacity(n + left + right);
+    let lz = (left + 1).saturating_sub(n);
+    out.extend(std::iter::repeat(0.0).take(lz));
+    out.extend((1..=left - lz).rev().map(|i| 2.0 * x[0] - x[i]));
+    out.extend_from_slice(x);
+    let rz = (right + 1).saturating_sub(n);
+    out.extend((1..=right - rz).map(|i| 2.0 * x[n - 1] - x[n - 1 - i]));
+    out.extend(std::iter::repeat(0.0).take(rz));
+    out
 }
 
 #[cfg(test)]

@@ -1,9 +1,18 @@
-//! EEG: files, the continuous recording ([`Raw`]) and the steps of the first session.
+//! EEG: files ([`io`]), the continuous recording ([`Raw`]), filters ([`filter`], [`fir`]),
+//! artifact detection ([`preprocessing`]), events, epochs and evoked responses
+//! ([`epochs`]) and the plots of the first session ([`plot`]).
 
+pub mod epochs;
+pub mod events;
 pub mod filter;
+pub mod fir;
 pub mod io;
 pub mod montage;
+pub mod preprocessing;
 pub mod raw;
 
+pub use epochs::{combine_evoked, Epochs, Evoked, Peak};
+pub use events::{find_events, Events};
 pub use montage::Montage;
-pub use raw::{ChannelType, Raw};
+pub use preprocessing::{annotate_muscle_zscore, find_bad_channels, BadChannels};
+pub use raw::{Annotation, ChannelType, Raw};

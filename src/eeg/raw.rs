@@ -27,6 +27,18 @@ pub struct Raw {
     sfreq: f64,
     /// channels marked bad (MNE's `info['bads']`)
     pub bads: Vec<String>,
+    /// time spans marked with a description (MNE's `raw.annotations`); epochs overlapping a
+    /// span whose description starts with "BAD" are dropped
+    pub annotations: Vec<Annotation>,
+}
+
+/// A marked time span (MNE's `Annotations`, one row): onset and duration in seconds from the
+/// start of the recording.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Annotation {
+    pub onset: f64,
+    pub duration: f64,
+    pub description: String,
 }
 
 impl Raw {
@@ -47,7 +59,7 @@ impl Raw {
                 return Err(Error::data(format!("Raw: channel name {n:?} appears twice")));
             }
         }
-        Ok(Raw { data, ch_names, ch_types, sfreq, bads: Vec::new() })
+        Ok(Raw { data, ch_names, ch_types, sfreq, bads: Vec::new(), annotations: Vec::new() })
     }
     /// Samples, channels × times.
     pub fn data(&self) -> &Array2<f32> {
@@ -87,15 +99,136 @@ impl Raw {
 }
 
 impl Raw {
-    /// Zero-phase Butterworth filtering of the EEG/EOG channels (stim channels are left as
-    /// they are): a band-pass when both edges are given, else a high- or low-pass.
-    /// Mirrors `raw.filter(l_freq, h_freq, method="iir", iir_params=dict(order=order,
-    /// ftype="butter"))` in MNE, with scipy's `sosfiltfilt` edge padding (MNE pads by an
-    /// estimate of the filter's ringing instead, so the first and last second can differ).
-    /// Returns a new `Raw`; channels run in parallel.
+    /// Times of the samples in seconds (MNE `raw.times`).
+    pub fn times(&self) -> Vec<f64> {
+        (0..self.n_times()).map(|i| i as f64 / self.sfreq).collect()
+    }
+
+    /// Indices of the EEG channels not marked bad (MNE `pick_types(eeg=True, exclude="bads")`).
+    pub fn good_eeg(&self) -> Vec<usize> {
+        (0..self.ch_names.len()).filter(|&c| self.ch_types[c] == ChannelType::Eeg && !self.bads.contains(&self.ch_names[c])).collect()
+    }
+
+    /// Mark channels bad (MNE `raw.info["bads"] = [...]`), checking that they exist.
+    pub fn with_bads(&self, bads: &[&str]) -> Result<Raw> {
+        for b in bads {
+            self.ch_index(b)?;
+        }
+        let mut out = self.clone();
+        out.bads = bads.iter().map(|s| s.to_string()).collect();
+        Ok(out)
+    }
+
+    /// Replace the annotations (MNE `raw.set_annotations(annot)`).
+    pub fn set_annotations(&self, annotations: Vec<Annotation>) -> Raw {
+        let mut out = self.clone();
+        out.annotations = annotations;
+        out
+    }
+
+    /// Keep only these channels, in this order (MNE `raw.pick(names)`).
+    pub fn pick(&self, names: &[&str]) -> Result<Raw> {
+        let idx: Vec<usize> = names.iter().map(|n| self.ch_index(n)).collect::<Result<_>>()?;
+        let mut out = Raw::new(
+            self.data.select(Axis(0), &idx),
+            idx.iter().map(|&i| self.ch_names[i].clone()).collect(),
+            idx.iter().map(|&i| self.ch_types[i]).collect(),
+            self.sfreq,
+        )?;
+        out.bads = self.bads.iter().filter(|b| names.contains(&b.as_str())).cloned().collect();
+        out.annotations = self.annotations.clone();
+        Ok(out)
+    }
+
+    /// Drop channels (MNE `raw.drop_channels(names)`).
+    pub fn drop_channels(&self, names: &[&str]) -> Result<Raw> {
+        for n in names {
+            self.ch_index(n)?;
+        }
+        let keep: Vec<&str> = self.ch_names.iter().map(|s| s.as_str()).filter(|n| !names.contains(n)).collect();
+        self.pick(&keep)
+    }
+
+    /// Keep `tmin ..= tmax` seconds (MNE `raw.crop(tmin, tmax)`); annotations move with it.
+    pub fn crop(&self, tmin: f64, tmax: f64) -> Result<Raw> {
+        if !(tmin >= 0.0 && tmax > tmin && tmin < self.duration()) {
+            return Err(Error::data(format!("crop: need 0 ≤ tmin < tmax and tmin < {:.3} s, got {tmin}…{tmax}", self.duration())));
+        }
+        let a = (tmin * self.sfreq).round() as usize;
+        let b = ((tmax * self.sfreq).round() as usize + 1).min(self.n_times());
+        let mut out = Raw::new(self.data.slice(ndarray::s![.., a..b]).to_owned(), self.ch_names.clone(), self.ch_types.clone(), self.sfreq)?;
+        out.bads = self.bads.clone();
+        let t0 = a as f64 / self.sfreq;
+        out.annotations = self.annotations.iter().filter(|x| x.onset + x.duration > t0 && x.onset < tmax).map(|x| Annotation { onset: x.onset - t0, ..x.clone() }).collect();
+        Ok(out)
+    }
+
+    /// Join recordings end to end (MNE `mne.concatenate_raws`): same channels and sampling
+    /// rate required; each junction gets a zero-length `BAD boundary` annotation, so no
+    /// epoch straddles two files.
+    pub fn concatenate(raws: &[Raw]) -> Result<Raw> {
+        let first = raws.first().ok_or_else(|| Error::data("concatenate: no recordings"))?;
+        for (i, r) in raws.iter().enumerate() {
+            if r.ch_names != first.ch_names || r.sfreq != first.sfreq {
+                return Err(Error::data(format!("concatenate: recording {i} has different channels or sampling rate from recording 0")));
+            }
+        }
+        let views: Vec<_> = raws.iter().map(|r| r.data.view()).collect();
+        let data = ndarray::concatenate(Axis(1), &views).map_err(|e| Error::data(e.to_string()))?;
+        let mut out = Raw::new(data, first.ch_names.clone(), first.ch_types.clone(), first.sfreq)?;
+        let mut offset = 0.0;
+        for (i, r) in raws.iter().enumerate() {
+            if i > 0 {
+                out.annotations.push(Annotation { onset: offset, duration: 0.0, description: "BAD boundary".into() });
+            }
+            out.annotations.extend(r.annotations.iter().map(|a| Annotation { onset: a.onset + offset, ..a.clone() }));
+            for b in &r.bads {
+                if !out.bads.contains(b) {
+                    out.bads.push(b.clone());
+                }
+            }
+            offset += r.duration();
+        }
+        Ok(out)
+    }
+
+    /// Apply `f` to every EEG/EOG/misc channel (stim channels are left alone), in parallel.
+    fn map_data_channels(&self, what: &str, f: impl Fn(&[f64]) -> Result<Vec<f64>> + Sync) -> Result<Raw> {
+        use rayon::prelude::*;
+        let rows: Vec<Result<Option<Vec<f32>>>> = (0..self.ch_names.len())
+            .into_par_iter()
+            .map(|c| {
+                if self.ch_types[c] == ChannelType::Stim {
+                    return Ok(None);
+                }
+                let x: Vec<f64> = self.data.row(c).iter().map(|&v| v as f64).collect();
+                let y = f(&x).map_err(|e| Error::data(format!("{what}, channel {}: {e}", self.ch_names[c])))?;
+                Ok(Some(y.into_iter().map(|v| v as f32).collect()))
+            })
+            .collect();
+        let mut out = self.clone();
+        for (c, r) in rows.into_iter().enumerate() {
+            if let Some(r) = r? {
+                out.data.row_mut(c).assign(&ndarray::ArrayView1::from(&r[..]));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Zero-phase filtering with MNE's default FIR filter — `raw.filter(l_freq, h_freq)` in
+    /// MNE (firwin design, Hamming window, automatic transition bands and length; see
+    /// [`crate::eeg::fir`]): a band-pass with both edges, a high-pass with only `l_freq`, a
+    /// low-pass with only `h_freq`. Stim channels are left alone; channels run in parallel.
+    pub fn filter(&self, l_freq: Option<f64>, h_freq: Option<f64>) -> Result<Raw> {
+        let fir = crate::eeg::fir::Fir::design(self.sfreq, l_freq, h_freq, None, None)?;
+        self.map_data_channels("filter", |x| fir.apply(x))
+    }
+
+    /// Zero-phase Butterworth filtering: MNE's `raw.filter(l_freq, h_freq, method="iir",
+    /// iir_params=dict(order=order, ftype="butter"))`, with MNE's padding (the filter's
+    /// ringing length, reflected). Stim channels are left alone.
     pub fn filter_iir(&self, l_freq: Option<f64>, h_freq: Option<f64>, order: usize) -> Result<Raw> {
         use crate::eeg::filter::{butter, Band};
-        use rayon::prelude::*;
         let band = match (l_freq, h_freq) {
             (Some(l), Some(h)) => Band::Bandpass(l, h),
             (Some(l), None) => Band::Highpass(l),
@@ -103,21 +236,77 @@ impl Raw {
             (None, None) => return Err(Error::data("filter: give l_freq, h_freq or both")),
         };
         let sos = butter(order, band, self.sfreq)?;
-        let rows: Vec<Result<Vec<f32>>> = (0..self.ch_names.len())
-            .into_par_iter()
-            .map(|c| {
-                let row = self.data.row(c);
-                if self.ch_types[c] == ChannelType::Stim {
-                    return Ok(row.to_vec());
-                }
-                let x: Vec<f64> = row.iter().map(|&v| v as f64).collect();
-                let y = sos.filtfilt(&x).map_err(|e| Error::data(format!("channel {}: {e}", self.ch_names[c])))?;
-                Ok(y.into_iter().map(|v| v as f32).collect())
-            })
-            .collect();
+        self.map_data_channels("filter_iir", |x| sos.filtfilt_mne(x))
+    }
+
+    /// Remove line noise: MNE's `raw.notch_filter(freqs)` with its FIR defaults (stop bands
+    /// of `f/200` Hz plus 1 Hz transitions).
+    pub fn notch_filter(&self, freqs: &[f64]) -> Result<Raw> {
+        let fir = crate::eeg::fir::Fir::notch(self.sfreq, freqs, None)?;
+        self.map_data_channels("notch_filter", |x| fir.apply(x))
+    }
+
+    /// Change the sampling rate: MNE's `raw.resample(sfreq)` (FFT method, `npad="auto"`,
+    /// boxcar window; cutting the spectrum is the anti-aliasing filter). Stim channels keep
+    /// their events: each new sample takes the first non-zero code in its span, as MNE does.
+    pub fn resample(&self, sfreq: f64) -> Result<Raw> {
+        if !(sfreq.is_finite() && sfreq > 0.0) {
+            return Err(Error::data(format!("resample: new sampling frequency must be positive, got {sfreq}")));
+        }
+        let ratio = sfreq / self.sfreq;
+        let n_new = ((ratio * self.n_times() as f64).round_ties_even() as usize).max(1);
+        let mut rows: Vec<Vec<f32>> = Vec::with_capacity(self.ch_names.len());
+        let resampled = {
+            use rayon::prelude::*;
+            (0..self.ch_names.len())
+                .into_par_iter()
+                .map(|c| {
+                    let row = self.data.row(c);
+                    if self.ch_types[c] == ChannelType::Stim {
+                        // MNE `_resample_stim_channels`
+                        let n = row.len();
+                        let picks: Vec<usize> = (0..n_new).map(|i| ((i as f64 / ratio) as usize).min(n - 1)).collect();
+                        return Ok((0..n_new)
+                            .map(|i| {
+                                let (a, b) = (picks[i], if i + 1 < n_new { picks[i + 1] } else { n });
+                                row.slice(ndarray::s![a..b.max(a + 1).min(n)]).iter().copied().find(|&v| v != 0.0).unwrap_or(row[a])
+                            })
+                            .collect());
+                    }
+                    let x: Vec<f64> = row.iter().map(|&v| v as f64).collect();
+                    let y = crate::eeg::fir::resample(&x, ratio).map_err(|e| Error::data(format!("resample, channel {}: {e}", self.ch_names[c])))?;
+                    Ok(y.into_iter().map(|v| v as f32).collect::<Vec<f32>>())
+                })
+                .collect::<Vec<Result<Vec<f32>>>>()
+        };
+        for r in resampled {
+            rows.push(r?);
+        }
+        let mut data = Array2::<f32>::zeros((rows.len(), n_new));
+        for (c, r) in rows.iter().enumerate() {
+            data.row_mut(c).assign(&ndarray::ArrayView1::from(&r[..]));
+        }
+        let mut out = Raw::new(data, self.ch_names.clone(), self.ch_types.clone(), sfreq)?;
+        out.bads = self.bads.clone();
+        out.annotations = self.annotations.clone();
+        Ok(out)
+    }
+
+    /// Average reference: subtract, at every sample, the mean of the good EEG channels from
+    /// every EEG channel — MNE's `raw.set_eeg_reference("average")` (bad channels are left
+    /// out of the mean, as in MNE).
+    pub fn set_eeg_reference_average(&self) -> Result<Raw> {
+        let good = self.good_eeg();
+        if good.is_empty() {
+            return Err(Error::data("set_eeg_reference: no good EEG channels to average"));
+        }
+        let mean = self.data.select(Axis(0), &good).mean_axis(Axis(0)).ok_or_else(|| Error::data("no samples"))?;
         let mut out = self.clone();
-        for (c, r) in rows.into_iter().enumerate() {
-            out.data.row_mut(c).assign(&ndarray::ArrayView1::from(&r?[..]));
+        for c in 0..self.ch_names.len() {
+            if self.ch_types[c] == ChannelType::Eeg {
+                let mut row = out.data.row_mut(c);
+                row -= &mean;
+            }
         }
         Ok(out)
     }
