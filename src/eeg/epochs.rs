@@ -40,9 +40,17 @@ impl Epochs {
     /// `event_id` (MNE `mne.Epochs(raw, events, event_id, tmin, tmax)`): baseline-corrected
     /// with `(tmin, 0)` (MNE's default `baseline=(None, 0)`), epochs that overlap a `BAD…`
     /// annotation or run past the recording dropped (and logged). Stim channels are not kept.
-    pub fn new(raw: &Raw, events: &Events, event_id: &[(&str, i32)], tmin: f64, tmax: f64) -> Result<Epochs> {
+    pub fn new(
+        raw: &Raw,
+        events: &Events,
+        event_id: &[(&str, i32)],
+        tmin: f64,
+        tmax: f64,
+    ) -> Result<Epochs> {
         if !(tmin.is_finite() && tmax.is_finite() && tmax > tmin) {
-            return Err(Error::data(format!("Epochs: need tmin < tmax, got {tmin} … {tmax}")));
+            return Err(Error::data(format!(
+                "Epochs: need tmin < tmax, got {tmin} … {tmax}"
+            )));
         }
         if event_id.is_empty() {
             return Err(Error::data("Epochs: event_id is empty"));
@@ -52,20 +60,30 @@ impl Epochs {
         }
         for (name, code) in event_id {
             if !events.code.contains(code) {
-                return Err(Error::data(format!("Epochs: no event with code {code} ({name:?}); codes present: {:?}", {
-                    let mut c = events.code.clone();
-                    c.sort_unstable();
-                    c.dedup();
-                    c
-                })));
+                return Err(Error::data(format!(
+                    "Epochs: no event with code {code} ({name:?}); codes present: {:?}",
+                    {
+                        let mut c = events.code.clone();
+                        c.sort_unstable();
+                        c.dedup();
+                        c
+                    }
+                )));
             }
         }
         let sf = raw.sfreq();
         let (a, b) = ((tmin * sf).round() as i64, (tmax * sf).round() as i64);
         let times: Vec<f64> = (a..=b).map(|i| i as f64 / sf).collect();
-        let chans: Vec<usize> = (0..raw.ch_names().len()).filter(|&c| raw.ch_types()[c] != ChannelType::Stim).collect();
+        let chans: Vec<usize> = (0..raw.ch_names().len())
+            .filter(|&c| raw.ch_types()[c] != ChannelType::Stim)
+            .collect();
         let n_t = times.len();
-        let bad_spans: Vec<(f64, f64)> = raw.annotations.iter().filter(|x| x.description.to_uppercase().starts_with("BAD")).map(|x| (x.onset, x.onset + x.duration)).collect();
+        let bad_spans: Vec<(f64, f64)> = raw
+            .annotations
+            .iter()
+            .filter(|x| x.description.to_uppercase().starts_with("BAD"))
+            .map(|x| (x.onset, x.onset + x.duration))
+            .collect();
         let mut kept: Vec<(usize, usize, i32, String)> = Vec::new();
         let mut drop_log = vec![Vec::new(); events.len()];
         for (k, (&smp, &code)) in events.sample.iter().zip(&events.code).enumerate() {
@@ -79,7 +97,13 @@ impl Epochs {
                 continue;
             }
             let (t0, t1) = (s0 as f64 / sf, s1 as f64 / sf);
-            if let Some(desc) = raw.annotations.iter().zip(&bad_spans).find(|(_, &(o, e))| o <= t1 && e >= t0).map(|(x, _)| x.description.clone()) {
+            if let Some(desc) = raw
+                .annotations
+                .iter()
+                .zip(&bad_spans)
+                .find(|(_, &(o, e))| o <= t1 && e >= t0)
+                .map(|(x, _)| x.description.clone())
+            {
                 drop_log[k].push(desc);
                 continue;
             }
@@ -89,7 +113,10 @@ impl Epochs {
         for (e, (_, s0, _, _)) in kept.iter().enumerate() {
             for (ci, &c) in chans.iter().enumerate() {
                 let src = raw.data().slice(s![c, *s0..*s0 + n_t]);
-                data.slice_mut(s![e, ci, ..]).iter_mut().zip(src.iter()).for_each(|(d, &v)| *d = v as f64);
+                data.slice_mut(s![e, ci, ..])
+                    .iter_mut()
+                    .zip(src.iter())
+                    .for_each(|(d, &v)| *d = v as f64);
             }
         }
         let ep = Epochs {
@@ -99,7 +126,10 @@ impl Epochs {
             ch_types: chans.iter().map(|&c| raw.ch_types()[c]).collect(),
             sfreq: sf,
             bads: raw.bads.clone(),
-            events: kept.iter().map(|(k, _, c, n)| (events.sample[*k], *c, n.clone())).collect(),
+            events: kept
+                .iter()
+                .map(|(k, _, c, n)| (events.sample[*k], *c, n.clone()))
+                .collect(),
             selection: kept.iter().map(|(k, ..)| *k).collect(),
             drop_log,
             baseline: None,
@@ -117,9 +147,15 @@ impl Epochs {
         let Some((a, b)) = baseline else {
             return Ok(out);
         };
-        let idx: Vec<usize> = (0..self.times.len()).filter(|&i| self.times[i] >= a - 1e-9 && self.times[i] <= b + 1e-9).collect();
+        let idx: Vec<usize> = (0..self.times.len())
+            .filter(|&i| self.times[i] >= a - 1e-9 && self.times[i] <= b + 1e-9)
+            .collect();
         if idx.is_empty() {
-            return Err(Error::data(format!("apply_baseline: no samples between {a} and {b} s (epochs span {:.3}…{:.3} s)", self.times[0], self.times[self.times.len() - 1])));
+            return Err(Error::data(format!(
+                "apply_baseline: no samples between {a} and {b} s (epochs span {:.3}…{:.3} s)",
+                self.times[0],
+                self.times[self.times.len() - 1]
+            )));
         }
         let (i0, i1) = (idx[0], idx[idx.len() - 1] + 1);
         for mut ep in out.data.outer_iter_mut() {
@@ -137,9 +173,15 @@ impl Epochs {
     /// offending channels.
     pub fn drop_bad(&self, eeg: f64) -> Result<Epochs> {
         if !(eeg.is_finite() && eeg > 0.0) {
-            return Err(Error::data(format!("drop_bad: threshold must be positive volts (e.g. 100e-6), got {eeg}")));
+            return Err(Error::data(format!(
+                "drop_bad: threshold must be positive volts (e.g. 100e-6), got {eeg}"
+            )));
         }
-        let check: Vec<usize> = (0..self.ch_names.len()).filter(|&c| self.ch_types[c] == ChannelType::Eeg && !self.bads.contains(&self.ch_names[c])).collect();
+        let check: Vec<usize> = (0..self.ch_names.len())
+            .filter(|&c| {
+                self.ch_types[c] == ChannelType::Eeg && !self.bads.contains(&self.ch_names[c])
+            })
+            .collect();
         let mut keep = Vec::new();
         let mut out = self.clone();
         for e in 0..self.len() {
@@ -147,7 +189,11 @@ impl Epochs {
                 .iter()
                 .filter(|&&c| {
                     let row = self.data.slice(s![e, c, ..]);
-                    let (lo, hi) = row.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| (l.min(v), h.max(v)));
+                    let (lo, hi) = row
+                        .iter()
+                        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| {
+                            (l.min(v), h.max(v))
+                        });
                     hi - lo > eeg
                 })
                 .map(|&c| self.ch_names[c].clone())
@@ -167,7 +213,10 @@ impl Epochs {
     /// Drop epochs by position (MNE `epochs.drop(indices, reason)`).
     pub fn drop(&self, indices: &[usize], reason: &str) -> Result<Epochs> {
         if let Some(&i) = indices.iter().find(|&&i| i >= self.len()) {
-            return Err(Error::data(format!("drop: epoch {i} does not exist (there are {})", self.len())));
+            return Err(Error::data(format!(
+                "drop: epoch {i} does not exist (there are {})",
+                self.len()
+            )));
         }
         let mut out = self.clone();
         for &i in indices {
@@ -187,12 +236,16 @@ impl Epochs {
     /// The epochs whose event name carries all the "/"-separated tags of `key` (MNE
     /// `epochs["face"]`).
     pub fn get(&self, key: &str) -> Result<Epochs> {
-        let keep: Vec<usize> = (0..self.len()).filter(|&i| tags_match(&self.events[i].2, key)).collect();
+        let keep: Vec<usize> = (0..self.len())
+            .filter(|&i| tags_match(&self.events[i].2, key))
+            .collect();
         if keep.is_empty() {
             let mut names: Vec<&str> = self.events.iter().map(|e| e.2.as_str()).collect();
             names.sort_unstable();
             names.dedup();
-            return Err(Error::data(format!("no epochs match {key:?}; event names are {names:?}")));
+            return Err(Error::data(format!(
+                "no epochs match {key:?}; event names are {names:?}"
+            )));
         }
         Ok(self.clone().take(&keep))
     }
@@ -211,8 +264,14 @@ impl Epochs {
         }
         let mut out = self.clone();
         // MNE keeps the samples at multiples of `factor` from time zero when it can
-        let zero = self.times.iter().position(|&t| t.abs() < 0.5 / self.sfreq).unwrap_or(0);
-        let idx: Vec<usize> = (0..self.times.len()).filter(|&i| (i as i64 - zero as i64).rem_euclid(factor as i64) == 0).collect();
+        let zero = self
+            .times
+            .iter()
+            .position(|&t| t.abs() < 0.5 / self.sfreq)
+            .unwrap_or(0);
+        let idx: Vec<usize> = (0..self.times.len())
+            .filter(|&i| (i as i64 - zero as i64).rem_euclid(factor as i64) == 0)
+            .collect();
         out.data = self.data.select(Axis(2), &idx);
         out.times = idx.iter().map(|&i| self.times[i]).collect();
         out.sfreq = self.sfreq / factor as f64;
@@ -221,9 +280,13 @@ impl Epochs {
 
     /// Keep `tmin ..= tmax` seconds (MNE `epochs.crop`).
     pub fn crop(&self, tmin: f64, tmax: f64) -> Result<Epochs> {
-        let idx: Vec<usize> = (0..self.times.len()).filter(|&i| self.times[i] >= tmin - 1e-9 && self.times[i] <= tmax + 1e-9).collect();
+        let idx: Vec<usize> = (0..self.times.len())
+            .filter(|&i| self.times[i] >= tmin - 1e-9 && self.times[i] <= tmax + 1e-9)
+            .collect();
         if idx.is_empty() {
-            return Err(Error::data(format!("crop: no samples between {tmin} and {tmax} s")));
+            return Err(Error::data(format!(
+                "crop: no samples between {tmin} and {tmax} s"
+            )));
         }
         let mut out = self.clone();
         out.data = self.data.select(Axis(2), &idx);
@@ -257,10 +320,17 @@ impl Epochs {
     }
     /// Names of the good EEG channels, the ones [`Epochs::get_data`] returns.
     pub fn good_eeg_names(&self) -> Vec<String> {
-        self.good_eeg().into_iter().map(|c| self.ch_names[c].clone()).collect()
+        self.good_eeg()
+            .into_iter()
+            .map(|c| self.ch_names[c].clone())
+            .collect()
     }
     fn good_eeg(&self) -> Vec<usize> {
-        (0..self.ch_names.len()).filter(|&c| self.ch_types[c] == ChannelType::Eeg && !self.bads.contains(&self.ch_names[c])).collect()
+        (0..self.ch_names.len())
+            .filter(|&c| {
+                self.ch_types[c] == ChannelType::Eeg && !self.bads.contains(&self.ch_names[c])
+            })
+            .collect()
     }
     /// The good EEG channels, epochs × channels × times, volts (MNE
     /// `epochs.get_data(picks="eeg")` with bad channels excluded): the decoding input.
@@ -273,7 +343,8 @@ impl Epochs {
         let d = self.get_data();
         let (n, c, t) = d.dim();
         // standard (C) order: the row of epoch e is channel 0's times, then channel 1's…
-        Array2::from_shape_vec((n, c * t), d.iter().copied().collect()).expect("n × (c·t) elements by construction")
+        Array2::from_shape_vec((n, c * t), d.iter().copied().collect())
+            .expect("n × (c·t) elements by construction")
     }
     /// The event name of each kept epoch.
     pub fn event_names(&self) -> Vec<String> {
@@ -285,7 +356,9 @@ impl Epochs {
     }
     /// Indices (among all events) of the epochs dropped for any reason but `IGNORED`.
     pub fn dropped(&self) -> Vec<usize> {
-        (0..self.drop_log.len()).filter(|&i| !self.drop_log[i].is_empty() && self.drop_log[i][0] != "IGNORED").collect()
+        (0..self.drop_log.len())
+            .filter(|&i| !self.drop_log[i].is_empty() && self.drop_log[i][0] != "IGNORED")
+            .collect()
     }
     /// The drop log as a table: event index, why.
     pub fn drop_log_frame(&self) -> Result<DataFrame> {
@@ -309,7 +382,10 @@ impl Epochs {
 
     /// The average over epochs (MNE `epochs.average()`).
     pub fn average(&self) -> Result<Evoked> {
-        let data = self.data.mean_axis(Axis(0)).ok_or_else(|| Error::data("average: no epochs"))?;
+        let data = self
+            .data
+            .mean_axis(Axis(0))
+            .ok_or_else(|| Error::data("average: no epochs"))?;
         Ok(self.evoked(data, "average"))
     }
     /// The standard error of the mean over epochs (MNE `epochs.standard_error()`).
@@ -362,14 +438,23 @@ pub struct Peak {
 
 impl std::fmt::Display for Peak {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {:.1} µV at {:.0} ms", self.ch_name, self.amplitude * 1e6, self.latency * 1e3)
+        write!(
+            f,
+            "{}: {:.1} µV at {:.0} ms",
+            self.ch_name,
+            self.amplitude * 1e6,
+            self.latency * 1e3
+        )
     }
 }
 
 impl Evoked {
     /// Index of a channel by name.
     pub fn ch_index(&self, name: &str) -> Result<usize> {
-        self.ch_names.iter().position(|n| n == name).ok_or_else(|| Error::data(format!("no channel {name:?} in this evoked response")))
+        self.ch_names
+            .iter()
+            .position(|n| n == name)
+            .ok_or_else(|| Error::data(format!("no channel {name:?} in this evoked response")))
     }
     /// One channel's time course, volts.
     pub fn channel(&self, name: &str) -> Result<Vec<f64>> {
@@ -377,7 +462,11 @@ impl Evoked {
     }
     /// Good EEG channel indices.
     pub fn good_eeg(&self) -> Vec<usize> {
-        (0..self.ch_names.len()).filter(|&c| self.ch_types[c] == ChannelType::Eeg && !self.bads.contains(&self.ch_names[c])).collect()
+        (0..self.ch_names.len())
+            .filter(|&c| {
+                self.ch_types[c] == ChannelType::Eeg && !self.bads.contains(&self.ch_names[c])
+            })
+            .collect()
     }
     /// The peak between `tmin` and `tmax` seconds: on channel `ch`, or over all good EEG
     /// channels when `None`. `mode` is MNE's: `"neg"` (most negative), `"pos"`, or `"abs"`.
@@ -387,16 +476,24 @@ impl Evoked {
             Some(n) => vec![self.ch_index(n)?],
             None => self.good_eeg(),
         };
-        let idx: Vec<usize> = (0..self.times.len()).filter(|&i| self.times[i] >= tmin - 1e-9 && self.times[i] <= tmax + 1e-9).collect();
+        let idx: Vec<usize> = (0..self.times.len())
+            .filter(|&i| self.times[i] >= tmin - 1e-9 && self.times[i] <= tmax + 1e-9)
+            .collect();
         if idx.is_empty() || chans.is_empty() {
-            return Err(Error::data(format!("get_peak: no samples/channels between {tmin} and {tmax} s")));
+            return Err(Error::data(format!(
+                "get_peak: no samples/channels between {tmin} and {tmax} s"
+            )));
         }
         let key = |v: f64| -> Result<f64> {
             Ok(match mode {
                 "neg" => -v,
                 "pos" => v,
                 "abs" => v.abs(),
-                other => return Err(Error::data(format!("get_peak: mode must be \"neg\", \"pos\" or \"abs\", got {other:?}"))),
+                other => {
+                    return Err(Error::data(format!(
+                        "get_peak: mode must be \"neg\", \"pos\" or \"abs\", got {other:?}"
+                    )))
+                }
             })
         };
         let mut best: Option<(f64, usize, usize)> = None;
@@ -409,14 +506,23 @@ impl Evoked {
             }
         }
         let (_, c, i) = best.ok_or_else(|| Error::data("get_peak: nothing to search"))?;
-        Ok(Peak { ch_name: self.ch_names[c].clone(), latency: self.times[i], amplitude: self.data[[c, i]] })
+        Ok(Peak {
+            ch_name: self.ch_names[c].clone(),
+            latency: self.times[i],
+            amplitude: self.data[[c, i]],
+        })
     }
     /// Mean amplitude of a channel over a window, volts.
     pub fn mean_amplitude(&self, ch: &str, tmin: f64, tmax: f64) -> Result<f64> {
         let c = self.ch_index(ch)?;
-        let v: Vec<f64> = (0..self.times.len()).filter(|&i| self.times[i] >= tmin && self.times[i] <= tmax).map(|i| self.data[[c, i]]).collect();
+        let v: Vec<f64> = (0..self.times.len())
+            .filter(|&i| self.times[i] >= tmin && self.times[i] <= tmax)
+            .map(|i| self.data[[c, i]])
+            .collect();
         if v.is_empty() {
-            return Err(Error::data(format!("mean_amplitude: no samples between {tmin} and {tmax} s")));
+            return Err(Error::data(format!(
+                "mean_amplitude: no samples between {tmin} and {tmax} s"
+            )));
         }
         Ok(v.iter().sum::<f64>() / v.len() as f64)
     }
@@ -425,21 +531,40 @@ impl Evoked {
 /// Weighted sum of evoked responses (MNE `mne.combine_evoked(evokeds, weights)`): the
 /// face − scrambled difference wave is `combine_evoked(&[&face, &scrambled], &[1.0, -1.0])`.
 pub fn combine_evoked(evokeds: &[&Evoked], weights: &[f64]) -> Result<Evoked> {
-    let first = evokeds.first().ok_or_else(|| Error::data("combine_evoked: no evoked responses"))?;
+    let first = evokeds
+        .first()
+        .ok_or_else(|| Error::data("combine_evoked: no evoked responses"))?;
     if weights.len() != evokeds.len() {
-        return Err(Error::shape("combine_evoked weights", evokeds.len(), weights.len()));
+        return Err(Error::shape(
+            "combine_evoked weights",
+            evokeds.len(),
+            weights.len(),
+        ));
     }
     for e in evokeds {
         if e.ch_names != first.ch_names || e.times.len() != first.times.len() {
-            return Err(Error::data("combine_evoked: responses differ in channels or times"));
+            return Err(Error::data(
+                "combine_evoked: responses differ in channels or times",
+            ));
         }
     }
     let mut data = Array2::zeros(first.data.dim());
     for (e, w) in evokeds.iter().zip(weights) {
         data.scaled_add(*w, &e.data);
     }
-    let comment = evokeds.iter().zip(weights).map(|(e, w)| format!("{w:+} × {}", e.comment.split(" (").next().unwrap_or(""))).collect::<Vec<_>>().join(" ");
-    let nave = (1.0 / evokeds.iter().zip(weights).map(|(e, w)| w * w / e.nave as f64).sum::<f64>()).round() as usize;
+    let comment = evokeds
+        .iter()
+        .zip(weights)
+        .map(|(e, w)| format!("{w:+} × {}", e.comment.split(" (").next().unwrap_or("")))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let nave = (1.0
+        / evokeds
+            .iter()
+            .zip(weights)
+            .map(|(e, w)| w * w / e.nave as f64)
+            .sum::<f64>())
+    .round() as usize;
     let mut bads = first.bads.clone();
     for e in evokeds {
         for b in &e.bads {
@@ -448,5 +573,13 @@ pub fn combine_evoked(evokeds: &[&Evoked], weights: &[f64]) -> Result<Evoked> {
             }
         }
     }
-    Ok(Evoked { data, times: first.times.clone(), ch_names: first.ch_names.clone(), ch_types: first.ch_types.clone(), bads, nave, comment })
+    Ok(Evoked {
+        data,
+        times: first.times.clone(),
+        ch_names: first.ch_names.clone(),
+        ch_types: first.ch_types.clone(),
+        bads,
+        nave,
+        comment,
+    })
 }

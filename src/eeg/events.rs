@@ -26,7 +26,13 @@ impl Events {
     /// As a table: sample, onset (s), code, and the condition name from `event_id` (what
     /// `mne.events_to_dataframe`-style summaries and BIDS `events.tsv` show).
     pub fn to_frame(&self, event_id: &[(&str, i32)]) -> Result<DataFrame> {
-        let name = |c: i32| event_id.iter().find(|(_, v)| *v == c).map(|(n, _)| n.to_string()).unwrap_or_else(|| "?".into());
+        let name = |c: i32| {
+            event_id
+                .iter()
+                .find(|(_, v)| *v == c)
+                .map(|(n, _)| n.to_string())
+                .unwrap_or_else(|| "?".into())
+        };
         df!(
             "sample" => self.sample.iter().map(|&s| s as u64).collect::<Vec<_>>(),
             "onset" => self.sample.iter().map(|&s| s as f64 / self.sfreq).collect::<Vec<_>>(),
@@ -38,7 +44,10 @@ impl Events {
     /// How many events of each code, as a table.
     pub fn counts(&self, event_id: &[(&str, i32)]) -> Result<DataFrame> {
         let names: Vec<String> = event_id.iter().map(|(n, _)| n.to_string()).collect();
-        let counts: Vec<u32> = event_id.iter().map(|(_, v)| self.code.iter().filter(|&&c| c == *v).count() as u32).collect();
+        let counts: Vec<u32> = event_id
+            .iter()
+            .map(|(_, v)| self.code.iter().filter(|&&c| c == *v).count() as u32)
+            .collect();
         df!("event" => names, "code" => event_id.iter().map(|e| e.1).collect::<Vec<_>>(), "count" => counts).map_err(|e| Error::data(e.to_string()))
     }
 }
@@ -49,7 +58,9 @@ impl Events {
 pub fn find_events(raw: &Raw, stim_channel: &str) -> Result<Events> {
     let c = raw.ch_index(stim_channel)?;
     if raw.ch_types()[c] != ChannelType::Stim {
-        return Err(Error::data(format!("find_events: channel {stim_channel:?} is not a stim channel")));
+        return Err(Error::data(format!(
+            "find_events: channel {stim_channel:?} is not a stim channel"
+        )));
     }
     let row = raw.data().row(c);
     let mut sample = Vec::new();
@@ -64,7 +75,13 @@ pub fn find_events(raw: &Raw, stim_channel: &str) -> Result<Events> {
         prev = v;
     }
     if sample.is_empty() {
-        return Err(Error::data(format!("find_events: no events on {stim_channel:?} (all zero)")));
+        return Err(Error::data(format!(
+            "find_events: no events on {stim_channel:?} (all zero)"
+        )));
     }
-    Ok(Events { sample, code, sfreq: raw.sfreq() })
+    Ok(Events {
+        sample,
+        code,
+        sfreq: raw.sfreq(),
+    })
 }

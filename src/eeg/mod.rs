@@ -8,11 +8,13 @@ pub mod filter;
 pub mod fir;
 pub mod io;
 pub mod montage;
+pub mod plot;
 pub mod preprocessing;
 pub mod raw;
 
 pub use epochs::{combine_evoked, Epochs, Evoked, Peak};
 pub use events::{find_events, Events};
 pub use montage::Montage;
+pub use plot::{plot_compare_evokeds, plot_decoding, plot_raw};
 pub use preprocessing::{annotate_muscle_zscore, find_bad_channels, BadChannels};
 pub use raw::{Annotation, ChannelType, Raw};

@@ -23,7 +23,11 @@ fn median(v: &mut [f64]) -> f64 {
     if n == 0 {
         return f64::NAN;
     }
-    if n % 2 == 1 { v[n / 2] } else { 0.5 * (v[n / 2 - 1] + v[n / 2]) }
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        0.5 * (v[n / 2 - 1] + v[n / 2])
+    }
 }
 
 fn quantile(sorted: &[f64], q: f64) -> f64 {
@@ -48,16 +52,24 @@ pub struct BadChannels {
 /// `flat_threshold`); otherwise its robust amplitude `0.7413 × IQR` is z-scored robustly
 /// against all channels (median and 1.4826 × MAD).
 pub fn find_bad_channels(raw: &Raw, z: f64) -> Result<BadChannels> {
-    let eeg: Vec<usize> = (0..raw.ch_names().len()).filter(|&c| raw.ch_types()[c] == ChannelType::Eeg).collect();
+    let eeg: Vec<usize> = (0..raw.ch_names().len())
+        .filter(|&c| raw.ch_types()[c] == ChannelType::Eeg)
+        .collect();
     if eeg.len() < 3 {
-        return Err(Error::data(format!("find_bad_channels: needs at least 3 EEG channels, the recording has {}", eeg.len())));
+        return Err(Error::data(format!(
+            "find_bad_channels: needs at least 3 EEG channels, the recording has {}",
+            eeg.len()
+        )));
     }
     let mut amp = Vec::with_capacity(eeg.len());
     let mut flat = Vec::with_capacity(eeg.len());
     for &c in &eeg {
         let mut x: Vec<f64> = raw.data().row(c).iter().map(|&v| v as f64).collect();
         if x.iter().any(|v| !v.is_finite()) {
-            return Err(Error::data(format!("find_bad_channels: channel {} contains NaN", raw.ch_names()[c])));
+            return Err(Error::data(format!(
+                "find_bad_channels: channel {} contains NaN",
+                raw.ch_names()[c]
+            )));
         }
         let mean = x.iter().sum::<f64>() / x.len() as f64;
         let sd = (x.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / x.len() as f64).sqrt();
@@ -73,11 +85,20 @@ pub fn find_bad_channels(raw: &Raw, z: f64) -> Result<BadChannels> {
     let med = median(&mut a);
     let mut dev: Vec<f64> = amp.iter().map(|v| (v - med).abs()).collect();
     let sd = 1.4826 * median(&mut dev);
-    let zs: Vec<f64> = amp.iter().map(|v| if sd > 0.0 { (v - med) / sd } else { 0.0 }).collect();
+    let zs: Vec<f64> = amp
+        .iter()
+        .map(|v| if sd > 0.0 { (v - med) / sd } else { 0.0 })
+        .collect();
     let mut names = Vec::new();
     let mut verdict = Vec::new();
     for (k, &c) in eeg.iter().enumerate() {
-        let why = if flat[k] { "flat" } else if zs[k].abs() > z { "deviation" } else { "good" };
+        let why = if flat[k] {
+            "flat"
+        } else if zs[k].abs() > z {
+            "deviation"
+        } else {
+            "good"
+        };
         if why != "good" {
             names.push(raw.ch_names()[c].clone());
         }
@@ -105,7 +126,13 @@ pub fn hilbert_envelope(x: &[f64]) -> Vec<f64> {
     planner.plan_fft_forward(n).process(&mut buf);
     // h = [1, 2, …, 2, (1 if n even), 0, …]
     for (k, v) in buf.iter_mut().enumerate() {
-        let h = if k == 0 || (n % 2 == 0 && k == n / 2) { 1.0 } else if k < n.div_ceil(2) { 2.0 } else { 0.0 };
+        let h = if k == 0 || (n % 2 == 0 && k == n / 2) {
+            1.0
+        } else if k < n.div_ceil(2) {
+            2.0
+        } else {
+            0.0
+        };
         *v *= h;
     }
     planner.plan_fft_inverse(n).process(&mut buf);
@@ -117,23 +144,42 @@ pub fn hilbert_envelope(x: &[f64]) -> Vec<f64> {
 /// `filter_freq=(110, 140)`. Uses the good EEG channels (MNE uses the channels you pick;
 /// a flat channel would make every z-score NaN). Returns `BAD_muscle` annotations and the
 /// per-sample score.
-pub fn annotate_muscle_zscore(raw: &Raw, threshold: f64, min_length_good: f64, filter_freq: (f64, f64)) -> Result<(Vec<Annotation>, Vec<f64>)> {
+pub fn annotate_muscle_zscore(
+    raw: &Raw,
+    threshold: f64,
+    min_length_good: f64,
+    filter_freq: (f64, f64),
+) -> Result<(Vec<Annotation>, Vec<f64>)> {
     use rayon::prelude::*;
     let good = raw.good_eeg();
     if good.is_empty() {
         return Err(Error::data("annotate_muscle_zscore: no good EEG channels"));
     }
-    let fir = Fir::design(raw.sfreq(), Some(filter_freq.0), Some(filter_freq.1), None, None)?;
+    let fir = Fir::design(
+        raw.sfreq(),
+        Some(filter_freq.0),
+        Some(filter_freq.1),
+        None,
+        None,
+    )?;
     let z: Vec<Result<Vec<f64>>> = good
         .par_iter()
         .map(|&c| {
-            let x: Vec<f64> = raw.data().index_axis(Axis(0), c).iter().map(|&v| v as f64).collect();
+            let x: Vec<f64> = raw
+                .data()
+                .index_axis(Axis(0), c)
+                .iter()
+                .map(|&v| v as f64)
+                .collect();
             let env = hilbert_envelope(&fir.apply(&x)?);
             let n = env.len() as f64;
             let m = env.iter().sum::<f64>() / n;
             let sd = (env.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / n).sqrt();
             if sd == 0.0 {
-                return Err(Error::data(format!("annotate_muscle_zscore: channel {} is flat; mark it bad first", raw.ch_names()[c])));
+                return Err(Error::data(format!(
+                    "annotate_muscle_zscore: channel {} is flat; mark it bad first",
+                    raw.ch_names()[c]
+                )));
             }
             Ok(env.into_iter().map(|v| (v - m) / sd).collect())
         })
@@ -168,7 +214,11 @@ pub fn annotate_muscle_zscore(raw: &Raw, threshold: f64, min_length_good: f64, f
     while i < n {
         if bad[i] {
             let j = (i..n).find(|&j| !bad[j]).unwrap_or(n);
-            annotations.push(Annotation { onset: i as f64 / raw.sfreq(), duration: (j - i) as f64 / raw.sfreq(), description: "BAD_muscle".into() });
+            annotations.push(Annotation {
+                onset: i as f64 / raw.sfreq(),
+                duration: (j - i) as f64 / raw.sfreq(),
+                description: "BAD_muscle".into(),
+            });
             i = j;
         } else {
             i += 1;
@@ -185,6 +235,10 @@ mod tests {
     fn envelope_of_a_tone_is_flat() {
         let x: Vec<f64> = (0..1000).map(|i| 3.0 * (i as f64 * 0.3).sin()).collect();
         let e = hilbert_envelope(&x);
-        assert!(e[100..900].iter().all(|v| (v - 3.0).abs() < 0.05), "{:?}", &e[100..105]);
+        assert!(
+            e[100..900].iter().all(|v| (v - 3.0).abs() < 0.05),
+            "{:?}",
+            &e[100..105]
+        );
     }
 }

@@ -35,18 +35,30 @@ impl Classifier {
     /// defaults: lbfgs, 100 iterations, tol 1e-4; linfa minimises the same objective with
     /// `alpha = 1/C`).
     pub fn logistic() -> Self {
-        Classifier { kind: Kind::Logistic { c: 1.0 }, standardize: true, max_iter: 100 }
+        Classifier {
+            kind: Kind::Logistic { c: 1.0 },
+            standardize: true,
+            max_iter: 100,
+        }
     }
     /// Linear support vector machine, `C = 1` (scikit-learn's `SVC(kernel="linear")`; nilearn's
     /// `Decoder` and `SearchLight` default to an SVC — linfa's SMO solver, hinge loss).
     pub fn linear_svm() -> Self {
-        Classifier { kind: Kind::LinearSvm { c: 1.0 }, standardize: true, max_iter: 100 }
+        Classifier {
+            kind: Kind::LinearSvm { c: 1.0 },
+            standardize: true,
+            max_iter: 100,
+        }
     }
     /// Linear discriminant analysis with automatic (Ledoit–Wolf) shrinkage: scikit-learn's
     /// `LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto")`. Closed form, so the
     /// cheapest to fit many times (per time point, per sphere).
     pub fn lda() -> Self {
-        Classifier { kind: Kind::Lda, standardize: true, max_iter: 0 }
+        Classifier {
+            kind: Kind::Lda,
+            standardize: true,
+            max_iter: 0,
+        }
     }
     /// Inverse regularisation strength `C` (logistic regression, SVM).
     pub fn c(mut self, c: f64) -> Self {
@@ -74,12 +86,18 @@ impl Classifier {
             Kind::LinearSvm { c } => format!("linear SVM (C={c})"),
             Kind::Lda => "shrinkage LDA".to_string(),
         };
-        if self.standardize { format!("scaler + {base}") } else { base }
+        if self.standardize {
+            format!("scaler + {base}")
+        } else {
+            base
+        }
     }
 
     fn check(&self) -> Result<()> {
         match self.kind {
-            Kind::Logistic { c } | Kind::LinearSvm { c } if !(c.is_finite() && c > 0.0) => Err(Error::data(format!("classifier: C must be positive, got {c}"))),
+            Kind::Logistic { c } | Kind::LinearSvm { c } if !(c.is_finite() && c > 0.0) => Err(
+                Error::data(format!("classifier: C must be positive, got {c}")),
+            ),
             _ => Ok(()),
         }
     }
@@ -89,21 +107,35 @@ impl Classifier {
         self.check()?;
         let (n, p) = x.dim();
         if y.len() != n {
-            return Err(Error::shape("classifier labels", format!("{n} (one per sample, rows of X)"), y.len()));
+            return Err(Error::shape(
+                "classifier labels",
+                format!("{n} (one per sample, rows of X)"),
+                y.len(),
+            ));
         }
         if p == 0 {
             return Err(Error::data("classifier: X has no features"));
         }
         let n_pos = y.iter().filter(|&&v| v).count();
         if n_pos == 0 || n_pos == n {
-            return Err(Error::data(format!("classifier: the training samples hold only one class ({n} samples, {n_pos} true)")));
+            return Err(Error::data(format!(
+                "classifier: the training samples hold only one class ({n} samples, {n_pos} true)"
+            )));
         }
         if x.iter().any(|v| !v.is_finite()) {
             return Err(Error::data("classifier: X contains NaN or infinite values"));
         }
         let (mean, scale) = if self.standardize {
-            let mean = x.mean_axis(Axis(0)).ok_or_else(|| Error::data("classifier: no samples"))?;
-            let scale = x.std_axis(Axis(0), 0.0).mapv(|s| if s > 1e-12 * (1.0 + s.abs()) && s > 0.0 { s } else { 1.0 });
+            let mean = x
+                .mean_axis(Axis(0))
+                .ok_or_else(|| Error::data("classifier: no samples"))?;
+            let scale = x.std_axis(Axis(0), 0.0).mapv(|s| {
+                if s > 1e-12 * (1.0 + s.abs()) && s > 0.0 {
+                    s
+                } else {
+                    1.0
+                }
+            });
             (mean, scale)
         } else {
             (Array1::zeros(p), Array1::ones(p))
@@ -157,16 +189,29 @@ fn ledoit_wolf_shrinkage(xc: ArrayView2<f64>) -> f64 {
     let beta = 1.0 / (pf * nf) * (beta_ / nf - delta_);
     let delta = (delta_ - 2.0 * mu * emp_cov_trace.sum() + pf * mu * mu) / pf;
     let beta = beta.min(delta);
-    if beta == 0.0 { 0.0 } else { beta / delta }
+    if beta == 0.0 {
+        0.0
+    } else {
+        beta / delta
+    }
 }
 
 /// Shrunk covariance of one class as scikit-learn's `_cov(X, shrinkage="auto")`: standardise
 /// by the class's std, Ledoit–Wolf, scale back.
 fn class_cov(xk: ArrayView2<f64>) -> Array2<f64> {
     let n = xk.nrows() as f64;
-    let mean = xk.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(xk.ncols()));
+    let mean = xk
+        .mean_axis(Axis(0))
+        .unwrap_or_else(|| Array1::zeros(xk.ncols()));
     let xc = &xk - &mean;
-    let sd = xc.mapv(|v| v * v).sum_axis(Axis(0)).mapv(|s| { let s = (s / n).sqrt(); if s > 0.0 { s } else { 1.0 } });
+    let sd = xc.mapv(|v| v * v).sum_axis(Axis(0)).mapv(|s| {
+        let s = (s / n).sqrt();
+        if s > 0.0 {
+            s
+        } else {
+            1.0
+        }
+    });
     let z = &xc / &sd;
     let s = ledoit_wolf_shrinkage(z.view());
     let emp = z.t().dot(&z) / n;
@@ -186,16 +231,25 @@ fn lda(x: ArrayView2<f64>, y: &[bool]) -> Result<(Array1<f64>, f64)> {
     let (i1, i0) = (idx(true), idx(false));
     let x1 = x.select(Axis(0), &i1);
     let x0 = x.select(Axis(0), &i0);
-    let (m1, m0) = (x1.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(p)), x0.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(p)));
-    let (pr1, pr0) = (i1.len() as f64 / y.len() as f64, i0.len() as f64 / y.len() as f64);
+    let (m1, m0) = (
+        x1.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(p)),
+        x0.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(p)),
+    );
+    let (pr1, pr0) = (
+        i1.len() as f64 / y.len() as f64,
+        i0.len() as f64 / y.len() as f64,
+    );
     let mut cov = class_cov(x1.view()) * pr1 + class_cov(x0.view()) * pr0;
     // a tiny ridge keeps Cholesky well defined for constant features
     let eps = 1e-10 * (cov.diag().sum() / p as f64).max(1e-300);
     for i in 0..p {
         cov[[i, i]] += eps;
     }
-    let means = ndarray::stack(Axis(1), &[m0.view(), m1.view()]).map_err(|e| Error::data(e.to_string()))?;
-    let coef = cov.solvec(&means).map_err(|e| Error::data(format!("LDA: covariance is not positive definite ({e})")))?;
+    let means =
+        ndarray::stack(Axis(1), &[m0.view(), m1.view()]).map_err(|e| Error::data(e.to_string()))?;
+    let coef = cov
+        .solvec(&means)
+        .map_err(|e| Error::data(format!("LDA: covariance is not positive definite ({e})")))?;
     let (c0, c1) = (coef.column(0), coef.column(1));
     let b0 = -0.5 * m0.dot(&c0) + pr0.ln();
     let b1 = -0.5 * m1.dot(&c1) + pr1.ln();
@@ -229,14 +283,22 @@ impl Fitted {
     /// Decision values (scikit-learn `decision_function`): larger → more "true".
     pub fn decision_function(&self, x: ArrayView2<f64>) -> Result<Array1<f64>> {
         if x.ncols() != self.w.len() {
-            return Err(Error::shape("decision_function: features", self.w.len(), x.ncols()));
+            return Err(Error::shape(
+                "decision_function: features",
+                self.w.len(),
+                x.ncols(),
+            ));
         }
         let (w, b) = self.raw_weights();
         Ok(x.dot(&w) + b)
     }
     /// Predicted labels.
     pub fn predict(&self, x: ArrayView2<f64>) -> Result<Vec<bool>> {
-        Ok(self.decision_function(x)?.iter().map(|&d| d > 0.0).collect())
+        Ok(self
+            .decision_function(x)?
+            .iter()
+            .map(|&d| d > 0.0)
+            .collect())
     }
 }
 
@@ -248,21 +310,35 @@ mod tests {
     fn blobs(n: usize, p: usize, shift: f64, seed: u64) -> (Array2<f64>, Vec<bool>) {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
         let y: Vec<bool> = (0..n).map(|i| i % 2 == 0).collect();
-        let x = Array2::from_shape_fn((n, p), |(i, j)| rng.gen_range(-1.0..1.0) + if y[i] && j < 2 { shift } else { 0.0 } + 10.0 * j as f64);
+        let x = Array2::from_shape_fn((n, p), |(i, j)| {
+            rng.gen_range(-1.0..1.0) + if y[i] && j < 2 { shift } else { 0.0 } + 10.0 * j as f64
+        });
         (x, y)
     }
 
     #[test]
     fn all_three_separate_blobs() {
         let (x, y) = blobs(80, 5, 1.5, 1);
-        for clf in [Classifier::logistic(), Classifier::linear_svm(), Classifier::lda()] {
+        for clf in [
+            Classifier::logistic(),
+            Classifier::linear_svm(),
+            Classifier::lda(),
+        ] {
             let f = clf.fit(x.view(), &y).unwrap();
             let acc = crate::ml::metrics::accuracy(&y, &f.predict(x.view()).unwrap()).unwrap();
             assert!(acc > 0.9, "{}: training accuracy {acc}", clf.name());
             // the informative features get the largest weights
             let w = f.coef();
-            assert!(w[0].abs() > w[3].abs() && w[1].abs() > w[4].abs(), "{}: {w}", clf.name());
-            assert!(w[0] > 0.0, "{}: positive class on the positive side", clf.name());
+            assert!(
+                w[0].abs() > w[3].abs() && w[1].abs() > w[4].abs(),
+                "{}: {w}",
+                clf.name()
+            );
+            assert!(
+                w[0] > 0.0,
+                "{}: positive class on the positive side",
+                clf.name()
+            );
         }
     }
 

@@ -38,7 +38,9 @@ impl Cv {
     }
     /// `LeaveOneGroupOut()` with these groups (one per sample).
     pub fn leave_one_group_out(groups: impl IntoIterator<Item = i64>) -> Cv {
-        Cv::LeaveOneGroupOut { groups: groups.into_iter().collect() }
+        Cv::LeaveOneGroupOut {
+            groups: groups.into_iter().collect(),
+        }
     }
 
     /// The splits for these labels (`y` is only used by the stratified kind, but its length
@@ -52,22 +54,40 @@ impl Cv {
                 let first_true = y.iter().position(|&v| v);
                 let first_false = y.iter().position(|&v| !v);
                 let (c0, c1) = match (first_true, first_false) {
-                    (Some(t), Some(f)) => if f < t { (false, true) } else { (true, false) },
-                    _ => return Err(Error::data("StratifiedKFold: y holds only one class; decoding needs two")),
+                    (Some(t), Some(f)) => {
+                        if f < t {
+                            (false, true)
+                        } else {
+                            (true, false)
+                        }
+                    }
+                    _ => {
+                        return Err(Error::data(
+                            "StratifiedKFold: y holds only one class; decoding needs two",
+                        ))
+                    }
                 };
-                let counts = [y.iter().filter(|&&v| v == c0).count(), y.iter().filter(|&&v| v == c1).count()];
+                let counts = [
+                    y.iter().filter(|&&v| v == c0).count(),
+                    y.iter().filter(|&&v| v == c1).count(),
+                ];
                 if counts.iter().all(|&c| c < k) {
                     return Err(Error::data(format!("StratifiedKFold: n_splits={k} is larger than the number of samples in each class ({} and {})", counts[0], counts[1])));
                 }
                 // allocation[i][c] = how many of class c fold i gets: bincount(y_order[i::k])
-                let y_order: Vec<usize> = std::iter::repeat(0).take(counts[0]).chain(std::iter::repeat(1).take(counts[1])).collect();
+                let y_order: Vec<usize> = std::iter::repeat(0)
+                    .take(counts[0])
+                    .chain(std::iter::repeat(1).take(counts[1]))
+                    .collect();
                 let mut alloc = vec![[0usize; 2]; k];
                 for (j, &c) in y_order.iter().enumerate() {
                     alloc[j % k][c] += 1;
                 }
                 let mut test_fold = vec![0usize; n];
                 for (c, class) in [c0, c1].into_iter().enumerate() {
-                    let folds_for_class: Vec<usize> = (0..k).flat_map(|i| std::iter::repeat(i).take(alloc[i][c])).collect();
+                    let folds_for_class: Vec<usize> = (0..k)
+                        .flat_map(|i| std::iter::repeat(i).take(alloc[i][c]))
+                        .collect();
                     for (slot, idx) in (0..n).filter(|&i| y[i] == class).enumerate() {
                         test_fold[idx] = folds_for_class[slot];
                     }
@@ -85,20 +105,32 @@ impl Cv {
             }
             Cv::LeaveOneGroupOut { groups } => {
                 if groups.len() != n {
-                    return Err(Error::shape("LeaveOneGroupOut groups", format!("{n} (one per sample)"), groups.len()));
+                    return Err(Error::shape(
+                        "LeaveOneGroupOut groups",
+                        format!("{n} (one per sample)"),
+                        groups.len(),
+                    ));
                 }
                 let mut uniq = groups.clone();
                 uniq.sort_unstable();
                 uniq.dedup();
                 if uniq.len() < 2 {
-                    return Err(Error::data("LeaveOneGroupOut: needs at least two groups (runs)"));
+                    return Err(Error::data(
+                        "LeaveOneGroupOut: needs at least two groups (runs)",
+                    ));
                 }
-                groups.iter().map(|g| uniq.binary_search(g).unwrap_or(0)).collect()
+                groups
+                    .iter()
+                    .map(|g| uniq.binary_search(g).unwrap_or(0))
+                    .collect()
             }
         };
         let k = folds.iter().copied().max().map_or(0, |m| m + 1);
         Ok((0..k)
-            .map(|i| Split { train: (0..n).filter(|&j| folds[j] != i).collect(), test: (0..n).filter(|&j| folds[j] == i).collect() })
+            .map(|i| Split {
+                train: (0..n).filter(|&j| folds[j] != i).collect(),
+                test: (0..n).filter(|&j| folds[j] == i).collect(),
+            })
             .filter(|s| !s.test.is_empty())
             .collect())
     }
@@ -106,10 +138,14 @@ impl Cv {
 
 fn check_k(k: usize, n: usize) -> Result<usize> {
     if k < 2 {
-        return Err(Error::data(format!("cross-validation needs n_splits ≥ 2, got {k}")));
+        return Err(Error::data(format!(
+            "cross-validation needs n_splits ≥ 2, got {k}"
+        )));
     }
     if k > n {
-        return Err(Error::data(format!("cross-validation: n_splits={k} is larger than the number of samples ({n})")));
+        return Err(Error::data(format!(
+            "cross-validation: n_splits={k} is larger than the number of samples ({n})"
+        )));
     }
     Ok(k)
 }
@@ -124,7 +160,9 @@ mod tests {
         // class order by first appearance: 1 (6 samples) then 0 (4 samples);
         // y_order = [0]*6 + [1]*4 → fold i takes y_order[i::3]: fold0 = idx 0,3,6,9 → 2+2,
         // fold1 = 1,4,7 → 2+1, fold2 = 2,5,8 → 2+1.
-        let y = [true, true, false, false, true, false, true, true, false, true];
+        let y = [
+            true, true, false, false, true, false, true, true, false, true,
+        ];
         let s = Cv::stratified(3).split(&y).unwrap();
         assert_eq!(s.len(), 3);
         assert_eq!(s[0].test, vec![0, 1, 2, 3]);
@@ -141,11 +179,18 @@ mod tests {
     fn kfold_and_groups() {
         let y = vec![true; 7];
         let s = Cv::kfold(3).split(&y).unwrap();
-        assert_eq!(s.iter().map(|s| s.test.len()).collect::<Vec<_>>(), vec![3, 2, 2]);
-        let s = Cv::leave_one_group_out([3, 1, 1, 3, 2, 2, 1]).split(&y).unwrap();
+        assert_eq!(
+            s.iter().map(|s| s.test.len()).collect::<Vec<_>>(),
+            vec![3, 2, 2]
+        );
+        let s = Cv::leave_one_group_out([3, 1, 1, 3, 2, 2, 1])
+            .split(&y)
+            .unwrap();
         assert_eq!(s[0].test, vec![1, 2, 6]);
         assert_eq!(s[2].test, vec![0, 3]);
-        assert!(Cv::leave_one_group_out([1, 1]).split(&[true, false]).is_err());
+        assert!(Cv::leave_one_group_out([1, 1])
+            .split(&[true, false])
+            .is_err());
         assert!(Cv::leave_one_group_out([1, 2]).split(&[true]).is_err());
         assert!(Cv::stratified(5).split(&[true; 10]).is_err());
         assert!(Cv::kfold(1).split(&y).is_err());

@@ -25,8 +25,18 @@ impl CvScore {
     fn new(per_fold: Vec<f64>, scoring: Scoring) -> Self {
         let n = per_fold.len().max(1) as f64;
         let mean = per_fold.iter().sum::<f64>() / n;
-        let std = (per_fold.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n).sqrt();
-        CvScore { per_fold, mean, std, scoring }
+        let std = (per_fold
+            .iter()
+            .map(|v| (v - mean) * (v - mean))
+            .sum::<f64>()
+            / n)
+            .sqrt();
+        CvScore {
+            per_fold,
+            mean,
+            std,
+            scoring,
+        }
     }
 }
 
@@ -37,7 +47,14 @@ impl std::fmt::Display for CvScore {
             Scoring::RocAuc => "ROC AUC",
         };
         let folds: Vec<String> = self.per_fold.iter().map(|v| format!("{v:.3}")).collect();
-        write!(f, "{name} {:.3} ± {:.3} over {} folds [{}]", self.mean, self.std, self.per_fold.len(), folds.join(", "))
+        write!(
+            f,
+            "{name} {:.3} ± {:.3} over {} folds [{}]",
+            self.mean,
+            self.std,
+            self.per_fold.len(),
+            folds.join(", ")
+        )
     }
 }
 
@@ -50,12 +67,22 @@ fn score(scoring: Scoring, y: &[bool], d: &[f64]) -> Result<f64> {
 
 fn check_xy(n: usize, y: &[bool]) -> Result<()> {
     if y.len() != n {
-        return Err(Error::shape("decoding labels", format!("{n} (one per sample)"), y.len()));
+        return Err(Error::shape(
+            "decoding labels",
+            format!("{n} (one per sample)"),
+            y.len(),
+        ));
     }
     Ok(())
 }
 
-fn fold_score(x: ArrayView2<f64>, y: &[bool], s: &Split, clf: &Classifier, scoring: Scoring) -> Result<f64> {
+fn fold_score(
+    x: ArrayView2<f64>,
+    y: &[bool],
+    s: &Split,
+    clf: &Classifier,
+    scoring: Scoring,
+) -> Result<f64> {
     let xtr = x.select(Axis(0), &s.train);
     let ytr: Vec<bool> = s.train.iter().map(|&i| y[i]).collect();
     let fitted = clf.fit(xtr.view(), &ytr)?;
@@ -67,10 +94,19 @@ fn fold_score(x: ArrayView2<f64>, y: &[bool], s: &Split, clf: &Classifier, scori
 
 /// Cross-validated score of one pattern per sample (rows of `x`): scikit-learn's
 /// `cross_val_score(clf, X, y, cv=cv, scoring=...)`, MNE's `cross_val_multiscore` for 2-D X.
-pub fn cross_val_score(x: ArrayView2<f64>, y: &[bool], cv: &Cv, clf: &Classifier, scoring: Scoring) -> Result<CvScore> {
+pub fn cross_val_score(
+    x: ArrayView2<f64>,
+    y: &[bool],
+    cv: &Cv,
+    clf: &Classifier,
+    scoring: Scoring,
+) -> Result<CvScore> {
     check_xy(x.nrows(), y)?;
     let splits = cv.split(y)?;
-    let per_fold: Result<Vec<f64>> = splits.par_iter().map(|s| fold_score(x, y, s, clf, scoring)).collect();
+    let per_fold: Result<Vec<f64>> = splits
+        .par_iter()
+        .map(|s| fold_score(x, y, s, clf, scoring))
+        .collect();
     Ok(CvScore::new(per_fold?, scoring))
 }
 
@@ -88,9 +124,19 @@ pub struct PermutationTest {
 /// scikit-learn's `permutation_test_score`: how often does shuffling the labels give a
 /// cross-validated score at least as good as the real one? Seeded, so the same call gives
 /// the same p-value. Permutations run in parallel.
-pub fn permutation_test_score(x: ArrayView2<f64>, y: &[bool], cv: &Cv, clf: &Classifier, scoring: Scoring, n_permutations: usize, seed: u64) -> Result<PermutationTest> {
+pub fn permutation_test_score(
+    x: ArrayView2<f64>,
+    y: &[bool],
+    cv: &Cv,
+    clf: &Classifier,
+    scoring: Scoring,
+    n_permutations: usize,
+    seed: u64,
+) -> Result<PermutationTest> {
     if n_permutations == 0 {
-        return Err(Error::data("permutation_test_score: n_permutations must be at least 1"));
+        return Err(Error::data(
+            "permutation_test_score: n_permutations must be at least 1",
+        ));
     }
     let real = cross_val_score(x, y, cv, clf, scoring)?.mean;
     let perms = shuffled_labels(y, n_permutations, seed);
@@ -98,13 +144,20 @@ pub fn permutation_test_score(x: ArrayView2<f64>, y: &[bool], cv: &Cv, clf: &Cla
         .par_iter()
         .map(|yp| {
             let splits = cv.split(yp)?;
-            let s: Result<Vec<f64>> = splits.iter().map(|s| fold_score(x, yp, s, clf, scoring)).collect();
+            let s: Result<Vec<f64>> = splits
+                .iter()
+                .map(|s| fold_score(x, yp, s, clf, scoring))
+                .collect();
             Ok(CvScore::new(s?, scoring).mean)
         })
         .collect();
     let permutation_scores = permutation_scores?;
     let c = permutation_scores.iter().filter(|&&s| s >= real).count();
-    Ok(PermutationTest { score: real, pvalue: (c + 1) as f64 / (n_permutations + 1) as f64, permutation_scores })
+    Ok(PermutationTest {
+        score: real,
+        pvalue: (c + 1) as f64 / (n_permutations + 1) as f64,
+        permutation_scores,
+    })
 }
 
 fn shuffled_labels(y: &[bool], n: usize, seed: u64) -> Vec<Vec<bool>> {
@@ -130,33 +183,61 @@ fn check_3d(x: ArrayView3<f64>, y: &[bool]) -> Result<()> {
 /// `cross_val_multiscore(SlidingEstimator(clf, scoring=...), X, y, cv=cv)` with `x` shaped
 /// (samples, features, times) like `epochs.get_data()`. One classifier per time point, fitted
 /// on the features (channels) at that time.
-pub fn sliding_score(x: ArrayView3<f64>, y: &[bool], cv: &Cv, clf: &Classifier, scoring: Scoring) -> Result<Array2<f64>> {
+pub fn sliding_score(
+    x: ArrayView3<f64>,
+    y: &[bool],
+    cv: &Cv,
+    clf: &Classifier,
+    scoring: Scoring,
+) -> Result<Array2<f64>> {
     check_3d(x, y)?;
     let splits = cv.split(y)?;
     sliding_with(x, y, &splits, clf, scoring)
 }
 
-fn sliding_with(x: ArrayView3<f64>, y: &[bool], splits: &[Split], clf: &Classifier, scoring: Scoring) -> Result<Array2<f64>> {
+fn sliding_with(
+    x: ArrayView3<f64>,
+    y: &[bool],
+    splits: &[Split],
+    clf: &Classifier,
+    scoring: Scoring,
+) -> Result<Array2<f64>> {
     let n_t = x.len_of(Axis(2));
-    let jobs: Vec<(usize, usize)> = (0..splits.len()).flat_map(|f| (0..n_t).map(move |t| (f, t))).collect();
-    let vals: Result<Vec<f64>> = jobs.par_iter().map(|&(f, t)| fold_score(x.index_axis(Axis(2), t), y, &splits[f], clf, scoring)).collect();
+    let jobs: Vec<(usize, usize)> = (0..splits.len())
+        .flat_map(|f| (0..n_t).map(move |t| (f, t)))
+        .collect();
+    let vals: Result<Vec<f64>> = jobs
+        .par_iter()
+        .map(|&(f, t)| fold_score(x.index_axis(Axis(2), t), y, &splits[f], clf, scoring))
+        .collect();
     Array2::from_shape_vec((splits.len(), n_t), vals?).map_err(|e| Error::data(e.to_string()))
 }
 
 /// Mean over folds of a folds × points score array.
 pub fn mean_over_folds(scores: &Array2<f64>) -> Vec<f64> {
-    scores.mean_axis(Axis(0)).map(|m| m.to_vec()).unwrap_or_default()
+    scores
+        .mean_axis(Axis(0))
+        .map(|m| m.to_vec())
+        .unwrap_or_default()
 }
 
 /// Temporal generalisation, folds × train time × test time: MNE's
 /// `cross_val_multiscore(GeneralizingEstimator(clf, scoring=...), X, y, cv=cv)`. A classifier
 /// trained at one time is tested at every time: a square along the diagonal means a
 /// sustained code, a narrow diagonal a changing one.
-pub fn generalizing_score(x: ArrayView3<f64>, y: &[bool], cv: &Cv, clf: &Classifier, scoring: Scoring) -> Result<Array3<f64>> {
+pub fn generalizing_score(
+    x: ArrayView3<f64>,
+    y: &[bool],
+    cv: &Cv,
+    clf: &Classifier,
+    scoring: Scoring,
+) -> Result<Array3<f64>> {
     check_3d(x, y)?;
     let splits = cv.split(y)?;
     let n_t = x.len_of(Axis(2));
-    let jobs: Vec<(usize, usize)> = (0..splits.len()).flat_map(|f| (0..n_t).map(move |t| (f, t))).collect();
+    let jobs: Vec<(usize, usize)> = (0..splits.len())
+        .flat_map(|f| (0..n_t).map(move |t| (f, t)))
+        .collect();
     let rows: Result<Vec<Vec<f64>>> = jobs
         .par_iter()
         .map(|&(f, t)| {
@@ -183,16 +264,31 @@ pub fn generalizing_score(x: ArrayView3<f64>, y: &[bool], cv: &Cv, clf: &Classif
 /// every time point: the `1 − alpha` quantile, over `n_permutations` label shuffles, of the
 /// *maximum over time* of the fold-mean sliding score (the max-statistic permutation test;
 /// MNE users reach for cluster tests across subjects, which a single subject does not have).
-pub fn sliding_permutation_threshold(x: ArrayView3<f64>, y: &[bool], cv: &Cv, clf: &Classifier, scoring: Scoring, n_permutations: usize, alpha: f64, seed: u64) -> Result<f64> {
+pub fn sliding_permutation_threshold(
+    x: ArrayView3<f64>,
+    y: &[bool],
+    cv: &Cv,
+    clf: &Classifier,
+    scoring: Scoring,
+    n_permutations: usize,
+    alpha: f64,
+    seed: u64,
+) -> Result<f64> {
     check_3d(x, y)?;
     if n_permutations == 0 || !(alpha > 0.0 && alpha < 1.0) {
-        return Err(Error::data("sliding_permutation_threshold: need n_permutations ≥ 1 and 0 < alpha < 1"));
+        return Err(Error::data(
+            "sliding_permutation_threshold: need n_permutations ≥ 1 and 0 < alpha < 1",
+        ));
     }
     let mut maxima = Vec::with_capacity(n_permutations);
     for yp in shuffled_labels(y, n_permutations, seed) {
         let splits = cv.split(&yp)?;
         let s = sliding_with(x, &yp, &splits, clf, scoring)?;
-        maxima.push(mean_over_folds(&s).into_iter().fold(f64::NEG_INFINITY, f64::max));
+        maxima.push(
+            mean_over_folds(&s)
+                .into_iter()
+                .fold(f64::NEG_INFINITY, f64::max),
+        );
     }
     maxima.sort_by(f64::total_cmp);
     let k = (((1.0 - alpha) * n_permutations as f64).ceil() as usize).clamp(1, n_permutations) - 1;
@@ -210,7 +306,14 @@ mod tests {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
         let n = 60;
         let y: Vec<bool> = (0..n).map(|i| i % 3 != 0).collect();
-        let x = Array3::from_shape_fn((n, 4, 10), |(i, c, t)| rng.gen_range(-1.0..1.0) + if y[i] && c == 0 && (4..7).contains(&t) { 1.5 } else { 0.0 });
+        let x = Array3::from_shape_fn((n, 4, 10), |(i, c, t)| {
+            rng.gen_range(-1.0..1.0)
+                + if y[i] && c == 0 && (4..7).contains(&t) {
+                    1.5
+                } else {
+                    0.0
+                }
+        });
         (x, y)
     }
 
@@ -231,10 +334,16 @@ mod tests {
         }
         let g = generalizing_score(x.view(), &y, &cv, &clf, Scoring::RocAuc).unwrap();
         for t in 0..10 {
-            let diag = g.index_axis(Axis(1), t).index_axis(Axis(1), t).mean().unwrap();
+            let diag = g
+                .index_axis(Axis(1), t)
+                .index_axis(Axis(1), t)
+                .mean()
+                .unwrap();
             assert!((diag - m[t]).abs() < 1e-9, "diagonal = sliding at {t}");
         }
-        let thr = sliding_permutation_threshold(x.view(), &y, &cv, &clf, Scoring::RocAuc, 20, 0.05, 1).unwrap();
+        let thr =
+            sliding_permutation_threshold(x.view(), &y, &cv, &clf, Scoring::RocAuc, 20, 0.05, 1)
+                .unwrap();
         assert!(thr > 0.5 && thr < 0.85, "threshold {thr}");
     }
 
@@ -243,13 +352,50 @@ mod tests {
         let (x, y) = data(4);
         let flat = x.index_axis(Axis(2), 5).to_owned();
         let clf = Classifier::logistic();
-        let p = permutation_test_score(flat.view(), &y, &Cv::stratified(5), &clf, Scoring::RocAuc, 30, 0).unwrap();
-        assert!(p.score > 0.85 && p.pvalue <= 1.0 / 31.0 + 1e-12, "{} {}", p.score, p.pvalue);
+        let p = permutation_test_score(
+            flat.view(),
+            &y,
+            &Cv::stratified(5),
+            &clf,
+            Scoring::RocAuc,
+            30,
+            0,
+        )
+        .unwrap();
+        assert!(
+            p.score > 0.85 && p.pvalue <= 1.0 / 31.0 + 1e-12,
+            "{} {}",
+            p.score,
+            p.pvalue
+        );
         let noise = x.index_axis(Axis(2), 0).to_owned();
-        let p = permutation_test_score(noise.view(), &y, &Cv::stratified(5), &clf, Scoring::RocAuc, 30, 0).unwrap();
+        let p = permutation_test_score(
+            noise.view(),
+            &y,
+            &Cv::stratified(5),
+            &clf,
+            Scoring::RocAuc,
+            30,
+            0,
+        )
+        .unwrap();
         assert!(p.pvalue > 0.05, "noise p {}", p.pvalue);
-        let c = cross_val_score(flat.view(), &y, &Cv::stratified(5), &Classifier::linear_svm(), Scoring::Accuracy).unwrap();
+        let c = cross_val_score(
+            flat.view(),
+            &y,
+            &Cv::stratified(5),
+            &Classifier::linear_svm(),
+            Scoring::Accuracy,
+        )
+        .unwrap();
         assert!(c.mean > 0.8, "{c}");
-        assert!(cross_val_score(flat.view(), &y[..10], &Cv::stratified(5), &clf, Scoring::Accuracy).is_err());
+        assert!(cross_val_score(
+            flat.view(),
+            &y[..10],
+            &Cv::stratified(5),
+            &clf,
+            Scoring::Accuracy
+        )
+        .is_err());
     }
 }

@@ -14,5 +14,8 @@ pub mod metrics;
 
 pub use classify::{Classifier, Fitted};
 pub use cv::{Cv, Split};
-pub use decoding::{cross_val_score, generalizing_score, mean_over_folds, permutation_test_score, sliding_permutation_threshold, sliding_score, CvScore, PermutationTest};
+pub use decoding::{
+    cross_val_score, generalizing_score, mean_over_folds, permutation_test_score,
+    sliding_permutation_threshold, sliding_score, CvScore, PermutationTest,
+};
 pub use metrics::{accuracy, roc_auc, Scoring};

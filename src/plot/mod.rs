@@ -5,4 +5,4 @@ mod figure;
 mod image;
 
 pub use figure::{Figure, LinePlot, TAB10};
-pub use image::{Colormap, Heatmap, Image};
+pub use image::{with_colorbar_html, Colormap, Heatmap, Image};
