@@ -30,10 +30,7 @@ pub fn emit(mime: &str, content: &str) {
     let mut out = stdout.lock();
     // A failed write to stdout has nowhere to be reported; ignore it like `print!` would panic,
     // but without the panic.
-    let _ = writeln!(
-        out,
-        "EVCXR_BEGIN_CONTENT {mime}\n{content}\nEVCXR_END_CONTENT"
-    );
+    let _ = writeln!(out, "EVCXR_BEGIN_CONTENT {mime}\n{content}\nEVCXR_END_CONTENT");
     let _ = out.flush();
 }
 
@@ -74,22 +71,13 @@ pub fn dataframe_html(df: &DataFrame) -> String {
         "<div><small>shape: ({n}, {m})</small><table border=\"1\" class=\"dataframe\"><thead><tr>"
     );
     for c in df.get_columns() {
-        let _ = write!(
-            h,
-            "<th>{}<br><small>{}</small></th>",
-            html_escape(c.name()),
-            html_escape(&c.dtype().to_string())
-        );
+        let _ = write!(h, "<th>{}<br><small>{}</small></th>", html_escape(c.name()), html_escape(&c.dtype().to_string()));
     }
     h.push_str("</tr></thead><tbody>");
     let rows: Vec<Option<usize>> = if n <= TABLE_HEAD + TABLE_TAIL {
         (0..n).map(Some).collect()
     } else {
-        (0..TABLE_HEAD)
-            .map(Some)
-            .chain(std::iter::once(None))
-            .chain((n - TABLE_TAIL..n).map(Some))
-            .collect()
+        (0..TABLE_HEAD).map(Some).chain(std::iter::once(None)).chain((n - TABLE_TAIL..n).map(Some)).collect()
     };
     for r in rows {
         h.push_str("<tr>");
@@ -180,9 +168,7 @@ impl Progress {
             return;
         }
         let decile = (done * 10 / self.total).min(10);
-        let Ok(mut last) = self.last.try_lock() else {
-            return;
-        };
+        let Ok(mut last) = self.last.try_lock() else { return };
         if decile > last.1 && last.0.elapsed() >= self.min_interval && done < self.total {
             *last = (Instant::now(), decile);
             eprintln!("{}", self.line(done));
@@ -195,26 +181,16 @@ impl Progress {
         }
     }
     fn line(&self, done: usize) -> String {
-        let pct = if self.total == 0 {
-            100.0
-        } else {
-            100.0 * done as f64 / self.total as f64
-        };
+        let pct = if self.total == 0 { 100.0 } else { 100.0 * done as f64 / self.total as f64 };
         let secs = self.start.elapsed().as_secs_f64();
         let bar_n = (pct / 5.0).round() as usize;
         let bar: String = "█".repeat(bar_n.min(20)) + &"·".repeat(20 - bar_n.min(20));
         let eta = if done > 0 && done < self.total {
-            format!(
-                ", ~{:.0} s left",
-                secs * (self.total - done) as f64 / done as f64
-            )
+            format!(", ~{:.0} s left", secs * (self.total - done) as f64 / done as f64)
         } else {
             String::new()
         };
-        format!(
-            "{} {bar} {pct:3.0}% ({done}/{}) {secs:.1} s{eta}",
-            self.label, self.total
-        )
+        format!("{} {bar} {pct:3.0}% ({done}/{}) {secs:.1} s{eta}", self.label, self.total)
     }
 }
 
@@ -225,12 +201,7 @@ pub fn progress<I: IntoIterator>(iter: I, label: &str) -> ProgressIter<I::IntoIt
     let it = iter.into_iter();
     let (lo, hi) = it.size_hint();
     let p = Progress::new(label, hi.unwrap_or(lo));
-    ProgressIter {
-        it,
-        p,
-        started: false,
-        finished: false,
-    }
+    ProgressIter { it, p, started: false, finished: false }
 }
 
 /// The iterator returned by [`progress`].

@@ -49,34 +49,15 @@ pub enum Error {
 impl Error {
     /// An I/O error on `path`.
     pub fn io(path: impl AsRef<Path>, source: std::io::Error) -> Self {
-        Error::Io {
-            path: path.as_ref().to_path_buf(),
-            source,
-        }
+        Error::Io { path: path.as_ref().to_path_buf(), source }
     }
     /// A format error in `path`, field `field`.
-    pub fn format(
-        path: impl AsRef<Path>,
-        field: impl Into<String>,
-        why: impl fmt::Display,
-    ) -> Self {
-        Error::Format {
-            path: path.as_ref().to_path_buf(),
-            field: field.into(),
-            why: why.to_string(),
-        }
+    pub fn format(path: impl AsRef<Path>, field: impl Into<String>, why: impl fmt::Display) -> Self {
+        Error::Format { path: path.as_ref().to_path_buf(), field: field.into(), why: why.to_string() }
     }
     /// A shape mismatch.
-    pub fn shape(
-        what: impl Into<String>,
-        expected: impl fmt::Display,
-        got: impl fmt::Display,
-    ) -> Self {
-        Error::Shape {
-            what: what.into(),
-            expected: expected.to_string(),
-            got: got.to_string(),
-        }
+    pub fn shape(what: impl Into<String>, expected: impl fmt::Display, got: impl fmt::Display) -> Self {
+        Error::Shape { what: what.into(), expected: expected.to_string(), got: got.to_string() }
     }
     /// Unusable values.
     pub fn data(why: impl fmt::Display) -> Self {

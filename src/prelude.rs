@@ -2,21 +2,13 @@
 
 pub use crate::data::{data_dir, list_files, model_dir, public_file, read_json};
 pub use crate::display::{progress, EvcxrDisplay, Html, Progress};
-#[cfg(feature = "eeg")]
-pub use crate::eeg::{
-    annotate_muscle_zscore, combine_evoked, find_bad_channels, find_events,
-    io::{read_raw_bdf, read_raw_edf, read_raw_muse_csv},
-    plot_compare_evokeds, plot_decoding, plot_raw, Annotation, ChannelType, Epochs, Events, Evoked,
-    Montage, Raw,
-};
 pub use crate::error::{Error, Result};
+#[cfg(feature = "eeg")]
+pub use crate::eeg::{annotate_muscle_zscore, combine_evoked, find_bad_channels, find_events, io::{read_raw_bdf, read_raw_edf, read_raw_muse_csv}, plot_compare_evokeds, plot_decoding, plot_raw, Annotation, ChannelType, Epochs, Events, Evoked, Montage, Raw};
 #[cfg(feature = "fmri")]
 pub use crate::fmri::{load_img, Img};
 #[cfg(feature = "ml")]
-pub use crate::ml::{
-    cross_val_score, generalizing_score, mean_over_folds, permutation_test_score,
-    sliding_permutation_threshold, sliding_score, Classifier, Cv, Scoring,
-};
+pub use crate::ml::{cross_val_score, generalizing_score, mean_over_folds, permutation_test_score, sliding_permutation_threshold, sliding_score, Classifier, Cv, Scoring};
 pub use crate::plot::{Colormap, Figure, Heatmap, Image, LinePlot};
 
 pub use ndarray::{self, s, Array1, Array2, Array3, Array4, ArrayView1, ArrayView2, Axis};

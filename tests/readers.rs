@@ -12,13 +12,7 @@ fn real_edf_files_read() {
     }
     let ra = brainml::eeg::io::read_raw_edf(&a).unwrap();
     let rb = brainml::eeg::io::read_raw_edf(&b).unwrap();
-    eprintln!(
-        "{} channels at {} Hz, {} samples; EDF+ {} channels",
-        ra.ch_names().len(),
-        ra.sfreq(),
-        ra.n_times(),
-        rb.ch_names().len()
-    );
+    eprintln!("{} channels at {} Hz, {} samples; EDF+ {} channels", ra.ch_names().len(), ra.sfreq(), ra.n_times(), rb.ch_names().len());
     assert_eq!(ra.sfreq(), rb.sfreq());
     assert!(ra.ch_names().len() >= 1 && ra.n_times() > 0);
 }

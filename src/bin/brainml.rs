@@ -12,11 +12,7 @@ use brainml::data::fetch::Fetcher;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(
-    name = "brainml",
-    version,
-    about = "Prepare data for the brainml workshop"
-)]
+#[command(name = "brainml", version, about = "Prepare data for the brainml workshop")]
 struct Cli {
     /// The project's data folder (default: $BRAINML_DATA, or ./data found from here upwards)
     #[arg(long, global = true)]
@@ -58,11 +54,7 @@ fn run(cli: Cli) -> brainml::Result<()> {
         None => brainml::data::data_dir()?,
     };
     match cli.cmd {
-        Cmd::Fetch {
-            names,
-            mirror,
-            no_mirror,
-        } => {
+        Cmd::Fetch { names, mirror, no_mirror } => {
             let mut f = Fetcher::from_env(data_dir);
             if let Some(m) = mirror {
                 f.mirror = Some(m);
@@ -78,24 +70,11 @@ fn run(cli: Cli) -> brainml::Result<()> {
             use brainml::data::simulate::{eeg, fmri, write_dataset_description};
             let out = out.unwrap_or_else(|| data_dir.join("simulated"));
             let t = std::time::Instant::now();
-            let p = eeg::EegParams {
-                seed,
-                n_per_condition: trials,
-                ..Default::default()
-            };
+            let p = eeg::EegParams { seed, n_per_condition: trials, ..Default::default() };
             // re-running with the same settings and generator is a no-op
             let stamp_path = out.join(".complete");
-            let fp = fmri::FmriParams {
-                seed,
-                ..Default::default()
-            };
-            let stamp = format!(
-                "{} {:?}\n{} {:?}\n",
-                eeg::GENERATOR_VERSION,
-                p,
-                fmri::GENERATOR_VERSION,
-                fp
-            );
+            let fp = fmri::FmriParams { seed, ..Default::default() };
+            let stamp = format!("{} {:?}\n{} {:?}\n", eeg::GENERATOR_VERSION, p, fmri::GENERATOR_VERSION, fp);
             if std::fs::read_to_string(&stamp_path).is_ok_and(|s| s == stamp) {
                 println!("simulate: {} is up to date", out.display());
                 return Ok(());

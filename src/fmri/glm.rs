@@ -42,26 +42,13 @@ fn gamma_pdf(t: f64, k: f64, loc: f64) -> f64 {
 /// Γ(16)/6).
 pub fn spm_hrf(tr: f64, oversampling: usize) -> Result<Vec<f64>> {
     if !(tr.is_finite() && tr > 0.0) || oversampling == 0 {
-        return Err(Error::data(format!(
-            "spm_hrf: TR must be positive and oversampling ≥ 1, got {tr} and {oversampling}"
-        )));
+        return Err(Error::data(format!("spm_hrf: TR must be positive and oversampling ≥ 1, got {tr} and {oversampling}")));
     }
     let dt = tr / oversampling as f64;
     let n = (32.0 / dt).round() as usize;
     // numpy.linspace(0, 32, n)
-    let ts: Vec<f64> = (0..n)
-        .map(|i| {
-            if n > 1 {
-                32.0 * i as f64 / (n - 1) as f64
-            } else {
-                0.0
-            }
-        })
-        .collect();
-    let mut h: Vec<f64> = ts
-        .iter()
-        .map(|&t| gamma_pdf(t, 6.0, dt) - 0.167 * gamma_pdf(t, 16.0, dt))
-        .collect();
+    let ts: Vec<f64> = (0..n).map(|i| if n > 1 { 32.0 * i as f64 / (n - 1) as f64 } else { 0.0 }).collect();
+    let mut h: Vec<f64> = ts.iter().map(|&t| gamma_pdf(t, 6.0, dt) - 0.167 * gamma_pdf(t, 16.0, dt)).collect();
     let s: f64 = h.iter().sum();
     for v in &mut h {
         *v /= s;
@@ -79,18 +66,9 @@ pub struct Condition {
 /// A regressor at `n_scans` frames `tr` apart: boxcars of the events convolved with the SPM
 /// HRF on a grid `oversampling` times finer, sampled at the frame times
 /// (nilearn `compute_regressor(exp_condition, "spm", frame_times, oversampling=50)`).
-pub fn regressor(
-    cond: &Condition,
-    tr: f64,
-    n_scans: usize,
-    oversampling: usize,
-) -> Result<Vec<f64>> {
+pub fn regressor(cond: &Condition, tr: f64, n_scans: usize, oversampling: usize) -> Result<Vec<f64>> {
     if cond.onsets.len() != cond.durations.len() {
-        return Err(Error::shape(
-            "events",
-            format!("{} durations (one per onset)", cond.onsets.len()),
-            cond.durations.len(),
-        ));
+        return Err(Error::shape("events", format!("{} durations (one per onset)", cond.onsets.len()), cond.durations.len()));
     }
     let hrf = spm_hrf(tr, oversampling)?;
     let dt = tr / oversampling as f64;
@@ -99,9 +77,7 @@ pub fn regressor(
     let run_len = n_scans as f64 * tr;
     for (&on, &du) in cond.onsets.iter().zip(&cond.durations) {
         if !(on.is_finite() && du.is_finite()) || du < 0.0 || on < 0.0 || on >= run_len {
-            return Err(Error::data(format!(
-                "event at {on} s lasting {du} s does not fit in a run of {run_len} s"
-            )));
+            return Err(Error::data(format!("event at {on} s lasting {du} s does not fit in a run of {run_len} s")));
         }
         let a = (on / dt).round() as usize;
         let b = (((on + du) / dt).round() as usize).max(a + 1).min(n_hi);
@@ -113,9 +89,7 @@ pub fn regressor(
     Ok((0..n_scans)
         .map(|f| {
             let i = f * oversampling;
-            (0..hrf.len().min(i + 1))
-                .map(|k| hrf[k] * boxcar[i - k])
-                .sum()
+            (0..hrf.len().min(i + 1)).map(|k| hrf[k] * boxcar[i - k]).sum()
         })
         .collect())
 }
@@ -137,11 +111,7 @@ impl OlsFit {
     pub fn t(&self, c: &[f64]) -> Result<f64> {
         let p = self.beta.len();
         if c.len() != p {
-            return Err(Error::shape(
-                "contrast",
-                format!("{p} weights (one per regressor)"),
-                c.len(),
-            ));
+            return Err(Error::shape("contrast", format!("{p} weights (one per regressor)"), c.len()));
         }
         let effect: f64 = c.iter().zip(&self.beta).map(|(a, b)| a * b).sum();
         let mut var = 0.0;
@@ -159,54 +129,21 @@ pub fn fit_ols(columns: &[Vec<f64>], y: &[f64]) -> Result<OlsFit> {
     let p = columns.len();
     let n = y.len();
     if p == 0 || columns.iter().any(|c| c.len() != n) {
-        return Err(Error::shape(
-            "design matrix",
-            format!("columns of {n} frames"),
-            columns
-                .iter()
-                .map(|c| c.len().to_string())
-                .collect::<Vec<_>>()
-                .join(", "),
-        ));
+        return Err(Error::shape("design matrix", format!("columns of {n} frames"), columns.iter().map(|c| c.len().to_string()).collect::<Vec<_>>().join(", ")));
     }
     if n <= p {
-        return Err(Error::data(format!(
-            "OLS needs more frames ({n}) than regressors ({p})"
-        )));
+        return Err(Error::data(format!("OLS needs more frames ({n}) than regressors ({p})")));
     }
-    if y.iter()
-        .chain(columns.iter().flatten())
-        .any(|v| !v.is_finite())
-    {
-        return Err(Error::data(
-            "OLS: NaN or infinite value in the data or the design",
-        ));
+    if y.iter().chain(columns.iter().flatten()).any(|v| !v.is_finite()) {
+        return Err(Error::data("OLS: NaN or infinite value in the data or the design"));
     }
     let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
     // augmented [XᵀX | I], inverted in place
-    let mut m: Vec<Vec<f64>> = (0..p)
-        .map(|i| {
-            (0..2 * p)
-                .map(|j| {
-                    if j < p {
-                        dot(&columns[i], &columns[j])
-                    } else if j - p == i {
-                        1.0
-                    } else {
-                        0.0
-                    }
-                })
-                .collect()
-        })
-        .collect();
+    let mut m: Vec<Vec<f64>> = (0..p).map(|i| (0..2 * p).map(|j| if j < p { dot(&columns[i], &columns[j]) } else if j - p == i { 1.0 } else { 0.0 }).collect()).collect();
     for col in 0..p {
-        let piv = (col..p)
-            .max_by(|&a, &b| m[a][col].abs().total_cmp(&m[b][col].abs()))
-            .unwrap_or(col);
+        let piv = (col..p).max_by(|&a, &b| m[a][col].abs().total_cmp(&m[b][col].abs())).unwrap_or(col);
         if m[piv][col].abs() < 1e-12 * m.iter().map(|r| r[col].abs()).fold(1.0, f64::max) {
-            return Err(Error::data(format!(
-                "design matrix is rank deficient (regressor {col} is a combination of the others)"
-            )));
+            return Err(Error::data(format!("design matrix is rank deficient (regressor {col} is a combination of the others)")));
         }
         m.swap(col, piv);
         let d = m[col][col];
@@ -227,35 +164,20 @@ pub fn fit_ols(columns: &[Vec<f64>], y: &[f64]) -> Result<OlsFit> {
     let xtx_inv: Vec<Vec<f64>> = m.into_iter().map(|r| r[p..].to_vec()).collect();
     let xty: Vec<f64> = columns.iter().map(|c| dot(c, y)).collect();
     let beta: Vec<f64> = (0..p).map(|i| dot(&xtx_inv[i], &xty)).collect();
-    let rss: f64 = (0..n)
-        .map(|t| {
-            let fit: f64 = (0..p).map(|k| columns[k][t] * beta[k]).sum();
-            (y[t] - fit).powi(2)
-        })
-        .sum();
-    Ok(OlsFit {
-        beta,
-        sigma2: rss / (n - p) as f64,
-        xtx_inv,
-    })
+    let rss: f64 = (0..n).map(|t| {
+        let fit: f64 = (0..p).map(|k| columns[k][t] * beta[k]).sum();
+        (y[t] - fit).powi(2)
+    }).sum();
+    Ok(OlsFit { beta, sigma2: rss / (n - p) as f64, xtx_inv })
 }
 
 /// Drift regressors: a constant, then cosines up to the `high_pass` cut-off (nilearn
 /// `drift_model="cosine"`, `high_pass=0.01` Hz by default).
 pub fn cosine_drift(n_scans: usize, tr: f64, high_pass: f64) -> Vec<Vec<f64>> {
     let mut cols = vec![vec![1.0; n_scans]];
-    let n_cos =
-        ((2.0 * n_scans as f64 * tr * high_pass).floor() as usize).min(n_scans.saturating_sub(1));
+    let n_cos = ((2.0 * n_scans as f64 * tr * high_pass).floor() as usize).min(n_scans.saturating_sub(1));
     for k in 1..=n_cos {
-        cols.push(
-            (0..n_scans)
-                .map(|t| {
-                    (2.0 / n_scans as f64).sqrt()
-                        * (std::f64::consts::PI * (t as f64 + 0.5) * k as f64 / n_scans as f64)
-                            .cos()
-                })
-                .collect(),
-        );
+        cols.push((0..n_scans).map(|t| (2.0 / n_scans as f64).sqrt() * (std::f64::consts::PI * (t as f64 + 0.5) * k as f64 / n_scans as f64).cos()).collect());
     }
     cols
 }
@@ -280,56 +202,27 @@ mod tests {
 
     #[test]
     fn regressor_rises_after_events_and_checks_input() {
-        let c = Condition {
-            onsets: vec![10.0],
-            durations: vec![1.0],
-        };
+        let c = Condition { onsets: vec![10.0], durations: vec![1.0] };
         let r = regressor(&c, 2.0, 30, 50).unwrap();
         assert!(r[..5].iter().all(|&v| v == 0.0));
         let imax = (0..r.len()).max_by(|&a, &b| r[a].total_cmp(&r[b])).unwrap();
         assert!((7..=9).contains(&imax), "peak at frame {imax}");
-        assert!(regressor(
-            &Condition {
-                onsets: vec![100.0],
-                durations: vec![1.0]
-            },
-            2.0,
-            30,
-            50
-        )
-        .is_err());
-        assert!(regressor(
-            &Condition {
-                onsets: vec![1.0],
-                durations: vec![]
-            },
-            2.0,
-            30,
-            50
-        )
-        .is_err());
+        assert!(regressor(&Condition { onsets: vec![100.0], durations: vec![1.0] }, 2.0, 30, 50).is_err());
+        assert!(regressor(&Condition { onsets: vec![1.0], durations: vec![] }, 2.0, 30, 50).is_err());
     }
 
     #[test]
     fn ols_recovers_planted_betas_and_t() {
         let n = 200;
         let x1: Vec<f64> = (0..n).map(|t| ((t as f64) * 0.1).sin()).collect();
-        let noise: Vec<f64> = (0..n)
-            .map(|t| (((t * 7919) % 101) as f64 / 101.0 - 0.5) * 0.2)
-            .collect();
+        let noise: Vec<f64> = (0..n).map(|t| (((t * 7919) % 101) as f64 / 101.0 - 0.5) * 0.2).collect();
         let y: Vec<f64> = (0..n).map(|t| 3.0 + 2.0 * x1[t] + noise[t]).collect();
         let fit = fit_ols(&[vec![1.0; n], x1.clone()], &y).unwrap();
-        assert!(
-            (fit.beta[1] - 2.0).abs() < 0.05 && (fit.beta[0] - 3.0).abs() < 0.05,
-            "{:?}",
-            fit.beta
-        );
+        assert!((fit.beta[1] - 2.0).abs() < 0.05 && (fit.beta[0] - 3.0).abs() < 0.05, "{:?}", fit.beta);
         assert!(fit.t(&[0.0, 1.0]).unwrap() > 50.0);
-        assert!(
-            fit_ols(&[vec![1.0; n], vec![2.0; n]], &y).is_err(),
-            "collinear"
-        );
+        assert!(fit_ols(&[vec![1.0; n], vec![2.0; n]], &y).is_err(), "collinear");
         assert!(fit.t(&[1.0]).is_err());
         assert_eq!(cosine_drift(200, 2.0, 0.01).len(), 1 + 8);
     }
 }
+

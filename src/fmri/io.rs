@@ -27,11 +27,7 @@ pub struct Img {
 impl Img {
     /// Number of volumes (1 for a 3-D image).
     pub fn n_volumes(&self) -> usize {
-        if self.data.ndim() == 4 {
-            self.data.shape()[3]
-        } else {
-            1
-        }
+        if self.data.ndim() == 4 { self.data.shape()[3] } else { 1 }
     }
     /// Spatial shape.
     pub fn shape3(&self) -> [usize; 3] {
@@ -42,24 +38,12 @@ impl Img {
 
 /// An axis-aligned RAS+ affine with voxel size `zoom` mm whose voxel (0, 0, 0) sits at `origin` mm.
 pub fn affine_ras(zoom: [f64; 3], origin: [f64; 3]) -> [[f64; 4]; 4] {
-    [
-        [zoom[0], 0.0, 0.0, origin[0]],
-        [0.0, zoom[1], 0.0, origin[1]],
-        [0.0, 0.0, zoom[2], origin[2]],
-        [0.0, 0.0, 0.0, 1.0],
-    ]
+    [[zoom[0], 0.0, 0.0, origin[0]], [0.0, zoom[1], 0.0, origin[1]], [0.0, 0.0, zoom[2], origin[2]], [0.0, 0.0, 0.0, 1.0]]
 }
 
 fn header_for(img: &Img) -> NiftiHeader {
     let a = img.affine;
-    let row = |r: usize| {
-        [
-            a[r][0] as f32,
-            a[r][1] as f32,
-            a[r][2] as f32,
-            a[r][3] as f32,
-        ]
-    };
+    let row = |r: usize| [a[r][0] as f32, a[r][1] as f32, a[r][2] as f32, a[r][3] as f32];
     let mut pixdim = [1f32; 8];
     for k in 0..3 {
         pixdim[k + 1] = img.zooms[k] as f32;
@@ -100,25 +84,16 @@ pub enum Dtype {
 /// temporary file and a rename. Mirrors nibabel's `Nifti1Image(data, affine).to_filename`.
 pub fn save_img(img: &Img, path: impl AsRef<Path>, dtype: Dtype) -> Result<()> {
     let path = path.as_ref();
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("img.nii");
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("img.nii");
     if !(name.ends_with(".nii") || name.ends_with(".nii.gz")) {
-        return Err(Error::data(format!(
-            "{}: NIfTI files end in .nii or .nii.gz",
-            path.display()
-        )));
+        return Err(Error::data(format!("{}: NIfTI files end in .nii or .nii.gz", path.display())));
     }
     let hdr = header_for(img);
     write_atomically(path, |tmp| {
         let opts = nifti::writer::WriterOptions::new(tmp).reference_header(&hdr);
         match dtype {
             Dtype::F32 => opts.write_nifti(&img.data),
-            Dtype::I16 => opts.write_nifti(
-                &img.data
-                    .mapv(|v| v.round().clamp(i16::MIN as f32, i16::MAX as f32) as i16),
-            ),
+            Dtype::I16 => opts.write_nifti(&img.data.mapv(|v| v.round().clamp(i16::MIN as f32, i16::MAX as f32) as i16)),
             Dtype::U8 => opts.write_nifti(&img.data.mapv(|v| v.round().clamp(0.0, 255.0) as u8)),
         }
         .map_err(|e| Error::format(path, "write", e))
@@ -136,14 +111,9 @@ pub fn load_img(path: impl AsRef<Path>) -> Result<Img> {
     let decoded_len = if gz {
         let mut f = std::fs::File::open(path).at(path)?;
         let mut magic = [0u8; 2];
-        f.read_exact(&mut magic)
-            .map_err(|_| Error::format(path, "gzip", "file too short for a gzip header"))?;
+        f.read_exact(&mut magic).map_err(|_| Error::format(path, "gzip", "file too short for a gzip header"))?;
         if magic != [0x1f, 0x8b] {
-            return Err(Error::format(
-                path,
-                "gzip",
-                "name ends in .gz but the file is not gzip",
-            ));
+            return Err(Error::format(path, "gzip", "name ends in .gz but the file is not gzip"));
         }
         use std::io::{Seek, SeekFrom};
         f.seek(SeekFrom::End(-4)).at(path)?;
@@ -154,20 +124,9 @@ pub fn load_img(path: impl AsRef<Path>) -> Result<Img> {
         None
     };
     let hdr = NiftiHeader::from_file(path).map_err(|e| Error::format(path, "header", e))?;
-    let dim = hdr
-        .dim()
-        .map_err(|e| Error::format(path, "dim", e))?
-        .to_vec();
+    let dim = hdr.dim().map_err(|e| Error::format(path, "dim", e))?.to_vec();
     if !(3..=4).contains(&dim.len()) {
-        return Err(Error::format(
-            path,
-            "dim",
-            format!(
-                "expected a 3-D or 4-D image, found {} dimensions {:?}",
-                dim.len(),
-                dim
-            ),
-        ));
+        return Err(Error::format(path, "dim", format!("expected a 3-D or 4-D image, found {} dimensions {:?}", dim.len(), dim)));
     }
     let n_vox: u64 = dim.iter().map(|&d| d as u64).product();
     let bytes = n_vox * (hdr.bitpix.max(8) as u64 / 8) + hdr.vox_offset as u64;
@@ -189,73 +148,29 @@ pub fn load_img(path: impl AsRef<Path>) -> Result<Img> {
             _ => raw,
         };
         if !(tr.is_finite() && tr > 0.0) {
-            return Err(Error::format(
-                path,
-                "pixdim[4]",
-                format!("repetition time must be positive, found {raw}"),
-            ));
+            return Err(Error::format(path, "pixdim[4]", format!("repetition time must be positive, found {raw}")));
         }
         if unit == 8 && tr > 100.0 {
-            return Err(Error::format(
-                path,
-                "pixdim[4]",
-                format!("TR of {tr} s with units 'seconds' — is it stored in milliseconds?"),
-            ));
+            return Err(Error::format(path, "pixdim[4]", format!("TR of {tr} s with units 'seconds' — is it stored in milliseconds?")));
         }
         Some(tr)
     } else {
         None
     };
-    let obj = ReaderOptions::new()
-        .read_file(path)
-        .map_err(|e| Error::format(path, "data", e))?;
-    let data = obj
-        .into_volume()
-        .into_ndarray::<f32>()
-        .map_err(|e| Error::format(path, "data", e))?;
-    let data = data
-        .into_dimensionality::<IxDyn>()
-        .map_err(|e| Error::format(path, "data", e))?;
+    let obj = ReaderOptions::new().read_file(path).map_err(|e| Error::format(path, "data", e))?;
+    let data = obj.into_volume().into_ndarray::<f32>().map_err(|e| Error::format(path, "data", e))?;
+    let data = data.into_dimensionality::<IxDyn>().map_err(|e| Error::format(path, "data", e))?;
     if data.iter().any(|v| !v.is_finite()) {
-        return Err(Error::format(
-            path,
-            "data",
-            "contains NaN or infinite values",
-        ));
+        return Err(Error::format(path, "data", "contains NaN or infinite values"));
     }
     let affine = if hdr.sform_code > 0 {
         let r = |s: [f32; 4]| [s[0] as f64, s[1] as f64, s[2] as f64, s[3] as f64];
-        [
-            r(hdr.srow_x),
-            r(hdr.srow_y),
-            r(hdr.srow_z),
-            [0.0, 0.0, 0.0, 1.0],
-        ]
+        [r(hdr.srow_x), r(hdr.srow_y), r(hdr.srow_z), [0.0, 0.0, 0.0, 1.0]]
     } else {
         // qform or nothing: nibabel's fallback for an axis-aligned image
-        affine_ras(
-            [
-                hdr.pixdim[1] as f64,
-                hdr.pixdim[2] as f64,
-                hdr.pixdim[3] as f64,
-            ],
-            [
-                hdr.quatern_x as f64,
-                hdr.quatern_y as f64,
-                hdr.quatern_z as f64,
-            ],
-        )
+        affine_ras([hdr.pixdim[1] as f64, hdr.pixdim[2] as f64, hdr.pixdim[3] as f64], [hdr.quatern_x as f64, hdr.quatern_y as f64, hdr.quatern_z as f64])
     };
-    Ok(Img {
-        data,
-        affine,
-        zooms: [
-            hdr.pixdim[1] as f64,
-            hdr.pixdim[2] as f64,
-            hdr.pixdim[3] as f64,
-        ],
-        tr,
-    })
+    Ok(Img { data, affine, zooms: [hdr.pixdim[1] as f64, hdr.pixdim[2] as f64, hdr.pixdim[3] as f64], tr })
 }
 
 #[cfg(test)]
@@ -265,15 +180,8 @@ mod tests {
     #[test]
     fn round_trip_4d_and_bad_files() {
         let dir = tempfile::tempdir().unwrap();
-        let data = ArrayD::from_shape_fn(IxDyn(&[4, 5, 3, 6]), |ix| {
-            (ix[0] * 100 + ix[1] * 10 + ix[2] + ix[3] * 1000) as f32
-        });
-        let img = Img {
-            data: data.clone(),
-            affine: affine_ras([3.0; 3], [-6.0, -7.5, -3.0]),
-            zooms: [3.0; 3],
-            tr: Some(2.0),
-        };
+        let data = ArrayD::from_shape_fn(IxDyn(&[4, 5, 3, 6]), |ix| (ix[0] * 100 + ix[1] * 10 + ix[2] + ix[3] * 1000) as f32);
+        let img = Img { data: data.clone(), affine: affine_ras([3.0; 3], [-6.0, -7.5, -3.0]), zooms: [3.0; 3], tr: Some(2.0) };
         let p = dir.path().join("bold.nii.gz");
         save_img(&img, &p, Dtype::I16).unwrap();
         let back = load_img(&p).unwrap();

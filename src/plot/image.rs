@@ -45,25 +45,10 @@ impl Colormap {
             }
             // anchor colours of matplotlib's RdBu_r (ColorBrewer RdBu, reversed)
             Colormap::RdBuR => interpolate(
-                &[
-                    [5, 48, 97],
-                    [33, 102, 172],
-                    [67, 147, 195],
-                    [146, 197, 222],
-                    [209, 229, 240],
-                    [247, 247, 247],
-                    [253, 219, 199],
-                    [244, 165, 130],
-                    [214, 96, 77],
-                    [178, 24, 43],
-                    [103, 0, 31],
-                ],
+                &[[5, 48, 97], [33, 102, 172], [67, 147, 195], [146, 197, 222], [209, 229, 240], [247, 247, 247], [253, 219, 199], [244, 165, 130], [214, 96, 77], [178, 24, 43], [103, 0, 31]],
                 v,
             ),
-            Colormap::Hot => interpolate(
-                &[[10, 0, 0], [230, 0, 0], [255, 210, 0], [255, 255, 255]],
-                v,
-            ),
+            Colormap::Hot => interpolate(&[[10, 0, 0], [230, 0, 0], [255, 210, 0], [255, 255, 255]], v),
         }
     }
 }
@@ -93,11 +78,7 @@ impl Image {
     pub fn from_rgb(width: u32, height: u32, rgb: Vec<u8>) -> Result<Self> {
         let need = width as usize * height as usize * 3;
         if width == 0 || height == 0 || rgb.len() != need {
-            return Err(Error::shape(
-                "image pixels (RGB8)",
-                format!("{width}×{height}×3 = {need} bytes, non-empty"),
-                rgb.len(),
-            ));
+            return Err(Error::shape("image pixels (RGB8)", format!("{width}×{height}×3 = {need} bytes, non-empty"), rgb.len()));
         }
         Ok(Image { width, height, rgb })
     }
@@ -107,16 +88,10 @@ impl Image {
     pub fn from_array(data: ArrayView2<f64>, cmap: Colormap, vmin: f64, vmax: f64) -> Result<Self> {
         let (h, w) = data.dim();
         if h == 0 || w == 0 {
-            return Err(Error::shape(
-                "image data",
-                "a non-empty 2-D array",
-                format!("{h}×{w}"),
-            ));
+            return Err(Error::shape("image data", "a non-empty 2-D array", format!("{h}×{w}")));
         }
         if !(vmin.is_finite() && vmax.is_finite()) {
-            return Err(Error::data(format!(
-                "image colour limits must be finite, got vmin={vmin}, vmax={vmax}"
-            )));
+            return Err(Error::data(format!("image colour limits must be finite, got vmin={vmin}, vmax={vmax}")));
         }
         let span = if vmax > vmin { vmax - vmin } else { 1.0 };
         let mut rgb = Vec::with_capacity(h * w * 3);
@@ -147,11 +122,7 @@ impl Image {
                 rgb.extend_from_slice(&self.rgb[i..i + 3]);
             }
         }
-        Image {
-            width: (w * f) as u32,
-            height: (h * f) as u32,
-            rgb,
-        }
+        Image { width: (w * f) as u32, height: (h * f) as u32, rgb }
     }
 
     /// Upscale so the shorter side is at least `min_side` pixels (at most 64×).
@@ -167,11 +138,8 @@ impl Image {
             let mut enc = png::Encoder::new(&mut out, self.width, self.height);
             enc.set_color(png::ColorType::Rgb);
             enc.set_depth(png::BitDepth::Eight);
-            let mut w = enc
-                .write_header()
-                .map_err(|e| Error::data(format!("PNG encoding: {e}")))?;
-            w.write_image_data(&self.rgb)
-                .map_err(|e| Error::data(format!("PNG encoding: {e}")))?;
+            let mut w = enc.write_header().map_err(|e| Error::data(format!("PNG encoding: {e}")))?;
+            w.write_image_data(&self.rgb).map_err(|e| Error::data(format!("PNG encoding: {e}")))?;
         }
         Ok(out)
     }
@@ -204,24 +172,10 @@ impl EvcxrDisplay for Image {
 
 /// A picture with a title, axis labels and a colour bar from `vmin` to `vmax`, as HTML with
 /// embedded PNGs (what [`Heatmap`], topomaps and brain slices show).
-pub fn with_colorbar_html(
-    img: &Image,
-    cmap: Colormap,
-    vmin: f64,
-    vmax: f64,
-    title: &str,
-    xlabel: &str,
-    ylabel: &str,
-) -> Result<String> {
+pub fn with_colorbar_html(img: &Image, cmap: Colormap, vmin: f64, vmax: f64, title: &str, xlabel: &str, ylabel: &str) -> Result<String> {
     let bar: Array2<f64> = Array2::from_shape_fn((128, 1), |(i, _)| 1.0 - i as f64 / 127.0);
     let bar = Image::from_array(bar.view(), cmap, 0.0, 1.0)?;
-    let fmt = |v: f64| {
-        if v.abs() >= 1e4 || (v != 0.0 && v.abs() < 1e-2) {
-            format!("{v:.2e}")
-        } else {
-            format!("{v:.3}")
-        }
-    };
+    let fmt = |v: f64| if v.abs() >= 1e4 || (v != 0.0 && v.abs() < 1e-2) { format!("{v:.2e}") } else { format!("{v:.3}") };
     Ok(format!(
         "<div style=\"font-family:sans-serif;display:inline-block\">\
 <div style=\"text-align:center;font-weight:bold\">{title}</div>\
@@ -261,17 +215,7 @@ pub struct Heatmap {
 impl Heatmap {
     /// A heatmap of `data` (rows top to bottom).
     pub fn new(data: Array2<f64>) -> Self {
-        Heatmap {
-            data,
-            title: String::new(),
-            xlabel: String::new(),
-            ylabel: String::new(),
-            cmap: Colormap::Viridis,
-            limits: None,
-            symmetric: false,
-            min_side: 240,
-            extent: None,
-        }
+        Heatmap { data, title: String::new(), xlabel: String::new(), ylabel: String::new(), cmap: Colormap::Viridis, limits: None, symmetric: false, min_side: 240, extent: None }
     }
     /// Title above the picture.
     pub fn title(mut self, s: impl Into<String>) -> Self {
@@ -315,14 +259,9 @@ impl Heatmap {
             return Ok(l);
         }
         let fin = self.data.iter().copied().filter(|v| v.is_finite());
-        let (lo, hi) = fin.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
-            (a.min(v), b.max(v))
-        });
+        let (lo, hi) = fin.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
         if !lo.is_finite() {
-            return Err(Error::data(format!(
-                "heatmap {:?}: no finite value to colour",
-                self.title
-            )));
+            return Err(Error::data(format!("heatmap {:?}: no finite value to colour", self.title)));
         }
         if self.symmetric {
             let m = lo.abs().max(hi.abs());
@@ -342,17 +281,9 @@ impl Heatmap {
     pub fn to_html(&self) -> Result<String> {
         let (vmin, vmax) = self.color_limits()?;
         let img = Image::from_array(self.data.view(), self.cmap, vmin, vmax)?.fit(self.min_side);
-        let fmt = |v: f64| {
-            format!("{v:.3}")
-                .trim_end_matches('0')
-                .trim_end_matches('.')
-                .to_string()
-        };
+        let fmt = |v: f64| format!("{v:.3}").trim_end_matches('0').trim_end_matches('.').to_string();
         let (xlabel, ylabel) = match self.extent {
-            Some([x0, x1, y0, y1]) => (
-                format!("{} … {}  {}", fmt(x0), fmt(x1), self.xlabel),
-                format!("{} … {}  {}", fmt(y0), fmt(y1), self.ylabel),
-            ),
+            Some([x0, x1, y0, y1]) => (format!("{} … {}  {}", fmt(x0), fmt(x1), self.xlabel), format!("{} … {}  {}", fmt(y0), fmt(y1), self.ylabel)),
             None => (self.xlabel.clone(), self.ylabel.clone()),
         };
         with_colorbar_html(&img, self.cmap, vmin, vmax, &self.title, &xlabel, &ylabel)
@@ -380,9 +311,7 @@ mod tests {
     #[test]
     fn png_round_trip_is_a_valid_png_of_the_right_size() {
         let a = Array2::from_shape_fn((20, 40), |(i, j)| (i * j) as f64);
-        let img = Image::from_array(a.view(), Colormap::Viridis, 0.0, 800.0)
-            .unwrap()
-            .fit(200);
+        let img = Image::from_array(a.view(), Colormap::Viridis, 0.0, 800.0).unwrap().fit(200);
         assert_eq!((img.width(), img.height()), (400, 200));
         let bytes = img.to_png().unwrap();
         let dec = png::Decoder::new(std::io::Cursor::new(bytes));
@@ -405,16 +334,8 @@ mod tests {
         let a = Array2::from_shape_fn((3, 3), |(i, j)| i as f64 - j as f64);
         let h = Heatmap::new(a).title("diff").symmetric().to_html().unwrap();
         assert!(h.contains("data:image/png;base64,") && h.contains("diff") && h.contains("-2.000"));
-        assert!(Heatmap::new(Array2::from_elem((2, 2), f64::NAN))
-            .to_html()
-            .is_err());
+        assert!(Heatmap::new(Array2::from_elem((2, 2), f64::NAN)).to_html().is_err());
         assert!(Image::from_rgb(2, 2, vec![0; 5]).is_err());
-        assert!(Image::from_array(
-            Array2::<f64>::zeros((0, 3)).view(),
-            Colormap::Gray,
-            0.0,
-            1.0
-        )
-        .is_err());
+        assert!(Image::from_array(Array2::<f64>::zeros((0, 3)).view(), Colormap::Gray, 0.0, 1.0).is_err());
     }
 }

@@ -42,11 +42,7 @@ pub enum Condition {
 }
 
 impl Condition {
-    pub const ALL: [Condition; 3] = [
-        Condition::Famous,
-        Condition::Unfamiliar,
-        Condition::Scrambled,
-    ];
+    pub const ALL: [Condition; 3] = [Condition::Famous, Condition::Unfamiliar, Condition::Scrambled];
     /// Trigger code written to the Status channel.
     pub fn code(self) -> u32 {
         match self {
@@ -109,28 +105,21 @@ impl Default for EegParams {
 impl EegParams {
     fn check(&self) -> Result<()> {
         if self.n_per_condition == 0 {
-            return Err(Error::data(
-                "simulate: n_per_condition must be at least 1 (zero trials make no experiment)",
-            ));
+            return Err(Error::data("simulate: n_per_condition must be at least 1 (zero trials make no experiment)"));
         }
         let (a, b) = self.soa;
         if !(a.is_finite() && b.is_finite() && a > 0.7 && b >= a) {
             return Err(Error::data(format!("simulate: SOA range must satisfy 0.7 s < min ≤ max (epochs are 0.7 s long), got {a}..{b}")));
         }
         if !(self.sfreq >= 128.0 && self.sfreq <= 4096.0 && self.sfreq.fract() == 0.0) {
-            return Err(Error::data(format!(
-                "simulate: sampling rate must be a whole number of Hz in 128..4096, got {}",
-                self.sfreq
-            )));
+            return Err(Error::data(format!("simulate: sampling rate must be a whole number of Hz in 128..4096, got {}", self.sfreq)));
         }
         if self.n_artifact_trials > 3 * self.n_per_condition {
             return Err(Error::data("simulate: more artifact trials than trials"));
         }
         for n in [&self.bad_flat, &self.bad_noisy] {
             if !BIOSEMI64.contains(&n.as_str()) {
-                return Err(Error::data(format!(
-                    "simulate: bad channel {n:?} is not a biosemi64 channel"
-                )));
+                return Err(Error::data(format!("simulate: bad channel {n:?} is not a biosemi64 channel")));
             }
         }
         Ok(())
@@ -228,10 +217,7 @@ pub fn simulate_eeg(p: &EegParams) -> Result<EegSimulation> {
     let mut rng = ChaCha8Rng::seed_from_u64(p.seed);
 
     // --- trial sequence: balanced, shuffled, jittered SOA
-    let mut conds: Vec<Condition> = Condition::ALL
-        .iter()
-        .flat_map(|&c| std::iter::repeat_n(c, p.n_per_condition))
-        .collect();
+    let mut conds: Vec<Condition> = Condition::ALL.iter().flat_map(|&c| std::iter::repeat_n(c, p.n_per_condition)).collect();
     for i in (1..conds.len()).rev() {
         let j = rng.gen_range(0..=i);
         conds.swap(i, j);
@@ -240,11 +226,7 @@ pub fn simulate_eeg(p: &EegParams) -> Result<EegSimulation> {
     let mut events = Vec::with_capacity(conds.len());
     for &c in &conds {
         let sample = (t * sf).round() as usize;
-        events.push(SimEvent {
-            sample,
-            onset: sample as f64 / sf,
-            condition: c,
-        });
+        events.push(SimEvent { sample, onset: sample as f64 / sf, condition: c });
         t += rng.gen_range(p.soa.0..=p.soa.1);
     }
     let n = ((t + 2.0).ceil() * sf) as usize;
@@ -253,74 +235,44 @@ pub fn simulate_eeg(p: &EegParams) -> Result<EegSimulation> {
     // --- sources: (lead field column, time course in nA·m)
     let mut sources: Vec<(Vec<f64>, Vec<f64>)> = Vec::new();
     let jitter = Normal::new(0.0, 0.004).map_err(|e| Error::data(e.to_string()))?;
-    let evoked =
-        |rng: &mut ChaCha8Rng, lat: f64, sd: f64, amp: &dyn Fn(Condition) -> f64| -> Vec<f64> {
-            let mut s = vec![0.0; n];
-            for e in &events {
-                let l = lat + jitter.sample(rng);
-                let a = amp(e.condition);
-                let lo = e.sample;
-                let hi = (e.sample + (0.5 * sf) as usize).min(n);
-                for (i, v) in s[lo..hi].iter_mut().enumerate() {
-                    *v += a * gauss(i as f64 / sf, l, sd);
-                }
+    let evoked = |rng: &mut ChaCha8Rng, lat: f64, sd: f64, amp: &dyn Fn(Condition) -> f64| -> Vec<f64> {
+        let mut s = vec![0.0; n];
+        for e in &events {
+            let l = lat + jitter.sample(rng);
+            let a = amp(e.condition);
+            let lo = e.sample;
+            let hi = (e.sample + (0.5 * sf) as usize).min(n);
+            for (i, v) in s[lo..hi].iter_mut().enumerate() {
+                *v += a * gauss(i as f64 / sf, l, sd);
             }
-            s
-        };
+        }
+        s
+    };
     // P1: bilateral occipital, pointing back and out
     let p1 = evoked(&mut rng, p.p1_latency, 0.015, &|_| p.p1_nam);
-    let p1_l = lead(
-        &montage,
-        [-0.3 * r, -0.75 * r, 0.15 * r],
-        [-0.3, -1.0, 0.35],
-    );
+    let p1_l = lead(&montage, [-0.3 * r, -0.75 * r, 0.15 * r], [-0.3, -1.0, 0.35]);
     let p1_r = lead(&montage, [0.3 * r, -0.75 * r, 0.15 * r], [0.3, -1.0, 0.35]);
     let p1_lead: Vec<f64> = p1_l.iter().zip(&p1_r).map(|(a, b)| a + b).collect();
     sources.push((p1_lead.clone(), p1));
     // N170: right occipito-temporal (left at 60 %), negative at P8/PO8
-    let amp = |c: Condition| {
-        if c.is_face() {
-            p.n170_face_nam
-        } else {
-            p.n170_scrambled_nam
-        }
-    };
+    let amp = |c: Condition| if c.is_face() { p.n170_face_nam } else { p.n170_scrambled_nam };
     let n170 = evoked(&mut rng, p.n170_latency, 0.018, &amp);
     // under P8 at 70 % of the head radius, pointing inwards (radial): focal negativity at
     // P8/PO8/P10 with the positive pole (the "VPP") over the front of the head
-    let p8 = montage
-        .get("P8")
-        .ok_or_else(|| Error::data("montage without P8"))?
-        .map(|x| x / r);
+    let p8 = montage.get("P8").ok_or_else(|| Error::data("montage without P8"))?.map(|x| x / r);
     let n170_r = lead(&montage, p8.map(|x| 0.7 * x * r), p8.map(|x| -x));
-    let n170_l = lead(
-        &montage,
-        [-0.7 * p8[0] * r, 0.7 * p8[1] * r, 0.7 * p8[2] * r],
-        [p8[0], -p8[1], -p8[2]],
-    );
-    let n170_lead: Vec<f64> = n170_r
-        .iter()
-        .zip(&n170_l)
-        .map(|(a, b)| a + 0.6 * b)
-        .collect();
+    let n170_l = lead(&montage, [-0.7 * p8[0] * r, 0.7 * p8[1] * r, 0.7 * p8[2] * r], [p8[0], -p8[1], -p8[2]]);
+    let n170_lead: Vec<f64> = n170_r.iter().zip(&n170_l).map(|(a, b)| a + 0.6 * b).collect();
     sources.push((n170_lead.clone(), n170));
     // background: random dipoles of 1/f noise
     for _ in 0..12 {
         let pos = loop {
-            let v = [
-                rng.gen_range(-0.6..0.6),
-                rng.gen_range(-0.6..0.6),
-                rng.gen_range(-0.3..0.6),
-            ];
+            let v = [rng.gen_range(-0.6..0.6), rng.gen_range(-0.6..0.6), rng.gen_range(-0.3..0.6)];
             if v[0] * v[0] + v[1] * v[1] + v[2] * v[2] < 0.36 {
                 break v.map(|x| x * r);
             }
         };
-        let dir = [
-            rng.gen_range(-1.0..1.0),
-            rng.gen_range(-1.0..1.0),
-            rng.gen_range(-1.0..1.0),
-        ];
+        let dir = [rng.gen_range(-1.0..1.0), rng.gen_range(-1.0..1.0), rng.gen_range(-1.0..1.0)];
         let tc: Vec<f64> = pink(&mut rng, n, sf).into_iter().map(|x| 9.0 * x).collect();
         sources.push((lead(&montage, pos, dir), tc));
     }
@@ -337,10 +289,7 @@ pub fn simulate_eeg(p: &EegParams) -> Result<EegSimulation> {
                 10.0 * (0.6 + 0.5 * env).max(0.0) * ph.sin()
             })
             .collect();
-        sources.push((
-            lead(&montage, [0.0, -0.55 * r, 0.3 * r], [0.0, -0.7, 1.0]),
-            tc,
-        ));
+        sources.push((lead(&montage, [0.0, -0.55 * r, 0.3 * r], [0.0, -0.7, 1.0]), tc));
     }
     // blinks: a dipole at the eyes pointing forward (cornea positive)
     {
@@ -355,10 +304,7 @@ pub fn simulate_eeg(p: &EegParams) -> Result<EegSimulation> {
             }
             tb += rng.gen_range(3.0..9.0);
         }
-        sources.push((
-            lead(&montage, [0.0, 0.8 * r, -0.35 * r], [0.0, 1.0, 0.1]),
-            tc,
-        ));
+        sources.push((lead(&montage, [0.0, 0.8 * r, -0.35 * r], [0.0, 1.0, 0.1]), tc));
     }
 
     // --- project, then add per-channel noise (each channel its own seeded stream)
@@ -371,19 +317,9 @@ pub fn simulate_eeg(p: &EegParams) -> Result<EegSimulation> {
             let mut crng = ChaCha8Rng::seed_from_u64(seeds[c]);
             let line_amp = crng.gen_range(0.5e-6..2.5e-6);
             let line_ph = crng.gen_range(0.0..2.0 * PI);
-            let (d1, f1, p1) = (
-                crng.gen_range(5e-6..20e-6),
-                crng.gen_range(0.005..0.03),
-                crng.gen_range(0.0..2.0 * PI),
-            );
-            let (d2, f2, p2) = (
-                crng.gen_range(2e-6..10e-6),
-                crng.gen_range(0.03..0.1),
-                crng.gen_range(0.0..2.0 * PI),
-            );
-            let mut white = || -> f64 {
-                1.5e-6 * <StandardNormal as Distribution<f64>>::sample(&StandardNormal, &mut crng)
-            };
+            let (d1, f1, p1) = (crng.gen_range(5e-6..20e-6), crng.gen_range(0.005..0.03), crng.gen_range(0.0..2.0 * PI));
+            let (d2, f2, p2) = (crng.gen_range(2e-6..10e-6), crng.gen_range(0.03..0.1), crng.gen_range(0.0..2.0 * PI));
+            let mut white = || -> f64 { 1.5e-6 * <StandardNormal as Distribution<f64>>::sample(&StandardNormal, &mut crng) };
             let extra = if Some(c) == noisy { 40e-6 } else { 0.0 };
             let mut row = vec![0f32; n];
             if Some(c) == flat {
@@ -420,8 +356,7 @@ pub fn simulate_eeg(p: &EegParams) -> Result<EegSimulation> {
     for &k in &artifact_trials {
         let s0 = events[k].sample + rng.gen_range(0..(0.25 * sf) as usize);
         let len = ((0.15 * sf) as usize).min(n - s0);
-        let burst = Normal::new(0.0, rng.gen_range(40e-6..60e-6))
-            .map_err(|e| Error::data(e.to_string()))?;
+        let burst = Normal::new(0.0, rng.gen_range(40e-6..60e-6)).map_err(|e| Error::data(e.to_string()))?;
         for (c, row) in rows.iter_mut().enumerate() {
             if Some(c) == flat {
                 continue;
@@ -452,37 +387,20 @@ pub fn simulate_eeg(p: &EegParams) -> Result<EegSimulation> {
     raw.bads = vec![p.bad_flat.clone(), p.bad_noisy.clone()];
 
     // --- truth: noiseless values at the peaks (µV)
-    let per_ch = |f: &dyn Fn(usize) -> f64| -> Vec<(String, f64)> {
-        montage
-            .ch_names
-            .iter()
-            .enumerate()
-            .map(|(c, n)| (n.clone(), (f(c) * 1e6 * 1000.0).round() / 1000.0))
-            .collect()
-    };
+    let per_ch = |f: &dyn Fn(usize) -> f64| -> Vec<(String, f64)> { montage.ch_names.iter().enumerate().map(|(c, n)| (n.clone(), (f(c) * 1e6 * 1000.0).round() / 1000.0)).collect() };
     let truth = EegTruth {
         params: p.clone(),
         n170_latency: p.n170_latency,
         n170_face_uv: per_ch(&|c| n170_lead[c] * p.n170_face_nam),
         n170_scrambled_uv: per_ch(&|c| n170_lead[c] * p.n170_scrambled_nam),
-        n170_face_minus_scrambled_uv: per_ch(&|c| {
-            n170_lead[c] * (p.n170_face_nam - p.n170_scrambled_nam)
-        }),
+        n170_face_minus_scrambled_uv: per_ch(&|c| n170_lead[c] * (p.n170_face_nam - p.n170_scrambled_nam)),
         p1_uv: per_ch(&|c| p1_lead[c] * p.p1_nam),
         bad_channels: raw.bads.clone(),
         artifact_trials,
-        trial_counts: Condition::ALL
-            .iter()
-            .map(|c| (c.name().to_string(), p.n_per_condition))
-            .collect(),
+        trial_counts: Condition::ALL.iter().map(|c| (c.name().to_string(), p.n_per_condition)).collect(),
         n_samples: n,
     };
-    Ok(EegSimulation {
-        raw,
-        events,
-        montage,
-        truth,
-    })
+    Ok(EegSimulation { raw, events, montage, truth })
 }
 
 /// Write the EEG part of the BIDS dataset under `out` (see the module docs of
@@ -492,14 +410,7 @@ pub fn write_eeg(sim: &EegSimulation, out: &Path) -> Result<()> {
     std::fs::create_dir_all(&dir).at(&dir)?;
     let stem = dir.join("sub-01_task-faces");
     let f = |suffix: &str| stem.with_file_name(format!("sub-01_task-faces_{suffix}"));
-    write_bdf(
-        f("eeg.bdf"),
-        &sim.raw,
-        &WriteOptions {
-            recording: "Startdate 01-JAN-2026 brainml simulated faces".into(),
-            ..WriteOptions::default()
-        },
-    )?;
+    write_bdf(f("eeg.bdf"), &sim.raw, &WriteOptions { recording: "Startdate 01-JAN-2026 brainml simulated faces".into(), ..WriteOptions::default() })?;
     let sidecar = serde_json::json!({
         "TaskName": "faces",
         "TaskDescription": "famous, unfamiliar and scrambled faces (simulated, after Wakeman & Henson 2015)",
@@ -514,29 +425,14 @@ pub fn write_eeg(sim: &EegSimulation, out: &Path) -> Result<()> {
     write_atomic(&f("eeg.json"), format!("{:#}\n", sidecar).as_bytes())?;
     let mut ev = String::from("onset\tduration\ttrial_type\tvalue\tsample\n");
     for e in &sim.events {
-        ev += &format!(
-            "{:.6}\t0\t{}\t{}\t{}\n",
-            e.onset,
-            e.condition.name(),
-            e.condition.code(),
-            e.sample
-        );
+        ev += &format!("{:.6}\t0\t{}\t{}\t{}\n", e.onset, e.condition.name(), e.condition.code(), e.sample);
     }
     write_atomic(&f("events.tsv"), ev.as_bytes())?;
     let mut ch = String::from("name\ttype\tunits\tstatus\tstatus_description\n");
     for n in &sim.montage.ch_names {
         let bad = sim.raw.bads.contains(n);
-        let why = if *n == sim.truth.params.bad_flat {
-            "flat"
-        } else if *n == sim.truth.params.bad_noisy {
-            "noisy"
-        } else {
-            "n/a"
-        };
-        ch += &format!(
-            "{n}\tEEG\tuV\t{}\t{why}\n",
-            if bad { "bad" } else { "good" }
-        );
+        let why = if *n == sim.truth.params.bad_flat { "flat" } else if *n == sim.truth.params.bad_noisy { "noisy" } else { "n/a" };
+        ch += &format!("{n}\tEEG\tuV\t{}\t{why}\n", if bad { "bad" } else { "good" });
     }
     ch += "Status\tTRIG\tn/a\tgood\tn/a\n";
     write_atomic(&f("channels.tsv"), ch.as_bytes())?;
@@ -545,14 +441,7 @@ pub fn write_eeg(sim: &EegSimulation, out: &Path) -> Result<()> {
         el += &format!("{n}\t{:.6}\t{:.6}\t{:.6}\n", p[0], p[1], p[2]);
     }
     write_atomic(&f("electrodes.tsv"), el.as_bytes())?;
-    write_atomic(
-        &f("truth.json"),
-        format!(
-            "{:#}\n",
-            serde_json::to_value(&sim.truth).map_err(|e| Error::data(e.to_string()))?
-        )
-        .as_bytes(),
-    )?;
+    write_atomic(&f("truth.json"), format!("{:#}\n", serde_json::to_value(&sim.truth).map_err(|e| Error::data(e.to_string()))?).as_bytes())?;
     Ok(())
 }
 
@@ -561,36 +450,17 @@ mod tests {
     use super::*;
 
     fn small() -> EegParams {
-        EegParams {
-            n_per_condition: 40,
-            soa: (1.0, 1.4),
-            ..EegParams::default()
-        }
+        EegParams { n_per_condition: 40, soa: (1.0, 1.4), ..EegParams::default() }
     }
 
     #[test]
     fn bad_parameters_are_errors() {
         for p in [
-            EegParams {
-                n_per_condition: 0,
-                ..small()
-            },
-            EegParams {
-                soa: (-1.0, 2.0),
-                ..small()
-            },
-            EegParams {
-                soa: (3.0, 2.0),
-                ..small()
-            },
-            EegParams {
-                sfreq: 511.5,
-                ..small()
-            },
-            EegParams {
-                bad_flat: "XX".into(),
-                ..small()
-            },
+            EegParams { n_per_condition: 0, ..small() },
+            EegParams { soa: (-1.0, 2.0), ..small() },
+            EegParams { soa: (3.0, 2.0), ..small() },
+            EegParams { sfreq: 511.5, ..small() },
+            EegParams { bad_flat: "XX".into(), ..small() },
         ] {
             assert!(simulate_eeg(&p).is_err());
         }
@@ -606,12 +476,7 @@ mod tests {
         let get = |v: &[(String, f64)], n: &str| v.iter().find(|x| x.0 == n).unwrap().1;
         let d = &s.truth.n170_face_minus_scrambled_uv;
         // right-lateralised negativity at P8/PO8, bigger than the left homologues
-        assert!(
-            get(d, "P8") < -1.0 && get(d, "PO8") < -1.0,
-            "{} {}",
-            get(d, "P8"),
-            get(d, "PO8")
-        );
+        assert!(get(d, "P8") < -1.0 && get(d, "PO8") < -1.0, "{} {}", get(d, "P8"), get(d, "PO8"));
         assert!(get(d, "P8") < get(d, "P7"));
         // P1 positive at occipital sites
         assert!(get(&s.truth.p1_uv, "Oz") > 1.0);

@@ -50,40 +50,21 @@ pub struct FmriParams {
 
 impl Default for FmriParams {
     fn default() -> Self {
-        FmriParams {
-            seed: 42,
-            tr: 2.0,
-            n_volumes: 200,
-            n_runs: 2,
-            isi: (4.0, 7.0),
-            ffa_face_pct: 3.0,
-            ffa_scrambled_pct: 0.5,
-            occipital_pct: 2.0,
-            smooth_noise_pct: 0.8,
-            white_noise_pct: 0.6,
-        }
+        FmriParams { seed: 42, tr: 2.0, n_volumes: 200, n_runs: 2, isi: (4.0, 7.0), ffa_face_pct: 3.0, ffa_scrambled_pct: 0.5, occipital_pct: 2.0, smooth_noise_pct: 0.8, white_noise_pct: 0.6 }
     }
 }
 
 impl FmriParams {
     fn check(&self) -> Result<()> {
         if !(self.tr.is_finite() && self.tr > 0.1 && self.tr < 10.0) {
-            return Err(Error::data(format!(
-                "simulate: TR must be between 0.1 and 10 s, got {}",
-                self.tr
-            )));
+            return Err(Error::data(format!("simulate: TR must be between 0.1 and 10 s, got {}", self.tr)));
         }
         if self.n_volumes < 40 || self.n_runs == 0 {
-            return Err(Error::data(format!(
-                "simulate: need at least one run of ≥ 40 volumes, got {} × {}",
-                self.n_runs, self.n_volumes
-            )));
+            return Err(Error::data(format!("simulate: need at least one run of ≥ 40 volumes, got {} × {}", self.n_runs, self.n_volumes)));
         }
         let (a, b) = self.isi;
         if !(a.is_finite() && b.is_finite() && a >= 1.0 && b >= a) {
-            return Err(Error::data(format!(
-                "simulate: event spacing must satisfy 1 s ≤ min ≤ max, got {a}..{b}"
-            )));
+            return Err(Error::data(format!("simulate: event spacing must satisfy 1 s ≤ min ≤ max, got {a}..{b}")));
         }
         Ok(())
     }
@@ -125,11 +106,7 @@ const ZOOM: f64 = 3.0;
 const ORIGIN: [f64; 3] = [-78.0, -112.0, -70.0];
 
 fn mm(i: usize, j: usize, k: usize) -> [f64; 3] {
-    [
-        ORIGIN[0] + ZOOM * i as f64,
-        ORIGIN[1] + ZOOM * j as f64,
-        ORIGIN[2] + ZOOM * k as f64,
-    ]
+    [ORIGIN[0] + ZOOM * i as f64, ORIGIN[1] + ZOOM * j as f64, ORIGIN[2] + ZOOM * k as f64]
 }
 
 /// Tissue labels: 0 outside, 1 CSF, 2 grey matter, 3 white matter.
@@ -137,22 +114,13 @@ fn tissue() -> Array3<u8> {
     let (c, ax) = ([0.0, -18.0, 5.0], [68.0, 85.0, 62.0]);
     Array3::from_shape_fn((SHAPE[0], SHAPE[1], SHAPE[2]), |(i, j, k)| {
         let p = mm(i, j, k);
-        let d = [
-            (p[0] - c[0]) / ax[0],
-            (p[1] - c[1]) / ax[1],
-            (p[2] - c[2]) / ax[2],
-        ];
+        let d = [(p[0] - c[0]) / ax[0], (p[1] - c[1]) / ax[1], (p[2] - c[2]) / ax[2]];
         let rho = (d[0] * d[0] + d[1] * d[1] + d[2] * d[2]).sqrt();
         let theta = d[2].atan2((d[0] * d[0] + d[1] * d[1]).sqrt());
         let phi = d[1].atan2(d[0]);
         // sulci: the grey-matter ribbon's inner edge ripples in and out
         let fold = 0.035 * (7.0 * theta).sin() * (9.0 * phi).sin();
-        let vent = |x: f64| {
-            ((p[0] - x) / 7.0).powi(2)
-                + ((p[1] + 10.0) / 22.0).powi(2)
-                + ((p[2] - 12.0) / 9.0).powi(2)
-                < 1.0
-        };
+        let vent = |x: f64| ((p[0] - x) / 7.0).powi(2) + ((p[1] + 10.0) / 22.0).powi(2) + ((p[2] - 12.0) / 9.0).powi(2) < 1.0;
         if rho > 1.0 {
             0
         } else if vent(9.0) || vent(-9.0) || rho > 0.985 {
@@ -168,9 +136,7 @@ fn tissue() -> Array3<u8> {
 /// Separable Gaussian smoothing of a 3-D volume (sigma in voxels), in place.
 fn smooth3(v: &mut Array3<f64>, sigma: f64) {
     let r = (3.0 * sigma).ceil() as isize;
-    let kern: Vec<f64> = (-r..=r)
-        .map(|x| (-(x * x) as f64 / (2.0 * sigma * sigma)).exp())
-        .collect();
+    let kern: Vec<f64> = (-r..=r).map(|x| (-(x * x) as f64 / (2.0 * sigma * sigma)).exp()).collect();
     let s: f64 = kern.iter().sum();
     let kern: Vec<f64> = kern.iter().map(|k| k / s).collect();
     for axis in 0..3 {
@@ -217,59 +183,26 @@ pub fn simulate_fmri(p: &FmriParams) -> Result<FmriSimulation> {
     let sphere_mask = |centers: &[[f64; 3]], radius: f64| -> Array3<bool> {
         Array3::from_shape_fn((SHAPE[0], SHAPE[1], SHAPE[2]), |(i, j, k)| {
             let q = mm(i, j, k);
-            in_brain(i, j, k)
-                && centers.iter().any(|c| {
-                    ((q[0] - c[0]).powi(2) + (q[1] - c[1]).powi(2) + (q[2] - c[2]).powi(2)).sqrt()
-                        <= radius
-                })
+            in_brain(i, j, k) && centers.iter().any(|c| ((q[0] - c[0]).powi(2) + (q[1] - c[1]).powi(2) + (q[2] - c[2]).powi(2)).sqrt() <= radius)
         })
     };
     let defs: [(&str, Vec<[f64; 3]>, f64, f64, f64); 3] = [
-        (
-            "ffa",
-            vec![[40.0, -52.0, -18.0]],
-            8.0,
-            p.ffa_face_pct,
-            p.ffa_scrambled_pct,
-        ),
-        (
-            "occipital",
-            vec![[22.0, -88.0, 2.0], [-22.0, -88.0, 2.0]],
-            9.0,
-            p.occipital_pct,
-            p.occipital_pct,
-        ),
+        ("ffa", vec![[40.0, -52.0, -18.0]], 8.0, p.ffa_face_pct, p.ffa_scrambled_pct),
+        ("occipital", vec![[22.0, -88.0, 2.0], [-22.0, -88.0, 2.0]], 9.0, p.occipital_pct, p.occipital_pct),
         ("control", vec![[-38.0, 25.0, 30.0]], 8.0, 0.0, 0.0),
     ];
     let masks: Vec<Array3<bool>> = defs.iter().map(|d| sphere_mask(&d.1, d.2)).collect();
     let regions: Vec<Region> = defs
         .iter()
         .zip(&masks)
-        .map(|(d, m)| Region {
-            name: d.0.into(),
-            centers_mm: d.1.clone(),
-            radius_mm: d.2,
-            n_voxels: m.iter().filter(|&&b| b).count(),
-            face_pct: d.3,
-            scrambled_pct: d.4,
-        })
+        .map(|(d, m)| Region { name: d.0.into(), centers_mm: d.1.clone(), radius_mm: d.2, n_voxels: m.iter().filter(|&&b| b).count(), face_pct: d.3, scrambled_pct: d.4 })
         .collect();
 
     let n = p.n_volumes;
     let normal = Normal::new(0.0, 1.0).map_err(|e| Error::data(e.to_string()))?;
     let sigma_vox = 6.0 / 2.3548 / ZOOM;
     // regressors are scaled so that a single isolated 1-s event peaks at 1 (percent units)
-    let unit = regressor(
-        &GlmCondition {
-            onsets: vec![0.0],
-            durations: vec![1.0],
-        },
-        p.tr,
-        20,
-        50,
-    )?
-    .into_iter()
-    .fold(0.0, f64::max);
+    let unit = regressor(&GlmCondition { onsets: vec![0.0], durations: vec![1.0] }, p.tr, 20, 50)?.into_iter().fold(0.0, f64::max);
     let mut runs = Vec::new();
     let mut all_events = Vec::new();
     let mut motions = Vec::new();
@@ -283,37 +216,19 @@ pub fn simulate_fmri(p: &FmriParams) -> Result<FmriSimulation> {
             onsets.push((t * 10.0f64).round() / 10.0);
             t += rng.gen_range(p.isi.0..=p.isi.1);
         }
-        let mut types: Vec<&'static str> = (0..onsets.len())
-            .map(|i| ["famous", "unfamiliar", "scrambled"][i % 3])
-            .collect();
+        let mut types: Vec<&'static str> = (0..onsets.len()).map(|i| ["famous", "unfamiliar", "scrambled"][i % 3]).collect();
         for i in (1..types.len()).rev() {
             let j = rng.gen_range(0..=i);
             types.swap(i, j);
         }
         let cond = |faces: bool| GlmCondition {
-            onsets: onsets
-                .iter()
-                .zip(&types)
-                .filter(|(_, ty)| (**ty != "scrambled") == faces)
-                .map(|(o, _)| *o)
-                .collect(),
-            durations: types
-                .iter()
-                .filter(|ty| (**ty != "scrambled") == faces)
-                .map(|_| 1.0)
-                .collect(),
+            onsets: onsets.iter().zip(&types).filter(|(_, ty)| (**ty != "scrambled") == faces).map(|(o, _)| *o).collect(),
+            durations: types.iter().filter(|ty| (**ty != "scrambled") == faces).map(|_| 1.0).collect(),
         };
         let reg_face = regressor(&cond(true), p.tr, n, 50)?;
         let reg_scr = regressor(&cond(false), p.tr, n, 50)?;
         // sabotage in run 2 (index 1)
-        let (spikes, jerk): (Vec<usize>, Vec<usize>) = if run == 1 {
-            (
-                vec![n * 3 / 10, n * 7 / 10],
-                (n * 6 / 10..n * 6 / 10 + 3).collect(),
-            )
-        } else {
-            (vec![], vec![])
-        };
+        let (spikes, jerk): (Vec<usize>, Vec<usize>) = if run == 1 { (vec![n * 3 / 10, n * 7 / 10], (n * 6 / 10..n * 6 / 10 + 3).collect()) } else { (vec![], vec![]) };
         // motion: slow random walk, plus the jerk
         let mut motion = Vec::with_capacity(n);
         let mut m = [0.0f64; 6];
@@ -333,25 +248,19 @@ pub fn simulate_fmri(p: &FmriParams) -> Result<FmriSimulation> {
         let mut ar = Array3::<f64>::zeros((SHAPE[0], SHAPE[1], SHAPE[2]));
         let rho: f64 = 0.4;
         let mut vol4 = Array4::<f32>::zeros((SHAPE[0], SHAPE[1], SHAPE[2], n));
-        let drift_gain =
-            Array3::from_shape_fn((SHAPE[0], SHAPE[1], SHAPE[2]), |_| rng.gen_range(0.3..1.0));
+        let drift_gain = Array3::from_shape_fn((SHAPE[0], SHAPE[1], SHAPE[2]), |_| rng.gen_range(0.3..1.0));
         let drift_phase: f64 = rng.gen_range(0.0..2.0 * PI);
         for v in 0..n {
-            let mut e =
-                Array3::from_shape_fn((SHAPE[0], SHAPE[1], SHAPE[2]), |_| normal.sample(&mut rng));
+            let mut e = Array3::from_shape_fn((SHAPE[0], SHAPE[1], SHAPE[2]), |_| normal.sample(&mut rng));
             smooth3(&mut e, sigma_vox);
             // unit variance after smoothing
             let sd = (e.iter().map(|x| x * x).sum::<f64>() / e.len() as f64).sqrt();
-            ar.zip_mut_with(&e, |a, &x| {
-                *a = rho * *a + (1.0 - rho * rho).sqrt() * x / sd
-            });
-            let drift = 1.0 * ((2.0 * PI * v as f64 / n as f64) + drift_phase).sin()
-                + 0.5 * (v as f64 / n as f64 - 0.5);
+            ar.zip_mut_with(&e, |a, &x| *a = rho * *a + (1.0 - rho * rho).sqrt() * x / sd);
+            let drift = 1.0 * ((2.0 * PI * v as f64 / n as f64) + drift_phase).sin() + 0.5 * (v as f64 / n as f64 - 0.5);
             let mut img = Array3::<f64>::zeros((SHAPE[0], SHAPE[1], SHAPE[2]));
             for ((i, j, k), o) in img.indexed_iter_mut() {
                 let b = base[[i, j, k]];
-                let mut pct = p.smooth_noise_pct * ar[[i, j, k]]
-                    + p.white_noise_pct * normal.sample(&mut rng);
+                let mut pct = p.smooth_noise_pct * ar[[i, j, k]] + p.white_noise_pct * normal.sample(&mut rng);
                 if tis[[i, j, k]] > 0 {
                     pct += drift * drift_gain[[i, j, k]];
                     for (r, msk) in regions.iter().zip(&masks) {
@@ -367,8 +276,7 @@ pub fn simulate_fmri(p: &FmriParams) -> Result<FmriSimulation> {
                 let shifted = img.clone();
                 for j in 0..SHAPE[1] {
                     let src = j.saturating_sub(1);
-                    img.index_axis_mut(Axis(1), j)
-                        .assign(&shifted.index_axis(Axis(1), src));
+                    img.index_axis_mut(Axis(1), j).assign(&shifted.index_axis(Axis(1), src));
                 }
             }
             if spikes.contains(&v) {
@@ -376,19 +284,10 @@ pub fn simulate_fmri(p: &FmriParams) -> Result<FmriSimulation> {
                     *o *= if k % 2 == 0 { 1.12 } else { 1.06 };
                 }
             }
-            vol4.index_axis_mut(Axis(3), v)
-                .assign(&img.mapv(|x| x as f32));
+            vol4.index_axis_mut(Axis(3), v).assign(&img.mapv(|x| x as f32));
         }
-        runs.push(Img {
-            data: vol4.into_dyn(),
-            affine,
-            zooms: [ZOOM; 3],
-            tr: Some(p.tr),
-        });
-        all_events.push(RunEvents {
-            onsets,
-            trial_types: types,
-        });
+        runs.push(Img { data: vol4.into_dyn(), affine, zooms: [ZOOM; 3], tr: Some(p.tr) });
+        all_events.push(RunEvents { onsets, trial_types: types });
         motions.push(motion);
         spikes_all.push(spikes);
         jerks_all.push(jerk);
@@ -406,12 +305,7 @@ pub fn simulate_fmri(p: &FmriParams) -> Result<FmriSimulation> {
         zooms: [ZOOM; 3],
         tr: None,
     };
-    let mask_img = |m: &Array3<bool>| Img {
-        data: m.mapv(|b| if b { 1.0 } else { 0.0 }).into_dyn(),
-        affine,
-        zooms: [ZOOM; 3],
-        tr: None,
-    };
+    let mask_img = |m: &Array3<bool>| Img { data: m.mapv(|b| if b { 1.0 } else { 0.0 }).into_dyn(), affine, zooms: [ZOOM; 3], tr: None };
     let brain = tis.mapv(|t| t > 0);
     let truth = FmriTruth {
         params: p.clone(),
@@ -428,11 +322,7 @@ pub fn simulate_fmri(p: &FmriParams) -> Result<FmriSimulation> {
         motion: motions,
         anat,
         brain_mask: mask_img(&brain),
-        region_masks: regions
-            .iter()
-            .zip(&masks)
-            .map(|(r, m)| (r.name.clone(), mask_img(m)))
-            .collect(),
+        region_masks: regions.iter().zip(&masks).map(|(r, m)| (r.name.clone(), mask_img(m))).collect(),
         truth,
     })
 }
@@ -445,26 +335,15 @@ pub fn write_fmri(sim: &FmriSimulation, out: &Path) -> Result<()> {
         std::fs::create_dir_all(d).at(d)?;
     }
     save_img(&sim.anat, anat.join("sub-01_T1w.nii.gz"), Dtype::I16)?;
-    save_img(
-        &sim.brain_mask,
-        anat.join("sub-01_desc-brain_mask.nii.gz"),
-        Dtype::U8,
-    )?;
+    save_img(&sim.brain_mask, anat.join("sub-01_desc-brain_mask.nii.gz"), Dtype::U8)?;
     for (name, m) in &sim.region_masks {
-        save_img(
-            m,
-            func.join(format!("sub-01_task-faces_label-{name}_mask.nii.gz")),
-            Dtype::U8,
-        )?;
+        save_img(m, func.join(format!("sub-01_task-faces_label-{name}_mask.nii.gz")), Dtype::U8)?;
     }
     for (r, img) in sim.runs.iter().enumerate() {
         let stem = format!("sub-01_task-faces_run-{:02}", r + 1);
         save_img(img, func.join(format!("{stem}_bold.nii.gz")), Dtype::I16)?;
         let side = serde_json::json!({"RepetitionTime": sim.truth.params.tr, "TaskName": "faces", "SliceTiming": serde_json::Value::Null});
-        write_atomic(
-            &func.join(format!("{stem}_bold.json")),
-            format!("{side:#}\n").as_bytes(),
-        )?;
+        write_atomic(&func.join(format!("{stem}_bold.json")), format!("{side:#}\n").as_bytes())?;
         let ev = &sim.events[r];
         let mut s = String::from("onset\tduration\ttrial_type\n");
         for (o, t) in ev.onsets.iter().zip(&ev.trial_types) {
@@ -473,48 +352,24 @@ pub fn write_fmri(sim: &FmriSimulation, out: &Path) -> Result<()> {
         write_atomic(&func.join(format!("{stem}_events.tsv")), s.as_bytes())?;
         let mut c = String::from("trans_x\ttrans_y\ttrans_z\trot_x\trot_y\trot_z\n");
         for m in &sim.motion[r] {
-            c += &format!(
-                "{:.5}\t{:.5}\t{:.5}\t{:.6}\t{:.6}\t{:.6}\n",
-                m[0], m[1], m[2], m[3], m[4], m[5]
-            );
+            c += &format!("{:.5}\t{:.5}\t{:.5}\t{:.6}\t{:.6}\t{:.6}\n", m[0], m[1], m[2], m[3], m[4], m[5]);
         }
-        write_atomic(
-            &func.join(format!("{stem}_desc-confounds_timeseries.tsv")),
-            c.as_bytes(),
-        )?;
+        write_atomic(&func.join(format!("{stem}_desc-confounds_timeseries.tsv")), c.as_bytes())?;
     }
     let truth = serde_json::to_value(&sim.truth).map_err(|e| Error::data(e.to_string()))?;
-    write_atomic(
-        &func.join("sub-01_task-faces_truth.json"),
-        format!("{truth:#}\n").as_bytes(),
-    )
+    write_atomic(&func.join("sub-01_task-faces_truth.json"), format!("{truth:#}\n").as_bytes())
 }
 
 /// Convenience for tests and notebooks: the mean time series of `img` over a mask.
 pub fn mean_in_mask(img: &Img, mask: &ArrayD<f32>) -> Result<Vec<f64>> {
     let s = img.shape3();
     if mask.shape() != s {
-        return Err(Error::shape(
-            "mask",
-            format!("{s:?} (the image's grid)"),
-            format!("{:?}", mask.shape()),
-        ));
+        return Err(Error::shape("mask", format!("{s:?} (the image's grid)"), format!("{:?}", mask.shape())));
     }
     let n_t = img.n_volumes();
-    let idx: Vec<(usize, usize, usize)> = mask
-        .indexed_iter()
-        .filter(|(_, &v)| v > 0.5)
-        .map(|(ix, _)| (ix[0], ix[1], ix[2]))
-        .collect();
+    let idx: Vec<(usize, usize, usize)> = mask.indexed_iter().filter(|(_, &v)| v > 0.5).map(|(ix, _)| (ix[0], ix[1], ix[2])).collect();
     if idx.is_empty() {
         return Err(Error::data("mask is empty"));
     }
-    Ok((0..n_t)
-        .map(|t| {
-            idx.iter()
-                .map(|&(i, j, k)| img.data[[i, j, k, t]] as f64)
-                .sum::<f64>()
-                / idx.len() as f64
-        })
-        .collect())
+    Ok((0..n_t).map(|t| idx.iter().map(|&(i, j, k)| img.data[[i, j, k, t]] as f64).sum::<f64>() / idx.len() as f64).collect())
 }

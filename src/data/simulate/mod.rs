@@ -37,12 +37,6 @@ pub fn write_dataset_description(out: &Path) -> Result<()> {
         "GeneratedBy": [{"Name": "brainml", "Version": env!("CARGO_PKG_VERSION"), "Description": "brainml::data::simulate — planted, known effects"}],
         "Authors": ["brainml"],
     });
-    write_atomic(
-        &out.join("dataset_description.json"),
-        format!("{:#}\n", desc).as_bytes(),
-    )?;
-    write_atomic(
-        &out.join("participants.tsv"),
-        b"participant_id\tage\tsex\thandedness\nsub-01\t25\tF\tR\n",
-    )
+    write_atomic(&out.join("dataset_description.json"), format!("{:#}\n", desc).as_bytes())?;
+    write_atomic(&out.join("participants.tsv"), b"participant_id\tage\tsex\thandedness\nsub-01\t25\tF\tR\n")
 }

@@ -71,21 +71,14 @@ pub struct Header {
 
 fn field_str(buf: &[u8], path: &Path, name: &str) -> Result<String> {
     if buf.iter().any(|&b| !(32..127).contains(&b) && b != 0) {
-        return Err(Error::format(
-            path,
-            name,
-            "holds bytes that are not printable ASCII (not an EDF/BDF header?)",
-        ));
+        return Err(Error::format(path, name, "holds bytes that are not printable ASCII (not an EDF/BDF header?)"));
     }
-    Ok(String::from_utf8_lossy(buf)
-        .trim_matches(|c: char| c == ' ' || c == '\0')
-        .to_string())
+    Ok(String::from_utf8_lossy(buf).trim_matches(|c: char| c == ' ' || c == '\0').to_string())
 }
 
 fn field_num<T: std::str::FromStr>(buf: &[u8], path: &Path, name: &str) -> Result<T> {
     let s = field_str(buf, path, name)?;
-    s.parse::<T>()
-        .map_err(|_| Error::format(path, name, format!("expected a number, found {s:?}")))
+    s.parse::<T>().map_err(|_| Error::format(path, name, format!("expected a number, found {s:?}")))
 }
 
 /// Read and check the header of an EDF/BDF file.
@@ -107,74 +100,34 @@ fn read_header_from(f: &mut impl Read, path: &Path, file_len: u64) -> Result<Hea
     } else if &h[0..8] == b"0       " {
         Flavor::Edf
     } else {
-        return Err(Error::format(
-            path,
-            "version",
-            format!(
-                "expected \"0\" (EDF) or \"\\xFFBIOSEMI\" (BDF), found {:?}",
-                String::from_utf8_lossy(&h[0..8])
-            ),
-        ));
+        return Err(Error::format(path, "version", format!("expected \"0\" (EDF) or \"\\xFFBIOSEMI\" (BDF), found {:?}", String::from_utf8_lossy(&h[0..8]))));
     };
     let header_bytes: usize = field_num(&h[184..192], path, "header bytes")?;
     let n_records_raw: i64 = field_num(&h[236..244], path, "number of data records")?;
     let record_duration: f64 = field_num(&h[244..252], path, "duration of a data record")?;
     let ns: usize = field_num(&h[252..256], path, "number of signals")?;
     if ns == 0 || ns > 65_535 {
-        return Err(Error::format(
-            path,
-            "number of signals",
-            format!("expected 1..65535, found {ns}"),
-        ));
+        return Err(Error::format(path, "number of signals", format!("expected 1..65535, found {ns}")));
     }
     if header_bytes != 256 * (ns + 1) {
-        return Err(Error::format(
-            path,
-            "header bytes",
-            format!(
-                "header says {header_bytes} bytes but {ns} signals need {}",
-                256 * (ns + 1)
-            ),
-        ));
+        return Err(Error::format(path, "header bytes", format!("header says {header_bytes} bytes but {ns} signals need {}", 256 * (ns + 1))));
     }
     if header_bytes as u64 > file_len {
-        return Err(Error::format(
-            path,
-            "header bytes",
-            format!(
-                "header says {header_bytes} bytes but the file holds only {file_len} (truncated?)"
-            ),
-        ));
+        return Err(Error::format(path, "header bytes", format!("header says {header_bytes} bytes but the file holds only {file_len} (truncated?)")));
     }
     if !(record_duration.is_finite() && record_duration > 0.0) {
-        return Err(Error::format(
-            path,
-            "duration of a data record",
-            format!("expected a positive number of seconds, found {record_duration}"),
-        ));
+        return Err(Error::format(path, "duration of a data record", format!("expected a positive number of seconds, found {record_duration}")));
     }
     let mut sh = vec![0u8; 256 * ns];
     f.read_exact(&mut sh).at(path)?;
     // signal header fields are stored field by field: ns labels, then ns transducers, ...
     let widths = [16usize, 80, 8, 8, 8, 8, 8, 80, 8, 32];
-    let names = [
-        "label",
-        "transducer type",
-        "physical dimension",
-        "physical minimum",
-        "physical maximum",
-        "digital minimum",
-        "digital maximum",
-        "prefiltering",
-        "number of samples in each data record",
-        "reserved",
-    ];
+    let names = ["label", "transducer type", "physical dimension", "physical minimum", "physical maximum", "digital minimum", "digital maximum", "prefiltering", "number of samples in each data record", "reserved"];
     let mut offsets = [0usize; 10];
     for k in 1..10 {
         offsets[k] = offsets[k - 1] + widths[k - 1] * ns;
     }
-    let get =
-        |k: usize, i: usize| &sh[offsets[k] + i * widths[k]..offsets[k] + (i + 1) * widths[k]];
+    let get = |k: usize, i: usize| &sh[offsets[k] + i * widths[k]..offsets[k] + (i + 1) * widths[k]];
     let mut signals = Vec::with_capacity(ns);
     for i in 0..ns {
         let fname = |k: usize| format!("signal {} {}", i + 1, names[k]);
@@ -190,53 +143,24 @@ fn read_header_from(f: &mut impl Read, path: &Path, file_len: u64) -> Result<Hea
             samples_per_record: field_num(get(8, i), path, &fname(8))?,
         };
         if s.digital_max <= s.digital_min {
-            return Err(Error::format(
-                path,
-                fname(6),
-                format!(
-                    "digital maximum {} must exceed digital minimum {}",
-                    s.digital_max, s.digital_min
-                ),
-            ));
+            return Err(Error::format(path, fname(6), format!("digital maximum {} must exceed digital minimum {}", s.digital_max, s.digital_min)));
         }
-        if s.physical_max == s.physical_min
-            || !s.physical_max.is_finite()
-            || !s.physical_min.is_finite()
-        {
-            return Err(Error::format(
-                path,
-                fname(4),
-                format!(
-                    "physical range {}..{} is empty or not finite",
-                    s.physical_min, s.physical_max
-                ),
-            ));
+        if s.physical_max == s.physical_min || !s.physical_max.is_finite() || !s.physical_min.is_finite() {
+            return Err(Error::format(path, fname(4), format!("physical range {}..{} is empty or not finite", s.physical_min, s.physical_max)));
         }
         if s.samples_per_record == 0 || s.samples_per_record > 1 << 24 {
-            return Err(Error::format(
-                path,
-                fname(8),
-                format!("expected 1..16777216, found {}", s.samples_per_record),
-            ));
+            return Err(Error::format(path, fname(8), format!("expected 1..16777216, found {}", s.samples_per_record)));
         }
         signals.push(s);
     }
-    let record_bytes: u64 = signals
-        .iter()
-        .map(|s| s.samples_per_record as u64)
-        .sum::<u64>()
-        * flavor.bytes() as u64;
+    let record_bytes: u64 = signals.iter().map(|s| s.samples_per_record as u64).sum::<u64>() * flavor.bytes() as u64;
     let data_bytes = file_len - header_bytes as u64;
     let held = data_bytes / record_bytes;
     let n_records = if n_records_raw == -1 {
         // "-1: unknown" is allowed while recording; use what the file holds
         held as usize
     } else if n_records_raw < 0 {
-        return Err(Error::format(
-            path,
-            "number of data records",
-            format!("expected ≥ 0 or -1, found {n_records_raw}"),
-        ));
+        return Err(Error::format(path, "number of data records", format!("expected ≥ 0 or -1, found {n_records_raw}")));
     } else {
         let n = n_records_raw as u64;
         if n > held {
@@ -274,23 +198,12 @@ pub fn read_raw_edf_family(path: impl AsRef<Path>) -> Result<Raw> {
     let file_len = std::fs::metadata(path).at(path)?.len();
     let mut f = BufReader::with_capacity(1 << 20, File::open(path).at(path)?);
     let hdr = read_header_from(&mut f, path, file_len)?;
-    let keep: Vec<usize> = (0..hdr.signals.len())
-        .filter(|&i| {
-            hdr.signals[i].label != "EDF Annotations" && hdr.signals[i].label != "BDF Annotations"
-        })
-        .collect();
+    let keep: Vec<usize> = (0..hdr.signals.len()).filter(|&i| hdr.signals[i].label != "EDF Annotations" && hdr.signals[i].label != "BDF Annotations").collect();
     if keep.is_empty() {
-        return Err(Error::format(
-            path,
-            "signals",
-            "no data signal (only annotations)",
-        ));
+        return Err(Error::format(path, "signals", "no data signal (only annotations)"));
     }
     let spr = hdr.signals[keep[0]].samples_per_record;
-    if let Some(&j) = keep
-        .iter()
-        .find(|&&j| hdr.signals[j].samples_per_record != spr)
-    {
+    if let Some(&j) = keep.iter().find(|&&j| hdr.signals[j].samples_per_record != spr) {
         return Err(Error::format(
             path,
             format!("signal {} number of samples in each data record", j + 1),
@@ -306,19 +219,9 @@ pub fn read_raw_edf_family(path: impl AsRef<Path>) -> Result<Raw> {
     let n_times = hdr.n_records * spr;
     let mut data = Array2::<f32>::zeros((keep.len(), n_times));
     let nb = hdr.flavor.bytes();
-    let record_bytes: usize = hdr
-        .signals
-        .iter()
-        .map(|s| s.samples_per_record)
-        .sum::<usize>()
-        * nb;
+    let record_bytes: usize = hdr.signals.iter().map(|s| s.samples_per_record).sum::<usize>() * nb;
     let mut rec = vec![0u8; record_bytes];
-    let is_stim: Vec<bool> = keep
-        .iter()
-        .map(|&j| {
-            hdr.signals[j].label == "Status" || hdr.signals[j].label.eq_ignore_ascii_case("trigger")
-        })
-        .collect();
+    let is_stim: Vec<bool> = keep.iter().map(|&j| hdr.signals[j].label == "Status" || hdr.signals[j].label.eq_ignore_ascii_case("trigger")).collect();
     // per kept signal: byte offset in a record, gain and offset (digital → volts)
     let mut layout = Vec::with_capacity(keep.len());
     let mut off = 0usize;
@@ -332,51 +235,23 @@ pub fn read_raw_edf_family(path: impl AsRef<Path>) -> Result<Raw> {
         off += s.samples_per_record * nb;
     }
     for r in 0..hdr.n_records {
-        f.read_exact(&mut rec).map_err(|e| {
-            Error::format(
-                path,
-                "data records",
-                format!(
-                    "record {} of {} unreadable: {e} (truncated?)",
-                    r + 1,
-                    hdr.n_records
-                ),
-            )
-        })?;
+        f.read_exact(&mut rec).map_err(|e| Error::format(path, "data records", format!("record {} of {} unreadable: {e} (truncated?)", r + 1, hdr.n_records)))?;
         for &(k, o, gain, offset) in &layout {
             let mut row = data.row_mut(k);
-            let dst = row
-                .as_slice_mut()
-                .ok_or_else(|| Error::data("internal: non-contiguous row"))?;
+            let dst = row.as_slice_mut().ok_or_else(|| Error::data("internal: non-contiguous row"))?;
             let dst = &mut dst[r * spr..(r + 1) * spr];
             let bytes = &rec[o..o + spr * nb];
             for (t, d) in dst.iter_mut().enumerate() {
                 let v = match hdr.flavor {
                     Flavor::Edf => i16::from_le_bytes([bytes[2 * t], bytes[2 * t + 1]]) as i32,
-                    Flavor::Bdf => {
-                        (i32::from_le_bytes([0, bytes[3 * t], bytes[3 * t + 1], bytes[3 * t + 2]]))
-                            >> 8
-                    }
+                    Flavor::Bdf => (i32::from_le_bytes([0, bytes[3 * t], bytes[3 * t + 1], bytes[3 * t + 2]])) >> 8,
                 };
-                *d = if is_stim[k] {
-                    v as f32
-                } else {
-                    (v as f64 * gain + offset) as f32
-                };
+                *d = if is_stim[k] { v as f32 } else { (v as f64 * gain + offset) as f32 };
             }
         }
     }
     let names: Vec<String> = keep.iter().map(|&j| hdr.signals[j].label.clone()).collect();
-    let types: Vec<ChannelType> = is_stim
-        .iter()
-        .map(|&s| {
-            if s {
-                ChannelType::Stim
-            } else {
-                ChannelType::Eeg
-            }
-        })
-        .collect();
+    let types: Vec<ChannelType> = is_stim.iter().map(|&s| if s { ChannelType::Stim } else { ChannelType::Eeg }).collect();
     Raw::new(data, names, types, spr as f64 / hdr.record_duration)
 }
 
@@ -403,12 +278,7 @@ pub struct WriteOptions {
 
 impl Default for WriteOptions {
     fn default() -> Self {
-        WriteOptions {
-            patient: "X X X X".into(),
-            recording: "Startdate X X X X".into(),
-            start_date: "01.01.26".into(),
-            start_time: "00.00.00".into(),
-        }
+        WriteOptions { patient: "X X X X".into(), recording: "Startdate X X X X".into(), start_date: "01.01.26".into(), start_time: "00.00.00".into() }
     }
 }
 
@@ -421,10 +291,7 @@ pub fn write_bdf(path: impl AsRef<Path>, raw: &Raw, opts: &WriteOptions) -> Resu
     let path = path.as_ref();
     let sf = raw.sfreq();
     if sf.fract() != 0.0 || sf < 1.0 || sf > 1e6 {
-        return Err(Error::data(format!(
-            "{}: BDF needs a whole number of samples per 1-s record, sampling rate is {sf} Hz",
-            path.display()
-        )));
+        return Err(Error::data(format!("{}: BDF needs a whole number of samples per 1-s record, sampling rate is {sf} Hz", path.display())));
     }
     let spr = sf as usize;
     let n_ch = raw.ch_names().len();
@@ -434,11 +301,7 @@ pub fn write_bdf(path: impl AsRef<Path>, raw: &Raw, opts: &WriteOptions) -> Resu
         let mut w = BufWriter::with_capacity(1 << 20, File::create(tmp).at(tmp)?);
         let mut h: Vec<u8> = Vec::with_capacity(256 * (n_ch + 1));
         let pad = |s: &str, n: usize| -> Vec<u8> {
-            let mut b: Vec<u8> = s
-                .bytes()
-                .filter(|b| (32..127).contains(b))
-                .take(n)
-                .collect();
+            let mut b: Vec<u8> = s.bytes().filter(|b| (32..127).contains(b)).take(n).collect();
             b.resize(n, b' ');
             b
         };
@@ -454,23 +317,12 @@ pub fn write_bdf(path: impl AsRef<Path>, raw: &Raw, opts: &WriteOptions) -> Resu
         h.extend(pad("1", 8));
         h.extend(pad(&n_ch.to_string(), 4));
         let (dmin, dmax) = (-8_388_608i32, 8_388_607i32);
-        let stim: Vec<bool> = raw
-            .ch_types()
-            .iter()
-            .map(|t| *t == ChannelType::Stim)
-            .collect();
+        let stim: Vec<bool> = raw.ch_types().iter().map(|t| *t == ChannelType::Stim).collect();
         for c in 0..n_ch {
             h.extend(pad(&raw.ch_names()[c], 16));
         }
         for c in 0..n_ch {
-            h.extend(pad(
-                if stim[c] {
-                    "Triggers and Status"
-                } else {
-                    "Active Electrode"
-                },
-                80,
-            ));
+            h.extend(pad(if stim[c] { "Triggers and Status" } else { "Active Electrode" }, 80));
         }
         for c in 0..n_ch {
             h.extend(pad(if stim[c] { "Boolean" } else { "uV" }, 8));
@@ -488,14 +340,7 @@ pub fn write_bdf(path: impl AsRef<Path>, raw: &Raw, opts: &WriteOptions) -> Resu
             h.extend(pad(&dmax.to_string(), 8));
         }
         for c in 0..n_ch {
-            h.extend(pad(
-                if stim[c] {
-                    "No filtering"
-                } else {
-                    "HP:DC; LP:104 Hz"
-                },
-                80,
-            ));
+            h.extend(pad(if stim[c] { "No filtering" } else { "HP:DC; LP:104 Hz" }, 80));
         }
         for _ in 0..n_ch {
             h.extend(pad(&spr.to_string(), 8));
@@ -513,21 +358,9 @@ pub fn write_bdf(path: impl AsRef<Path>, raw: &Raw, opts: &WriteOptions) -> Resu
             for c in 0..n_ch {
                 for t in 0..spr {
                     let idx = r * spr + t;
-                    let v = if idx < n_t {
-                        data[[c, idx]] as f64
-                    } else {
-                        0.0
-                    };
-                    let d = if stim[c] {
-                        v.round()
-                    } else {
-                        ((v * 1e6 - offset) / gain).round()
-                    };
-                    let d = if d.is_nan() {
-                        0
-                    } else {
-                        d.clamp(dmin as f64, dmax as f64) as i32
-                    };
+                    let v = if idx < n_t { data[[c, idx]] as f64 } else { 0.0 };
+                    let d = if stim[c] { v.round() } else { ((v * 1e6 - offset) / gain).round() };
+                    let d = if d.is_nan() { 0 } else { d.clamp(dmin as f64, dmax as f64) as i32 };
                     let b = d.to_le_bytes();
                     let o = (c * spr + t) * 3;
                     rec[o..o + 3].copy_from_slice(&b[0..3]);
@@ -550,21 +383,9 @@ mod tests {
         let data = Array2::from_shape_fn((3, n), |(c, t)| match c {
             0 => (1e-5 * (t as f64 / 10.0).sin()) as f32,
             1 => (-2.5e-5 + 1e-8 * t as f64) as f32,
-            _ => {
-                if t % 200 == 5 {
-                    7.0
-                } else {
-                    0.0
-                }
-            }
+            _ => if t % 200 == 5 { 7.0 } else { 0.0 },
         });
-        Raw::new(
-            data,
-            vec!["Cz".into(), "P8".into(), "Status".into()],
-            vec![ChannelType::Eeg, ChannelType::Eeg, ChannelType::Stim],
-            sf,
-        )
-        .unwrap()
+        Raw::new(data, vec!["Cz".into(), "P8".into(), "Status".into()], vec![ChannelType::Eeg, ChannelType::Eeg, ChannelType::Stim], sf).unwrap()
     }
 
     #[test]
@@ -584,19 +405,10 @@ mod tests {
                 assert!(d <= 32e-9, "channel {c} sample {t}: off by {d} V");
             }
         }
-        let codes: Vec<f32> = back
-            .data()
-            .row(2)
-            .iter()
-            .copied()
-            .filter(|&v| v != 0.0)
-            .collect();
+        let codes: Vec<f32> = back.data().row(2).iter().copied().filter(|&v| v != 0.0).collect();
         assert_eq!(codes, vec![7.0; 5]); // t = 5, 205, 405, 605, 805
         let h = read_header(&p).unwrap();
-        assert_eq!(
-            (h.flavor, h.n_records, h.signals.len(), h.reserved.as_str()),
-            (Flavor::Bdf, 4, 3, "24BIT")
-        );
+        assert_eq!((h.flavor, h.n_records, h.signals.len(), h.reserved.as_str()), (Flavor::Bdf, 4, 3, "24BIT"));
     }
 
     #[test]
@@ -613,10 +425,7 @@ mod tests {
         let p = dir.path().join("bad.bdf");
         std::fs::write(&p, bytes).unwrap();
         let e = read_raw_bdf(&p).unwrap_err().to_string();
-        assert!(
-            e.contains("bad.bdf") && e.contains(needle),
-            "expected {needle:?} in: {e}"
-        );
+        assert!(e.contains("bad.bdf") && e.contains(needle), "expected {needle:?} in: {e}");
     }
 
     #[test]
