@@ -142,8 +142,9 @@ impl StatMap {
             Cuts::Axial(n) => {
                 let with_data: Vec<usize> = (0..sh[2]).filter(|&k| (0..sh[0]).any(|i| (0..sh[1]).any(|j| bg[[i, j, k]] != 0.0 || st[[i, j, k]] != 0.0))).collect();
                 let ks: Vec<usize> = if with_data.len() <= n { with_data } else { (0..n).map(|q| with_data[(q * (with_data.len() - 1)) / (n - 1).max(1)]).collect() };
+                // bottom → top in world space
+                let ks: Vec<usize> = if flip_z { ks.into_iter().rev().collect() } else { ks };
                 for k in ks {
-                    let k = if flip_z { sh[2] - 1 - k } else { k };
                     panel(sh[0], sh[1], &|c, r| pix(xi(c), yj(r), k));
                 }
             }
