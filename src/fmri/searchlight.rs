@@ -38,7 +38,9 @@ pub enum SlEstimator {
     /// Linear SVM as scikit-learn's `LinearSVC(C=c)` — nilearn `SearchLight`'s default
     /// estimator: liblinear's dual coordinate descent for the squared hinge loss, intercept as
     /// a regularised constant feature (`intercept_scaling=1`), tolerance 1e-4, up to 1000
-    /// passes. Differs: samples visited in a fixed pseudo-random order (liblinear: rand()).
+    /// passes, with liblinear's shrinking. Differs: samples visited in a fixed pseudo-random
+    /// order (liblinear: rand()), and each fold warm-starts from the previous fold's dual
+    /// solution (same optimum, fewer passes).
     LinearSvc { c: f64 },
     /// Any linear classifier of [`crate::ml`] (e.g. `Classifier::lda()`,
     /// `Classifier::linear_svm()`), fitted per sphere and fold as nilearn does.
@@ -205,8 +207,12 @@ impl SearchLight {
             .par_iter()
             .map(|nb| {
                 let mut acc = 0.0;
-                for (s, st) in splits.iter().zip(&stats) {
-                    acc += self.sphere_fold(x, y, s, st, nb)?;
+                if let SlEstimator::LinearSvc { c } = self.estimator {
+                    acc = svc_sphere(x, y, &splits, nb, c);
+                } else {
+                    for (s, st) in splits.iter().zip(&stats) {
+                        acc += self.sphere_fold(x, y, s, st, nb)?;
+                    }
                 }
                 prog.inc(1);
                 Ok(acc / splits.len() as f64)
@@ -287,22 +293,6 @@ impl SearchLight {
                     correct += ((r1 > r0) == y[t]) as usize;
                 }
             }
-            FoldStats::None if matches!(self.estimator, SlEstimator::LinearSvc { .. }) => {
-                let SlEstimator::LinearSvc { c } = self.estimator else { return Err(Error::data("searchlight: internal estimator mismatch")) };
-                let k = nb.len();
-                // training rows of the sphere, contiguous, with the bias feature last
-                let mut xt = Vec::with_capacity(s.train.len() * (k + 1));
-                for &i in &s.train {
-                    xt.extend(nb.iter().map(|&col| x[[i, col as usize]]));
-                    xt.push(1.0);
-                }
-                let yt: Vec<f64> = s.train.iter().map(|&i| if y[i] { 1.0 } else { -1.0 }).collect();
-                let w = linear_svc_dual_cd(&xt, &yt, k + 1, c);
-                for &t in &s.test {
-                    let d: f64 = nb.iter().enumerate().map(|(j, &col)| w[j] * x[[t, col as usize]]).sum::<f64>() + w[k];
-                    correct += ((d > 0.0) == y[t]) as usize;
-                }
-            }
             FoldStats::None => {
                 let SlEstimator::Classifier(clf) = &self.estimator else { return Err(Error::data("searchlight: internal estimator mismatch")) };
                 let cols: Vec<usize> = nb.iter().map(|&c| c as usize).collect();
@@ -319,30 +309,82 @@ impl SearchLight {
     }
 }
 
+/// Sum over folds of the LinearSvc accuracy in one sphere. The folds of a sphere share most
+/// training samples, so each fold starts from the previous fold's dual variables (samples new
+/// to the training set start at 0): the same optimum, reached in fewer passes.
+fn svc_sphere(x: ArrayView2<f64>, y: &[bool], splits: &[Split], nb: &[u32], c: f64) -> f64 {
+    let k = nb.len();
+    let mut alpha_all = vec![0.0; y.len()];
+    let mut acc = 0.0;
+    for s in splits {
+        let mut xt = Vec::with_capacity(s.train.len() * (k + 1));
+        for &i in &s.train {
+            xt.extend(nb.iter().map(|&col| x[[i, col as usize]]));
+            xt.push(1.0); // intercept as a constant feature (intercept_scaling = 1)
+        }
+        let yt: Vec<f64> = s.train.iter().map(|&i| if y[i] { 1.0 } else { -1.0 }).collect();
+        let a0: Vec<f64> = s.train.iter().map(|&i| alpha_all[i]).collect();
+        let (w, a) = linear_svc_dual_cd(&xt, &yt, k + 1, c, a0);
+        for (j, &i) in s.train.iter().enumerate() {
+            alpha_all[i] = a[j];
+        }
+        let correct = s.test.iter().filter(|&&t| {
+            let d: f64 = nb.iter().enumerate().map(|(j, &col)| w[j] * x[[t, col as usize]]).sum::<f64>() + w[k];
+            (d > 0.0) == y[t]
+        }).count();
+        acc += correct as f64 / s.test.len() as f64;
+    }
+    acc
+}
+
 /// liblinear's dual coordinate descent for L2-regularised squared-hinge SVC (solver 1 of
 /// liblinear, what `LinearSVC(loss="squared_hinge", dual=True)` runs). `x` is row-major
 /// `n × p`, `y` ±1. Returns the weights.
-fn linear_svc_dual_cd(x: &[f64], y: &[f64], p: usize, c: f64) -> Vec<f64> {
+fn linear_svc_dual_cd(x: &[f64], y: &[f64], p: usize, c: f64, alpha0: Vec<f64>) -> (Vec<f64>, Vec<f64>) {
     let n = y.len();
     let d_ii = 0.5 / c;
+    let mut alpha = alpha0;
+    // warm start: w = Σ αᵢ yᵢ xᵢ
     let mut w = vec![0.0; p];
-    let mut alpha = vec![0.0; n];
+    for i in 0..n {
+        if alpha[i] != 0.0 {
+            for (wj, xj) in w.iter_mut().zip(&x[i * p..(i + 1) * p]) {
+                *wj += alpha[i] * y[i] * xj;
+            }
+        }
+    }
     let qd: Vec<f64> = (0..n).map(|i| x[i * p..(i + 1) * p].iter().map(|v| v * v).sum::<f64>() + d_ii).collect();
-    let mut order: Vec<usize> = (0..n).collect();
+    let mut index: Vec<usize> = (0..n).collect();
     let mut seed = 0x2545F4914F6CDD1Du64;
-    for _ in 0..1000 {
-        // shuffle (xorshift Fisher–Yates)
-        for i in (1..n).rev() {
+    // liblinear's shrinking: variables stuck at 0 with a large gradient leave the active set
+    let mut active = n;
+    let mut pg_max_old = f64::INFINITY;
+    let mut iter = 0;
+    while iter < 1000 {
+        let (mut pg_max, mut pg_min) = (f64::NEG_INFINITY, f64::INFINITY);
+        for i in (1..active).rev() {
             seed ^= seed << 13;
             seed ^= seed >> 7;
             seed ^= seed << 17;
-            order.swap(i, (seed % (i as u64 + 1)) as usize);
+            index.swap(i, (seed % (i as u64 + 1)) as usize);
         }
-        let (mut pg_max, mut pg_min) = (f64::NEG_INFINITY, f64::INFINITY);
-        for &i in &order {
+        let mut s = 0;
+        while s < active {
+            let i = index[s];
             let xi = &x[i * p..(i + 1) * p];
             let g = y[i] * xi.iter().zip(&w).map(|(a, b)| a * b).sum::<f64>() - 1.0 + d_ii * alpha[i];
-            let pg = if alpha[i] == 0.0 { g.min(0.0) } else { g };
+            let mut pg = 0.0;
+            if alpha[i] == 0.0 {
+                if g > pg_max_old {
+                    active -= 1;
+                    index.swap(s, active);
+                    continue;
+                } else if g < 0.0 {
+                    pg = g;
+                }
+            } else {
+                pg = g;
+            }
             pg_max = pg_max.max(pg);
             pg_min = pg_min.min(pg);
             if pg.abs() > 1e-12 {
@@ -353,12 +395,20 @@ fn linear_svc_dual_cd(x: &[f64], y: &[f64], p: usize, c: f64) -> Vec<f64> {
                     *wj += step * xj;
                 }
             }
+            s += 1;
         }
+        iter += 1;
         if pg_max - pg_min <= 1e-4 {
-            break;
+            if active == n {
+                break;
+            }
+            active = n;
+            pg_max_old = f64::INFINITY;
+            continue;
         }
+        pg_max_old = if pg_max <= 0.0 { f64::INFINITY } else { pg_max };
     }
-    w
+    (w, alpha)
 }
 
 #[cfg(test)]
@@ -384,7 +434,7 @@ mod tests {
         // two separable points per class along feature 0, bias column last
         let x = [2.0, 0.3, 1.0, 1.5, -0.2, 1.0, -2.0, 0.1, 1.0, -1.5, -0.3, 1.0];
         let y = [1.0, 1.0, -1.0, -1.0];
-        let w = linear_svc_dual_cd(&x, &y, 3, 1.0);
+        let (w, _) = linear_svc_dual_cd(&x, &y, 3, 1.0, vec![0.0; 4]);
         for i in 0..4 {
             let d: f64 = (0..3).map(|j| w[j] * x[i * 3 + j]).sum();
             assert!(d * y[i] > 0.5, "sample {i}: {d}");
