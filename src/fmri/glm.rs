@@ -364,3 +364,31 @@ mod tests {
     }
 }
 
+
+#[cfg(test)]
+mod design_tests {
+    use super::*;
+    use crate::fmri::events::Events;
+
+    #[test]
+    fn design_matrix_columns_and_derivative() {
+        let ev = Events { onset: vec![10.0, 40.0, 70.0], duration: vec![2.0; 3], trial_type: vec!["a".into(), "b".into(), "a".into()] };
+        let dm = make_first_level_design_matrix(60, 2.0, &ev, 0.01, true).unwrap();
+        assert_eq!(&dm.names[..4], &["a", "a_derivative", "b", "b_derivative"]);
+        assert_eq!(dm.names.last().unwrap(), "constant");
+        // 2·60·2·0.01 = 2.4 → 2 cosines
+        assert_eq!(dm.names.len(), 4 + 2 + 1);
+        // the derivative is positive while the response rises
+        let a = dm.column("a").unwrap();
+        let d = dm.column("a_derivative").unwrap();
+        assert!(a[7] > a[6] && d[6] > 0.0);
+        assert_eq!(dm.contrast(&[("a", 1.0), ("b", -1.0)]).unwrap()[2], -1.0);
+        assert!(dm.contrast(&[("c", 1.0)]).is_err());
+        // the GLM recovers a planted effect
+        let y = ndarray::Array2::from_shape_fn((60, 2), |(t, v)| 5.0 + if v == 0 { 2.0 * a[t] } else { 0.0 } + ((t * 13 % 7) as f64 - 3.0) * 0.01);
+        let fit = fit_first_level(y.view(), &dm).unwrap();
+        let t = fit.t_values(&dm.contrast(&[("a", 1.0)]).unwrap()).unwrap();
+        assert!(t[0] > 20.0 && t[1].abs() < 5.0, "{t:?}");
+        assert!(fit_first_level(y.slice(ndarray::s![..50, ..]), &dm).is_err());
+    }
+}

@@ -263,3 +263,44 @@ pub fn censor(img: &Img, qc: &Qc) -> Result<Img> {
     }
     crate::fmri::preprocess::index_img(img, &qc.sample_mask())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fmri::io::affine_ras;
+    use ndarray::{ArrayD, IxDyn};
+
+    fn img(tr: f64, affine: [[f64; 4]; 4]) -> Img {
+        Img { data: ArrayD::from_shape_fn(IxDyn(&[3, 3, 3, 8]), |ix| 100.0 + ((ix[3] * 7 + ix[0]) % 5) as f32), affine, zooms: [2.0; 3], tr: Some(tr) }
+    }
+
+    #[test]
+    fn header_sanity_and_fd() {
+        assert!(check_img(&img(2.0, affine_ras([2.0; 3], [0.0; 3])), None).unwrap().is_empty());
+        let tr = check_img(&img(0.01, affine_ras([2.0; 3], [0.0; 3])), None).unwrap();
+        assert!(tr.iter().any(|i| i.field == "pixdim[4]"));
+        let mut a = affine_ras([2.0; 3], [0.0; 3]);
+        a[1][1] = -2.0;
+        a[2][2] = -2.0;
+        let o = check_img(&img(2.0, a), None).unwrap();
+        assert!(o.iter().any(|i| i.why.contains("RPI")), "{o:?}");
+        let z = check_img(&img(2.0, affine_ras([3.0; 3], [0.0; 3])), None).unwrap();
+        assert!(z.iter().any(|i| i.field == "affine" && i.why.contains("pixdim")));
+        let fd = framewise_displacement(&[[0.0; 6], [0.1, 0.0, -0.2, 0.01, 0.0, 0.0]]);
+        assert!((fd[1] - (0.3 + 0.5)).abs() < 1e-12 && fd[0] == 0.0);
+    }
+
+    #[test]
+    fn a_planted_spike_is_flagged_alone() {
+        let mut im = img(2.0, affine_ras([2.0; 3], [0.0; 3]));
+        im.data = ArrayD::from_shape_fn(IxDyn(&[3, 3, 3, 40]), |ix| 100.0 + ((ix[3] * 7 + ix[0] * 3 + ix[1]) % 11) as f32 * 0.1);
+        for v in im.data.index_axis_mut(ndarray::Axis(3), 17).iter_mut() {
+            *v *= 1.1;
+        }
+        let mask = Mask::from_array(ndarray::Array3::from_elem((3, 3, 3), true), &im).unwrap();
+        let qc = compute_qc(&im, &mask, None, &QcThresholds::default()).unwrap();
+        assert_eq!(qc.flagged(), vec![17]);
+        assert_eq!(censor(&im, &qc).unwrap().n_volumes(), 39);
+        assert_eq!(qc.flagged_table().unwrap().height(), 1);
+    }
+}
