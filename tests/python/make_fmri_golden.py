@@ -35,6 +35,24 @@ cl = signal.clean(x[keep], runs=att.chunk.values[keep], detrend=True, standardiz
 
 epi = np.asarray(compute_epi_mask(run).dataobj) > 0
 
+# SearchLight on the slice, face vs house volumes, radius 5.6 mm, leave one run out
+from nilearn.decoding import SearchLight
+from sklearn.model_selection import LeaveOneGroupOut
+from sklearn.naive_bayes import GaussianNB
+from sklearn.svm import LinearSVC
+
+xa = signal.clean(x, runs=att.chunk.values, detrend=True, standardize="zscore_sample")
+fh = att.label.isin(["face", "house"]).values
+vol4 = np.zeros(mask.shape + (fh.sum(),), dtype=np.float32)
+vol4[mask] = xa[fh].T
+img4 = nib.Nifti1Image(vol4, nib.load(os.path.join(HX, "bold.nii.gz")).affine)
+mimg = nib.load(os.path.join(HX, "mask.nii.gz"))
+sl_maps = {}
+for name, est in [("gnb", GaussianNB()), ("linearsvc", LinearSVC())]:
+    sl = SearchLight(mimg, radius=5.6, estimator=est, cv=LeaveOneGroupOut(), n_jobs=2)
+    sl.fit(img4, att.label.values[fh] == "face", groups=att.chunk.values[fh])
+    sl_maps[name] = np.asarray(sl.scores_img_.dataobj)[mask].tolist()
+
 out = {
     "nilearn": nilearn.__version__,
     "smooth_25mm_fwhm40": sm.ravel(order="C").tolist(),
@@ -42,6 +60,8 @@ out = {
     "clean_first_5_voxels": cl[:, :5].T.tolist(),
     "clean_n_volumes": int(keep.sum()),
     "epi_mask_25mm_n_voxels": int(epi.sum()),
+    "searchlight_slice_face_house_gnb": sl_maps["gnb"],
+    "searchlight_slice_face_house_linearsvc": sl_maps["linearsvc"],
 }
 with open(os.path.join(ROOT, "tests", "golden", "nilearn_fmri.json"), "w") as f:
     json.dump(out, f)
