@@ -31,8 +31,7 @@ fn simulated_session_recovers_the_planted_truth() {
     let mut got = bads.names.clone();
     got.sort();
     assert_eq!(got, want);
-    let names: Vec<&str> = bads.names.iter().map(|s| s.as_str()).collect();
-    let raw = raw.with_bads(&names).unwrap();
+    let raw = raw.with_bads(&bads.names).unwrap();
 
     let (annot, _scores) = annotate_muscle_zscore(&raw, 4.0, 0.1, (110.0, 140.0)).unwrap();
     eprintln!("{} muscle spans", annot.len());

@@ -151,12 +151,30 @@ pub fn data_dir() -> Result<PathBuf> {
     )))
 }
 
-/// Read a JSON file (e.g. the simulated dataset's `_truth.json`) as a `serde_json::Value`:
-/// `truth["bad_channels"]`.
-pub fn read_json(path: impl AsRef<Path>) -> Result<serde_json::Value> {
+/// A JSON document (e.g. the simulated dataset's `_truth.json`): `truth["bad_channels"]`
+/// gives a `serde_json::Value`, which prints as JSON. A brainml type so that a notebook
+/// cell can keep it in a variable (evcxr must be able to name a variable's type).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Json(pub serde_json::Value);
+
+impl std::ops::Index<&str> for Json {
+    type Output = serde_json::Value;
+    fn index(&self, key: &str) -> &serde_json::Value {
+        &self.0[key]
+    }
+}
+
+impl std::fmt::Display for Json {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:#}", self.0)
+    }
+}
+
+/// Read a JSON file.
+pub fn read_json(path: impl AsRef<Path>) -> Result<Json> {
     let path = path.as_ref();
     let text = std::fs::read_to_string(path).at(path)?;
-    serde_json::from_str(&text).map_err(|e| Error::format(path, "json", e))
+    serde_json::from_str(&text).map(Json).map_err(|e| Error::format(path, "json", e))
 }
 
 /// The files in `dir` whose name ends in `.ext`, sorted by name (e.g. a session's CSV files).

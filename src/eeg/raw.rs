@@ -110,12 +110,12 @@ impl Raw {
     }
 
     /// Mark channels bad (MNE `raw.info["bads"] = [...]`), checking that they exist.
-    pub fn with_bads(&self, bads: &[&str]) -> Result<Raw> {
+    pub fn with_bads<S: AsRef<str>>(&self, bads: &[S]) -> Result<Raw> {
         for b in bads {
-            self.ch_index(b)?;
+            self.ch_index(b.as_ref())?;
         }
         let mut out = self.clone();
-        out.bads = bads.iter().map(|s| s.to_string()).collect();
+        out.bads = bads.iter().map(|s| s.as_ref().to_string()).collect();
         Ok(out)
     }
 
