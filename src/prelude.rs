@@ -6,7 +6,9 @@ pub use crate::error::{Error, Result};
 #[cfg(feature = "eeg")]
 pub use crate::eeg::{annotate_muscle_zscore, combine_evoked, find_bad_channels, find_events, io::{read_raw_bdf, read_raw_edf, read_raw_muse_csv}, plot_compare_evokeds, plot_decoding, plot_raw, Annotation, ChannelType, Epochs, Events, Evoked, Montage, Raw};
 #[cfg(feature = "fmri")]
-pub use crate::fmri::{load_img, Img};
+pub use crate::fmri::{censor, check_img, clean, compute_epi_mask, compute_qc, fit_first_level, index_img, load_img, make_first_level_design_matrix, mean_img, read_attributes, read_events, read_motion, save_img, smooth_img, trial_patterns, CleanOptions, DesignMatrix, Dtype, FirstLevel, Img, Mask, Qc, QcThresholds, SearchLight, SearchLightResult, SlEstimator};
+#[cfg(feature = "fmri")]
+pub use crate::plot::fmri::{plot_stat_map, plot_timeseries, StatMap};
 #[cfg(feature = "ml")]
 pub use crate::ml::{cross_val_score, generalizing_score, mean_over_folds, permutation_test_score, sliding_permutation_threshold, sliding_score, Classifier, Cv, Scoring};
 pub use crate::plot::{Colormap, Figure, Heatmap, Image, LinePlot};

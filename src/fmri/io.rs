@@ -69,6 +69,31 @@ fn header_for(img: &Img) -> NiftiHeader {
     }
 }
 
+/// The qform affine (NIfTI-1 method 2, as nibabel's `get_qform`): rotation from the
+/// quaternion (b, c, d; a = √(1 − b² − c² − d²)), voxel sizes, `qfac = pixdim[0]` flipping the
+/// third axis, offsets from `qoffset_*`.
+fn qform_affine(hdr: &NiftiHeader) -> [[f64; 4]; 4] {
+    let (b, c, d) = (hdr.quatern_b as f64, hdr.quatern_c as f64, hdr.quatern_d as f64);
+    let a = (1.0 - (b * b + c * c + d * d)).max(0.0).sqrt();
+    let r = [
+        [a * a + b * b - c * c - d * d, 2.0 * (b * c - a * d), 2.0 * (b * d + a * c)],
+        [2.0 * (b * c + a * d), a * a + c * c - b * b - d * d, 2.0 * (c * d - a * b)],
+        [2.0 * (b * d - a * c), 2.0 * (c * d + a * b), a * a + d * d - c * c - b * b],
+    ];
+    let qfac = if hdr.pixdim[0] < 0.0 { -1.0 } else { 1.0 };
+    let z = [hdr.pixdim[1] as f64, hdr.pixdim[2] as f64, qfac * hdr.pixdim[3] as f64];
+    let off = [hdr.quatern_x as f64, hdr.quatern_y as f64, hdr.quatern_z as f64];
+    let mut m = [[0.0; 4]; 4];
+    for i in 0..3 {
+        for j in 0..3 {
+            m[i][j] = r[i][j] * z[j];
+        }
+        m[i][3] = off[i];
+    }
+    m[3][3] = 1.0;
+    m
+}
+
 /// How to store voxel values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dtype {
@@ -166,8 +191,10 @@ pub fn load_img(path: impl AsRef<Path>) -> Result<Img> {
     let affine = if hdr.sform_code > 0 {
         let r = |s: [f32; 4]| [s[0] as f64, s[1] as f64, s[2] as f64, s[3] as f64];
         [r(hdr.srow_x), r(hdr.srow_y), r(hdr.srow_z), [0.0, 0.0, 0.0, 1.0]]
+    } else if hdr.qform_code > 0 {
+        qform_affine(&hdr)
     } else {
-        // qform or nothing: nibabel's fallback for an axis-aligned image
+        // neither: voxel sizes on the diagonal, offsets from the quaternion fields (usually 0)
         affine_ras([hdr.pixdim[1] as f64, hdr.pixdim[2] as f64, hdr.pixdim[3] as f64], [hdr.quatern_x as f64, hdr.quatern_y as f64, hdr.quatern_z as f64])
     };
     Ok(Img { data, affine, zooms: [hdr.pixdim[1] as f64, hdr.pixdim[2] as f64, hdr.pixdim[3] as f64], tr })
@@ -201,5 +228,19 @@ mod tests {
         std::fs::write(&c, &ub[..ub.len() - 100]).unwrap();
         let e = load_img(&c).unwrap_err().to_string();
         assert!(e.contains("cut.nii") && e.contains("truncated"), "{e}");
+    }
+
+    #[test]
+    fn qform_only_files_get_the_quaternion_affine() {
+        // 180° about z (quaternion b=c=0, d=1): x and y flip; qfac −1 flips z
+        let mut hdr = NiftiHeader { sform_code: 0, qform_code: 1, quatern_b: 0.0, quatern_c: 0.0, quatern_d: 1.0, quatern_x: 10.0, quatern_y: 20.0, quatern_z: -5.0, ..NiftiHeader::default() };
+        hdr.pixdim = [-1.0, 2.0, 3.0, 4.0, 1.0, 1.0, 1.0, 1.0];
+        let a = qform_affine(&hdr);
+        let want = [[-2.0, 0.0, 0.0, 10.0], [0.0, -3.0, 0.0, 20.0], [0.0, 0.0, -4.0, -5.0], [0.0, 0.0, 0.0, 1.0]];
+        for i in 0..4 {
+            for j in 0..4 {
+                assert!((a[i][j] - want[i][j]).abs() < 1e-9, "{a:?}");
+            }
+        }
     }
 }

@@ -2,6 +2,8 @@
 //! for how each shows in a notebook.
 
 mod figure;
+#[cfg(feature = "fmri")]
+pub mod fmri;
 mod image;
 
 pub use figure::{Figure, LinePlot, TAB10};

@@ -1,0 +1,146 @@
+//! Task events: BIDS `events.tsv` ([`read_events`]) and Haxby/PyMVPA `attributes.txt`
+//! ([`read_attributes`]), read through polars.
+
+use std::path::Path;
+
+use polars::prelude::*;
+
+use crate::error::{Error, IoContext, Result};
+
+/// Events of one run: onsets and durations in seconds, and a condition name each
+/// (the columns nilearn's `make_first_level_design_matrix` reads from an events DataFrame).
+#[derive(Clone, Debug, Default)]
+pub struct Events {
+    pub onset: Vec<f64>,
+    pub duration: Vec<f64>,
+    pub trial_type: Vec<String>,
+}
+
+fn read_table(path: &Path, sep: u8, header: bool) -> Result<DataFrame> {
+    std::fs::metadata(path).at(path)?;
+    CsvReadOptions::default()
+        .with_has_header(header)
+        .with_parse_options(CsvParseOptions::default().with_separator(sep))
+        .try_into_reader_with_file_path(Some(path.to_path_buf()))
+        .and_then(|r| r.finish())
+        .map_err(|e| Error::format(path, "table", e))
+}
+
+fn f64_col(df: &DataFrame, path: &Path, name: &str) -> Result<Vec<f64>> {
+    let col = df.column(name).map_err(|_| {
+        let have: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
+        Error::format(path, name, format!("column missing; the file has {have:?}"))
+    })?;
+    let col = col.cast(&DataType::Float64).map_err(|e| Error::format(path, name, e))?;
+    let ca = col.f64().map_err(|e| Error::format(path, name, e))?;
+    ca.into_iter()
+        .enumerate()
+        .map(|(i, v)| match v {
+            Some(v) if v.is_finite() => Ok(v),
+            _ => Err(Error::format(path, name, format!("row {} is empty or not a number", i + 2))),
+        })
+        .collect()
+}
+
+impl Events {
+    /// Events from a BIDS `events.tsv` (columns `onset`, `duration`, `trial_type`).
+    pub fn from_dataframe(df: &DataFrame, path: &Path) -> Result<Events> {
+        let onset = f64_col(df, path, "onset")?;
+        let duration = f64_col(df, path, "duration")?;
+        let tt = df.column("trial_type").map_err(|_| Error::format(path, "trial_type", "column missing"))?;
+        let tt = tt.cast(&DataType::String).map_err(|e| Error::format(path, "trial_type", e))?;
+        let trial_type: Vec<String> = tt.str().map_err(|e| Error::format(path, "trial_type", e))?.into_iter().map(|s| s.unwrap_or("n/a").to_string()).collect();
+        if let Some(i) = duration.iter().position(|&d| d < 0.0) {
+            return Err(Error::format(path, "duration", format!("row {} is negative", i + 2)));
+        }
+        Ok(Events { onset, duration, trial_type })
+    }
+
+    /// The events as a polars table (for display).
+    pub fn to_dataframe(&self) -> Result<DataFrame> {
+        Ok(df!("onset" => &self.onset, "duration" => &self.duration, "trial_type" => &self.trial_type)?)
+    }
+
+    /// Sorted distinct condition names.
+    pub fn conditions(&self) -> Vec<String> {
+        let mut c = self.trial_type.clone();
+        c.sort();
+        c.dedup();
+        c
+    }
+
+    /// Only the events whose `trial_type` is in `names`.
+    pub fn select(&self, names: &[&str]) -> Events {
+        let keep: Vec<usize> = (0..self.onset.len()).filter(|&i| names.contains(&self.trial_type[i].as_str())).collect();
+        Events { onset: keep.iter().map(|&i| self.onset[i]).collect(), duration: keep.iter().map(|&i| self.duration[i]).collect(), trial_type: keep.iter().map(|&i| self.trial_type[i].clone()).collect() }
+    }
+
+    /// Rename conditions (e.g. famous, unfamiliar → face).
+    pub fn rename(&self, from: &[&str], to: &str) -> Events {
+        let mut e = self.clone();
+        for t in &mut e.trial_type {
+            if from.contains(&t.as_str()) {
+                *t = to.to_string();
+            }
+        }
+        e
+    }
+
+    /// Check that every event starts inside a run of `n_scans` volumes `tr` seconds apart.
+    pub fn check_fits(&self, n_scans: usize, tr: f64) -> Result<()> {
+        let len = n_scans as f64 * tr;
+        for i in 0..self.onset.len() {
+            if self.onset[i] < 0.0 || self.onset[i] >= len {
+                return Err(Error::data(format!("event {} ({}) at {} s lies outside the run (0 – {len} s, {n_scans} volumes × TR {tr} s)", i, self.trial_type[i], self.onset[i])));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Read a BIDS `events.tsv` (nilearn users: `pandas.read_csv(path, sep="\t")`).
+pub fn read_events(path: impl AsRef<Path>) -> Result<Events> {
+    let path = path.as_ref();
+    let df = read_table(path, b'\t', true)?;
+    Events::from_dataframe(&df, path)
+}
+
+/// Per-volume labels of a PyMVPA/Haxby `attributes.txt` / `attributes_literal.txt` (two
+/// space-separated columns: label and chunk = run, no header), as nilearn's Haxby example
+/// reads `session_target` with pandas.
+#[derive(Clone, Debug)]
+pub struct Attributes {
+    pub labels: Vec<String>,
+    pub chunks: Vec<i64>,
+}
+
+/// Read a Haxby `attributes_literal.txt` (or `attributes.txt` with numeric labels).
+pub fn read_attributes(path: impl AsRef<Path>) -> Result<Attributes> {
+    let path = path.as_ref();
+    let df = read_table(path, b' ', false)?;
+    if df.width() != 2 {
+        return Err(Error::format(path, "columns", format!("expected 2 columns (label chunk), found {}", df.width())));
+    }
+    let cols = df.get_columns();
+    let labels: Vec<String> = cols[0].cast(&DataType::String).map_err(|e| Error::format(path, "label", e))?.str().map_err(|e| Error::format(path, "label", e))?.into_iter().map(|s| s.unwrap_or("").to_string()).collect();
+    let chunks: Vec<i64> = cols[1]
+        .cast(&DataType::Int64)
+        .map_err(|e| Error::format(path, "chunk", e))?
+        .i64()
+        .map_err(|e| Error::format(path, "chunk", e))?
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| v.ok_or_else(|| Error::format(path, "chunk", format!("line {} has no integer run number", i + 1))))
+        .collect::<Result<_>>()?;
+    Ok(Attributes { labels, chunks })
+}
+
+/// Motion parameters, one row of six per volume (3 translations mm, 3 rotations rad), from
+/// an fMRIPrep-style confounds TSV with `trans_x … rot_z` columns.
+pub fn read_motion(path: impl AsRef<Path>) -> Result<Vec<[f64; 6]>> {
+    let path = path.as_ref();
+    let df = read_table(path, b'\t', true)?;
+    let names = ["trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z"];
+    let cols: Vec<Vec<f64>> = names.iter().map(|n| f64_col(&df, path, n)).collect::<Result<_>>()?;
+    Ok((0..df.height()).map(|t| [0, 1, 2, 3, 4, 5].map(|k| cols[k][t])).collect())
+}

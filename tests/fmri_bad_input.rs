@@ -1,0 +1,68 @@
+//! Bad input gives a clear error, never a panic.
+#![cfg(feature = "fmri")]
+
+use brainml::fmri::*;
+use brainml::ml::Cv;
+use ndarray::{Array2, Array3, ArrayD, IxDyn};
+
+fn img4(shape: [usize; 4], tr: f64) -> Img {
+    Img { data: ArrayD::from_shape_fn(IxDyn(&shape), |ix| 100.0 + (ix[3] % 3) as f32 + ix[0] as f32), affine: affine_ras([3.0; 3], [0.0; 3]), zooms: [3.0; 3], tr: Some(tr) }
+}
+
+#[test]
+fn tr_stored_in_ms_with_seconds_units_is_caught() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("ms.nii");
+    save_img(&img4([2, 2, 2, 5], 2000.0), &p, Dtype::F32).unwrap();
+    let e = load_img(&p).unwrap_err().to_string();
+    assert!(e.contains("milliseconds") && e.contains("ms.nii"), "{e}");
+}
+
+#[test]
+fn dimensionality_grid_affine_and_nan_errors() {
+    let img = img4([4, 4, 3, 10], 2.0);
+    let mask = Mask::from_array(Array3::from_elem((4, 4, 3), true), &img).unwrap();
+    // QC on a 3-D image
+    let vol = mean_img(&img).unwrap();
+    assert!(compute_qc(&vol, &mask, None, &QcThresholds::default()).unwrap_err().to_string().contains("4-D"));
+    // motion with the wrong number of rows
+    assert!(compute_qc(&img, &mask, Some(&[[0.0; 6]; 3]), &QcThresholds::default()).unwrap_err().to_string().contains("motion"));
+    // mask on another grid / affine
+    let other = img4([5, 4, 3, 10], 2.0);
+    assert!(mask.apply(&other).is_err());
+    let mut moved = img.clone();
+    moved.affine[0][3] = 10.0;
+    assert!(mask.apply(&moved).unwrap_err().to_string().contains("affine"));
+    // NaN in the data
+    let mut nan = img.clone();
+    nan.data[[0, 0, 0, 0]] = f32::NAN;
+    assert!(mask.apply(&nan).unwrap_err().to_string().contains("non-finite"));
+    // plots of a 4-D image
+    assert!(brainml::plot::fmri::plot_stat_map(&img).to_html().is_err());
+    // searchlight: wrong number of columns, labels, one-class folds, negative radius
+    let x = Array2::<f64>::zeros((4, mask.n_voxels()));
+    let y = [true, false, true, false];
+    assert!(SearchLight::new(3.0).verbose(false).fit(&mask, x.view(), &y[..3], &Cv::leave_one_group_out([0, 0, 1, 1])).is_err());
+    assert!(SearchLight::new(3.0).verbose(false).fit(&mask, x.slice(ndarray::s![.., ..3]), &y, &Cv::leave_one_group_out([0, 0, 1, 1])).is_err());
+    assert!(SearchLight::new(3.0).verbose(false).fit(&mask, x.view(), &[true, true, false, false], &Cv::leave_one_group_out([0, 0, 1, 1])).is_err());
+    assert!(SearchLight::new(-3.0).verbose(false).fit(&mask, x.view(), &y, &Cv::leave_one_group_out([0, 1, 0, 1])).is_err());
+    // events beyond the run
+    let ev = Events { onset: vec![5.0, 50.0], duration: vec![1.0, 1.0], trial_type: vec!["a".into(), "b".into()] };
+    assert!(make_first_level_design_matrix(10, 2.0, &ev, 0.01, false).unwrap_err().to_string().contains("outside the run"));
+    assert!(trial_patterns(mask.apply(&img).unwrap().view(), &ev, 2.0, 4.0, 2.0).is_err());
+}
+
+#[test]
+fn bad_files_name_file_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("events.tsv");
+    std::fs::write(&p, "onset\tduration\ttrial_type\n1.0\tabc\tface\n").unwrap();
+    let e = read_events(&p).unwrap_err().to_string();
+    assert!(e.contains("events.tsv") && e.contains("duration"), "{e}");
+    std::fs::write(&p, "onset\ttrial_type\n1.0\tface\n").unwrap();
+    assert!(read_events(&p).unwrap_err().to_string().contains("duration"));
+    let m = dir.path().join("mask.nii.gz");
+    save_img(&img4([2, 2, 2, 3], 2.0), &m, Dtype::F32).unwrap();
+    assert!(Mask::load(&m).unwrap_err().to_string().contains("mask.nii.gz"));
+    assert!(load_img(dir.path().join("missing.nii.gz")).is_err());
+}
