@@ -8,7 +8,7 @@ pub use crate::eeg::{io::{read_raw_bdf, read_raw_edf, read_raw_muse_csv}, Channe
 #[cfg(feature = "fmri")]
 pub use crate::fmri::{load_img, Img};
 #[cfg(feature = "llm")]
-pub use crate::llm::{Embedder, Embeddings, HiddenStates, Pooling, Tokenized, Tokenizer, Word};
+pub use crate::llm::{CausalLm, LmOutput, Surprisal, Embedder, Embeddings, HiddenStates, Pooling, Tokenized, Tokenizer, Word};
 pub use crate::plot::{Colormap, Figure, Heatmap, Image, LinePlot};
 
 pub use ndarray::{self, s, Array1, Array2, Array3, Array4, ArrayView1, ArrayView2, Axis};

@@ -7,9 +7,11 @@
 //! a [`crate::Error`] naming the file and field, never a panic.
 
 pub mod bert;
+pub mod causal;
 pub mod embed;
 pub mod tokenize;
 
+pub use causal::{CausalLm, LmOutput, Surprisal};
 pub use embed::{Embedder, Embeddings, HiddenStates, Pooling};
 pub use tokenize::{Tokenized, Tokenizer, Word};
 
