@@ -88,6 +88,14 @@ impl CausalLm {
     /// is checked against the file before it is read (candle's `TensorInfo::read`), so a
     /// truncated file is an error naming the file, not an allocation or a panic.
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
+        Self::load_with(path, false)
+    }
+
+    /// Like [`CausalLm::load`]; with `dequantize` every weight is dequantised to f32 at load
+    /// time (as transformers does with a GGUF file): about 4× the memory and slower, but the
+    /// activations are no longer quantised to 8 bits (Q8_1) inside each matmul, so logits
+    /// match transformers to ~1e-4 instead of ~0.6.
+    pub fn load_with(path: impl AsRef<Path>, dequantize: bool) -> Result<Self> {
         let path = path.as_ref();
         let mut file = std::fs::File::open(path).at(path)?;
         let ct = gguf_file::Content::read(&mut file).map_err(|e| Error::format(path, "GGUF header", e))?;
@@ -122,7 +130,10 @@ impl CausalLm {
             Ok(o) => o,
             Err(_) => emb_q, // tied embeddings (SmolLM2)
         };
-        let qm = |q: candle_core::quantized::QTensor, name: &str| QMatMul::from_qtensor(q).map_err(|e| Error::format(path, name, e));
+        let qm = |q: candle_core::quantized::QTensor, name: &str| {
+            if dequantize { q.dequantize(&dev).map(QMatMul::Tensor) } else { QMatMul::from_qtensor(q) }
+                .map_err(|e| Error::format(path, name, e))
+        };
         let rms = |q: candle_core::quantized::QTensor, name: &str| RmsNorm::from_qtensor(q, eps).map_err(|e| Error::format(path, name, e));
         let mut layers = Vec::with_capacity(n_layer);
         for i in 0..n_layer {
