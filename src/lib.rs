@@ -24,6 +24,8 @@ pub mod eeg;
 pub mod error;
 #[cfg(feature = "fmri")]
 pub mod fmri;
+#[cfg(feature = "llm")]
+pub mod llm;
 #[cfg(feature = "ml")]
 pub mod ml;
 pub mod plot;

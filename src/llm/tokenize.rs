@@ -1,0 +1,311 @@
+//! Tokenisation with the `tokenizers` crate from a local `tokenizer.json` (WordPiece, MiniLM) or
+//! from the metadata of a GGUF file (byte-level BPE, SmolLM2).
+//!
+//! Mirrors Hugging Face `tokenizers.Tokenizer.from_file` / `AutoTokenizer` and the fields of a
+//! `BatchEncoding` (`input_ids`, `attention_mask`, `offset_mapping`, `special_tokens_mask`,
+//! `word_ids`). Differences: padding and truncation stored in the file are switched off (the
+//! MiniLM file pads every text to 128 tokens), and [`Tokenized::words`] are the
+//! whitespace-separated words of the text (what a reader sees), not the pre-tokenizer's pieces.
+
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use crate::display::{dataframe_html, emit, EvcxrDisplay};
+use crate::error::{Error, IoContext, Result};
+
+/// A tokenizer loaded from local files (an owned value a notebook cell can keep).
+#[derive(Clone)]
+pub struct Tokenizer {
+    inner: tokenizers::Tokenizer,
+    source: PathBuf,
+}
+
+impl std::fmt::Debug for Tokenizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Tokenizer({}, vocabulary {})", self.source.display(), self.vocab_size())
+    }
+}
+
+/// A whitespace-separated word of the text and the tokens that overlap it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Word {
+    /// The word as written.
+    pub text: String,
+    /// Byte range in the text.
+    pub start: usize,
+    pub end: usize,
+    /// Indices of the tokens overlapping the word (special tokens never do).
+    pub tokens: Vec<usize>,
+}
+
+/// One encoded text: mirrors the fields of a Hugging Face `BatchEncoding` for one sequence.
+#[derive(Clone, Debug)]
+pub struct Tokenized {
+    pub text: String,
+    pub tokens: Vec<String>,
+    /// `input_ids`.
+    pub ids: Vec<u32>,
+    /// `offset_mapping`: byte ranges in `text` (`(0, 0)` for special tokens).
+    pub offsets: Vec<(usize, usize)>,
+    /// `special_tokens_mask`: 1 for `[CLS]`, `[SEP]`, padding, ...
+    pub special_tokens_mask: Vec<u32>,
+    /// `attention_mask`: 1 for real tokens, 0 for padding.
+    pub attention_mask: Vec<u32>,
+    /// Whitespace-separated words and their tokens (word ↔ token alignment).
+    pub words: Vec<Word>,
+}
+
+impl Tokenized {
+    /// Number of tokens (special tokens included).
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+    /// True when there is no token.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+    /// The word each token belongs to (`None` for special tokens and padding): like
+    /// `BatchEncoding.word_ids()`, but counting whitespace-separated words.
+    pub fn word_ids(&self) -> Vec<Option<usize>> {
+        let mut out = vec![None; self.ids.len()];
+        for (w, word) in self.words.iter().enumerate() {
+            for &t in &word.tokens {
+                out[t] = Some(w);
+            }
+        }
+        out
+    }
+    /// One row per token: token, id, offsets, word, special, attention mask.
+    pub fn table(&self) -> Result<DataFrame> {
+        let wid = self.word_ids();
+        let df = DataFrame::new(vec![
+            Column::new("token".into(), self.tokens.clone()),
+            Column::new("id".into(), self.ids.clone()),
+            Column::new("start".into(), self.offsets.iter().map(|o| o.0 as u32).collect::<Vec<_>>()),
+            Column::new("end".into(), self.offsets.iter().map(|o| o.1 as u32).collect::<Vec<_>>()),
+            Column::new("word".into(), wid.iter().map(|w| w.map(|w| self.words[w].text.clone())).collect::<Vec<_>>()),
+            Column::new("special".into(), self.special_tokens_mask.clone()),
+            Column::new("attention_mask".into(), self.attention_mask.clone()),
+        ])?;
+        Ok(df)
+    }
+}
+
+impl EvcxrDisplay for Tokenized {
+    fn evcxr_display(&self) {
+        match self.table() {
+            Ok(df) => emit("text/html", &dataframe_html(&df)),
+            Err(e) => println!("{e}"),
+        }
+    }
+}
+
+/// Whitespace-separated words of `text` with their byte ranges.
+pub(crate) fn split_words(text: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, c) in text.char_indices() {
+        if c.is_whitespace() {
+            if let Some(s) = start.take() {
+                out.push((s, i));
+            }
+        } else if start.is_none() {
+            start = Some(i);
+        }
+    }
+    if let Some(s) = start {
+        out.push((s, text.len()));
+    }
+    out
+}
+
+impl Tokenizer {
+    /// Load a `tokenizer.json` (mirrors `tokenizers.Tokenizer.from_file`), switching off the
+    /// padding and truncation stored in the file.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).at(path)?;
+        let mut inner = tokenizers::Tokenizer::from_bytes(&bytes)
+            .map_err(|e| Error::format(path, "tokenizer.json", e))?;
+        inner.with_padding(None);
+        inner.with_truncation(None).map_err(|e| Error::format(path, "truncation", e))?;
+        Ok(Tokenizer { inner, source: path.to_path_buf() })
+    }
+
+    /// Build the byte-level BPE tokenizer stored in a GGUF file's metadata
+    /// (`tokenizer.ggml.tokens`, `.merges`, `.token_type`, `.pre`), as transformers'
+    /// `GGUFGPTConverter` (integrations/ggml.py) and llama.cpp's `llm_tokenizer_bpe` do.
+    /// The pre-tokenizer follows `tokenizer.ggml.pre`: `smollm` splits digits one by one
+    /// before the GPT-2 byte-level split (llama.cpp `LLAMA_VOCAB_PRE_TYPE_SMOLLM`).
+    /// No BOS token is added (SmolLM2's `add_bos_token` is false).
+    pub fn from_gguf(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let mut file = std::fs::File::open(path).at(path)?;
+        let ct = candle_core::quantized::gguf_file::Content::read(&mut file)
+            .map_err(|e| Error::format(path, "GGUF header", e))?;
+        Self::from_gguf_metadata(path, &ct.metadata)
+    }
+
+    pub(crate) fn from_gguf_metadata(
+        path: &Path,
+        md: &std::collections::HashMap<String, candle_core::quantized::gguf_file::Value>,
+    ) -> Result<Self> {
+        let get = |k: &str| md.get(k).ok_or_else(|| Error::format(path, k, "missing from the GGUF metadata"));
+        let model = get("tokenizer.ggml.model")?.to_string().map_err(|e| Error::format(path, "tokenizer.ggml.model", e))?;
+        if model != "gpt2" {
+            return Err(Error::format(path, "tokenizer.ggml.model", format!("{model:?}: only byte-level BPE (\"gpt2\") is supported")));
+        }
+        let strings = |k: &str| -> Result<Vec<String>> {
+            get(k)?
+                .to_vec()
+                .map_err(|e| Error::format(path, k, e))?
+                .iter()
+                .map(|v| v.to_string().cloned().map_err(|e| Error::format(path, k, e)))
+                .collect()
+        };
+        let tokens = strings("tokenizer.ggml.tokens")?;
+        let merges = strings("tokenizer.ggml.merges")?;
+        let types: Vec<i32> = match md.get("tokenizer.ggml.token_type") {
+            Some(v) => v
+                .to_vec()
+                .map_err(|e| Error::format(path, "tokenizer.ggml.token_type", e))?
+                .iter()
+                .map(|v| v.to_i32().map_err(|e| Error::format(path, "tokenizer.ggml.token_type", e)))
+                .collect::<Result<_>>()?,
+            None => vec![1; tokens.len()],
+        };
+        if types.len() != tokens.len() {
+            return Err(Error::format(path, "tokenizer.ggml.token_type", format!("{} entries for {} tokens", types.len(), tokens.len())));
+        }
+        let pre = md.get("tokenizer.ggml.pre").and_then(|v| v.to_string().ok()).cloned().unwrap_or_else(|| "default".into());
+        let byte_level = serde_json::json!({"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true});
+        let pre_tokenizer = match pre.as_str() {
+            "smollm" => serde_json::json!({"type": "Sequence", "pretokenizers": [
+                {"type": "Digits", "individual_digits": true}, byte_level]}),
+            "default" | "gpt2" | "gpt-2" => byte_level,
+            other => return Err(Error::format(path, "tokenizer.ggml.pre", format!("{other:?} is not supported (smollm, gpt2, default)"))),
+        };
+        let vocab: serde_json::Map<String, serde_json::Value> =
+            tokens.iter().enumerate().map(|(i, t)| (t.clone(), serde_json::Value::from(i as u32))).collect();
+        // token_type 3 = control (special) tokens, 4 = user-defined: both are added tokens.
+        let added: Vec<serde_json::Value> = tokens
+            .iter()
+            .zip(&types)
+            .enumerate()
+            .filter(|(_, (_, &t))| t == 3 || t == 4)
+            .map(|(i, (tok, &t))| serde_json::json!({"id": i, "content": tok, "single_word": false, "lstrip": false,
+                "rstrip": false, "normalized": t != 3, "special": t == 3}))
+            .collect();
+        let json = serde_json::json!({
+            "version": "1.0", "truncation": null, "padding": null, "added_tokens": added, "normalizer": null,
+            "pre_tokenizer": pre_tokenizer,
+            "post_processor": {"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": false, "use_regex": true},
+            "decoder": {"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": true, "use_regex": true},
+            "model": {"type": "BPE", "dropout": null, "unk_token": null, "continuing_subword_prefix": null,
+                "end_of_word_suffix": null, "fuse_unk": false, "byte_fallback": false, "ignore_merges": false,
+                "vocab": vocab, "merges": merges}
+        });
+        let inner: tokenizers::Tokenizer = serde_json::to_string(&json)
+            .map_err(|e| Error::format(path, "tokenizer.ggml.*", e))?
+            .parse()
+            .map_err(|e: tokenizers::Error| Error::format(path, "tokenizer.ggml.*", e))?;
+        Ok(Tokenizer { inner, source: path.to_path_buf() })
+    }
+
+    /// Size of the vocabulary, added tokens included.
+    pub fn vocab_size(&self) -> usize {
+        self.inner.get_vocab_size(true)
+    }
+    /// Id of a token string, if it is in the vocabulary.
+    pub fn token_to_id(&self, token: &str) -> Option<u32> {
+        self.inner.token_to_id(token)
+    }
+    /// Token string of an id.
+    pub fn id_to_token(&self, id: u32) -> Option<String> {
+        self.inner.id_to_token(id)
+    }
+    /// Text of a sequence of ids (mirrors `tokenizer.decode`).
+    pub fn decode(&self, ids: &[u32], skip_special_tokens: bool) -> Result<String> {
+        self.inner.decode(ids, skip_special_tokens).map_err(|e| Error::data(format!("decode: {e}")))
+    }
+
+    /// Encode one text with the model's special tokens (mirrors `tokenizer(text)`).
+    /// An empty or all-whitespace text is an error.
+    pub fn encode(&self, text: &str) -> Result<Tokenized> {
+        self.encode_with(text, true)
+    }
+
+    /// Encode one text, with or without special tokens (`add_special_tokens`).
+    pub fn encode_with(&self, text: &str, add_special_tokens: bool) -> Result<Tokenized> {
+        if text.trim().is_empty() {
+            return Err(Error::data(format!("{}: cannot tokenise an empty text", self.source.display())));
+        }
+        let enc = self
+            .inner
+            .encode(text, add_special_tokens)
+            .map_err(|e| Error::data(format!("{}: tokenising {text:?}: {e}", self.source.display())))?;
+        let offsets: Vec<(usize, usize)> = enc.get_offsets().to_vec();
+        let special = enc.get_special_tokens_mask().to_vec();
+        let words = split_words(text)
+            .into_iter()
+            .map(|(s, e)| Word {
+                text: text[s..e].to_string(),
+                start: s,
+                end: e,
+                tokens: offsets
+                    .iter()
+                    .enumerate()
+                    .filter(|&(i, &(a, b))| special[i] == 0 && a < e && b > s)
+                    .map(|(i, _)| i)
+                    .collect(),
+            })
+            .collect();
+        Ok(Tokenized {
+            text: text.to_string(),
+            tokens: enc.get_tokens().to_vec(),
+            ids: enc.get_ids().to_vec(),
+            offsets,
+            special_tokens_mask: special,
+            attention_mask: enc.get_attention_mask().to_vec(),
+            words,
+        })
+    }
+
+    /// Encode several texts with special tokens, truncating each to `max_length` tokens
+    /// (`truncation=True, max_length=...`); mirrors `tokenizer(texts)` without padding.
+    pub fn encode_batch<S: AsRef<str>>(&self, texts: &[S], max_length: Option<usize>) -> Result<Vec<Tokenized>> {
+        if texts.is_empty() {
+            return Err(Error::data("no text to encode"));
+        }
+        texts
+            .iter()
+            .map(|t| {
+                let mut tk = self.encode(t.as_ref())?;
+                if let Some(m) = max_length {
+                    truncate(&mut tk, m);
+                }
+                Ok(tk)
+            })
+            .collect()
+    }
+}
+
+/// Keep at most `max` tokens, keeping the last special token (`[SEP]`) as HF truncation does.
+fn truncate(tk: &mut Tokenized, max: usize) {
+    if tk.len() <= max || max < 2 {
+        return;
+    }
+    let last_special = tk.special_tokens_mask.last() == Some(&1);
+    let keep = if last_special { max - 1 } else { max };
+    let n = tk.len();
+    let pick: Vec<usize> = (0..keep).chain(if last_special { Some(n - 1) } else { None }).collect();
+    tk.tokens = pick.iter().map(|&i| tk.tokens[i].clone()).collect();
+    tk.ids = pick.iter().map(|&i| tk.ids[i]).collect();
+    tk.offsets = pick.iter().map(|&i| tk.offsets[i]).collect();
+    tk.special_tokens_mask = pick.iter().map(|&i| tk.special_tokens_mask[i]).collect();
+    tk.attention_mask = pick.iter().map(|&i| tk.attention_mask[i]).collect();
+    for w in &mut tk.words {
+        w.tokens.retain(|&t| t < keep);
+    }
+}
