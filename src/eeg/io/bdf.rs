@@ -19,7 +19,7 @@ use std::path::Path;
 
 use ndarray::Array2;
 
-use crate::eeg::raw::{ChannelType, Raw};
+use crate::eeg::raw::{Annotation, ChannelType, Raw};
 use crate::error::{write_atomically, Error, IoContext, Result};
 
 /// Sample width of the two formats.
@@ -192,13 +192,28 @@ fn unit_scale(dim: &str) -> f64 {
 }
 
 /// Read an EDF or BDF file into a [`Raw`] (mirrors `mne.io.read_raw_bdf/edf(preload=True)`).
-/// EDF+ annotation signals are skipped; all data signals must share one sampling rate.
+/// All data signals must share one sampling rate. EDF+/BDF+ annotation signals ("EDF
+/// Annotations") become `raw.annotations`, as MNE's `raw.annotations`: every time-stamped
+/// annotation list (TAL) with a text, onset in seconds as written in the file, duration 0 when
+/// absent; the per-record time-keeping TALs (no text) are skipped.
 pub fn read_raw_edf_family(path: impl AsRef<Path>) -> Result<Raw> {
     let path = path.as_ref();
     let file_len = std::fs::metadata(path).at(path)?.len();
     let mut f = BufReader::with_capacity(1 << 20, File::open(path).at(path)?);
     let hdr = read_header_from(&mut f, path, file_len)?;
-    let keep: Vec<usize> = (0..hdr.signals.len()).filter(|&i| hdr.signals[i].label != "EDF Annotations" && hdr.signals[i].label != "BDF Annotations").collect();
+    let is_annot = |i: usize| hdr.signals[i].label == "EDF Annotations" || hdr.signals[i].label == "BDF Annotations";
+    let keep: Vec<usize> = (0..hdr.signals.len()).filter(|&i| !is_annot(i)).collect();
+    // byte ranges of the annotation signals inside one record
+    let mut annot_ranges = Vec::new();
+    let mut o = 0usize;
+    for (i, s) in hdr.signals.iter().enumerate() {
+        let len = s.samples_per_record * hdr.flavor.bytes();
+        if is_annot(i) {
+            annot_ranges.push(o..o + len);
+        }
+        o += len;
+    }
+    let mut annotations = Vec::new();
     if keep.is_empty() {
         return Err(Error::format(path, "signals", "no data signal (only annotations)"));
     }
@@ -249,10 +264,43 @@ pub fn read_raw_edf_family(path: impl AsRef<Path>) -> Result<Raw> {
                 *d = if is_stim[k] { v as f32 } else { (v as f64 * gain + offset) as f32 };
             }
         }
+        for range in &annot_ranges {
+            parse_tals(&rec[range.clone()], &mut annotations).map_err(|why| Error::format(path, format!("EDF Annotations, data record {}", r + 1), why))?;
+        }
     }
     let names: Vec<String> = keep.iter().map(|&j| hdr.signals[j].label.clone()).collect();
     let types: Vec<ChannelType> = is_stim.iter().map(|&s| if s { ChannelType::Stim } else { ChannelType::Eeg }).collect();
-    Raw::new(data, names, types, spr as f64 / hdr.record_duration)
+    let mut raw = Raw::new(data, names, types, spr as f64 / hdr.record_duration)?;
+    raw.annotations = annotations;
+    Ok(raw)
+}
+
+/// Parse the time-stamped annotation lists (TALs) of one record's annotation signal (EDF+
+/// spec section 2.2.2: `+onset[\x15duration]\x14text\x14[text\x14…]\x00`, then zero
+/// padding). Written by hand: no maintained Rust crate reads EDF+ annotations.
+fn parse_tals(bytes: &[u8], out: &mut Vec<Annotation>) -> std::result::Result<(), String> {
+    for tal in bytes.split(|&b| b == 0).filter(|t| !t.is_empty()) {
+        let mut parts = tal.split(|&b| b == 0x14);
+        let time = parts.next().unwrap_or_default();
+        let mut tp = time.split(|&b| b == 0x15);
+        let num = |b: &[u8], what: &str| -> std::result::Result<f64, String> {
+            let txt = std::str::from_utf8(b).map_err(|_| format!("{what} is not text"))?;
+            txt.trim().parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| format!("{what} {txt:?} is not a number"))
+        };
+        let onset_b = tp.next().unwrap_or_default();
+        if !matches!(onset_b.first(), Some(b'+') | Some(b'-')) {
+            return Err(format!("a TAL must start with + or - (found {:?})", String::from_utf8_lossy(onset_b)));
+        }
+        let onset = num(onset_b, "onset")?;
+        let duration = match tp.next() {
+            Some(d) if !d.is_empty() => num(d, "duration")?,
+            _ => 0.0,
+        };
+        for text in parts.filter(|t| !t.is_empty()) {
+            out.push(Annotation { onset, duration, description: String::from_utf8_lossy(text).into_owned() });
+        }
+    }
+    Ok(())
 }
 
 /// Read a BioSemi BDF file (mirrors `mne.io.read_raw_bdf(path, preload=True)`).
@@ -426,6 +474,18 @@ mod tests {
         std::fs::write(&p, bytes).unwrap();
         let e = read_raw_bdf(&p).unwrap_err().to_string();
         assert!(e.contains("bad.bdf") && e.contains(needle), "expected {needle:?} in: {e}");
+    }
+
+    #[test]
+    fn tals_parse_and_bad_tals_are_errors() {
+        let mut out = Vec::new();
+        parse_tals(b"+0\x14\x14\x00+1.5\x152.25\x14Stim A\x14Stim B\x14\x00\x00\x00", &mut out).unwrap();
+        assert_eq!(out.len(), 2);
+        assert_eq!((out[0].onset, out[0].duration, out[0].description.as_str()), (1.5, 2.25, "Stim A"));
+        assert_eq!(out[1].description, "Stim B");
+        assert!(parse_tals(b"1.5\x14x\x14\x00", &mut out).unwrap_err().contains("must start with"));
+        assert!(parse_tals(b"+abc\x14x\x14\x00", &mut out).unwrap_err().contains("onset"));
+        assert!(parse_tals(b"+1\x15NaN\x14x\x14\x00", &mut out).unwrap_err().contains("duration"));
     }
 
     #[test]
