@@ -210,12 +210,13 @@ pub struct Heatmap {
     symmetric: bool,
     min_side: u32,
     extent: Option<[f64; 4]>,
+    labels: Option<Vec<String>>,
 }
 
 impl Heatmap {
     /// A heatmap of `data` (rows top to bottom).
     pub fn new(data: Array2<f64>) -> Self {
-        Heatmap { data, title: String::new(), xlabel: String::new(), ylabel: String::new(), cmap: Colormap::Viridis, limits: None, symmetric: false, min_side: 240, extent: None }
+        Heatmap { data, title: String::new(), xlabel: String::new(), ylabel: String::new(), cmap: Colormap::Viridis, limits: None, symmetric: false, min_side: 240, extent: None, labels: None }
     }
     /// Title above the picture.
     pub fn title(mut self, s: impl Into<String>) -> Self {
@@ -277,16 +278,60 @@ impl Heatmap {
         self
     }
 
+    /// Name the rows of a square matrix (a similarity matrix): row `i` is labelled `i: text`
+    /// at its left and column `i` by its number (seaborn `heatmap(xticklabels=..., yticklabels=...)`).
+    pub fn labels(mut self, labels: Vec<String>) -> Self {
+        self.labels = Some(labels);
+        self
+    }
+
     /// Render to HTML (title, PNG, colour bar, labels).
     pub fn to_html(&self) -> Result<String> {
         let (vmin, vmax) = self.color_limits()?;
         let img = Image::from_array(self.data.view(), self.cmap, vmin, vmax)?.fit(self.min_side);
+        if let Some(labels) = &self.labels {
+            return self.labelled_html(&img, labels, vmin, vmax);
+        }
         let fmt = |v: f64| format!("{v:.3}").trim_end_matches('0').trim_end_matches('.').to_string();
         let (xlabel, ylabel) = match self.extent {
             Some([x0, x1, y0, y1]) => (format!("{} … {}  {}", fmt(x0), fmt(x1), self.xlabel), format!("{} … {}  {}", fmt(y0), fmt(y1), self.ylabel)),
             None => (self.xlabel.clone(), self.ylabel.clone()),
         };
         with_colorbar_html(&img, self.cmap, vmin, vmax, &self.title, &xlabel, &ylabel)
+    }
+
+    fn labelled_html(&self, img: &Image, labels: &[String], vmin: f64, vmax: f64) -> Result<String> {
+        let (nr, nc) = self.data.dim();
+        if labels.len() != nr {
+            return Err(Error::shape(format!("heatmap {:?}: labels (one per row)", self.title), nr, labels.len()));
+        }
+        let (w, h) = (img.width(), img.height());
+        let rows: String = labels
+            .iter()
+            .enumerate()
+            .map(|(i, l)| format!("<div style=\"flex:1;display:flex;align-items:center;justify-content:flex-end;white-space:nowrap;overflow:hidden;text-overflow:ellipsis\" title=\"{t}\">{i}: {t}</div>", t = html_escape(l)))
+            .collect();
+        let cols: String = (0..nc).map(|j| format!("<div style=\"flex:1;text-align:center\">{j}</div>")).collect();
+        let bar: Array2<f64> = Array2::from_shape_fn((128, 1), |(i, _)| 1.0 - i as f64 / 127.0);
+        let bar = Image::from_array(bar.view(), self.cmap, 0.0, 1.0)?;
+        let fmt = |v: f64| format!("{v:.3}");
+        Ok(format!(
+            "<div style=\"font-family:sans-serif;display:inline-block;font-size:11px\">\
+<div style=\"text-align:center;font-weight:bold;font-size:13px\">{title}</div>\
+<div style=\"display:flex;gap:6px\">\
+<div style=\"display:flex;flex-direction:column;width:280px;height:{h}px\">{rows}</div>\
+<img style=\"image-rendering:pixelated;width:{w}px;height:{h}px\" src=\"data:image/png;base64,{png}\"/>\
+<div style=\"display:flex;flex-direction:column;justify-content:space-between;height:{h}px\"><span>{vmax}</span><span>{vmin}</span></div>\
+<img style=\"width:12px;height:{h}px\" src=\"data:image/png;base64,{bar}\"/>\
+</div><div style=\"display:flex;margin-left:286px;width:{w}px\">{cols}</div>\
+<div style=\"margin-left:286px;width:{w}px;text-align:center\">{xlabel}</div></div>",
+            title = html_escape(&self.title),
+            xlabel = html_escape(&self.xlabel),
+            png = img.to_base64()?,
+            bar = bar.to_base64()?,
+            vmax = fmt(vmax),
+            vmin = fmt(vmin),
+        ))
     }
 
     /// Send to the notebook as `text/html` with embedded PNGs.
