@@ -12,7 +12,7 @@ pub use crate::plot::fmri::{plot_stat_map, plot_timeseries, StatMap};
 #[cfg(feature = "ml")]
 pub use crate::ml::{cross_val_score, generalizing_score, mean_over_folds, permutation_test_score, sliding_permutation_threshold, sliding_score, Classifier, Cv, Scoring};
 #[cfg(feature = "llm")]
-pub use crate::llm::{cosine_by_layer, encoding_by_layer, encoding_score, pca, pearson_r, stack_layers, EncodingScore, LayerScores, Pca, Ridge, RidgeCv, RidgeFit, CausalLm, LmOutput, Surprisal, Embedder, Embeddings, HiddenStates, Pooling, Tokenized, Tokenizer, Word};
+pub use crate::llm::{cosine_by_layer, encoding_by_layer, encoding_score, pca, pearson_r, planted_response, stack_layers, EncodingScore, LayerScores, Pca, Ridge, RidgeCv, RidgeFit, CausalLm, LmOutput, Surprisal, Embedder, Embeddings, HiddenStates, Pooling, Tokenized, Tokenizer, Word};
 pub use crate::plot::{Colormap, Figure, Heatmap, Image, LinePlot};
 
 pub use ndarray::{self, s, Array1, Array2, Array3, Array4, ArrayView1, ArrayView2, Axis};

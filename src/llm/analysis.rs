@@ -543,3 +543,48 @@ pub fn stack_layers(parts: &[Vec<Embeddings>]) -> Result<Vec<Embeddings>> {
         })
         .collect()
 }
+
+/// A simulated "brain response" with a known answer: each row's response is a fixed random
+/// weighting of the z-scored features of `layers[layer]`, scaled to unit variance, plus
+/// Gaussian noise of standard deviation `noise`. An encoding analysis ([`encoding_by_layer`])
+/// should find `layer` — the planted-effect check the workshop's simulated data use
+/// everywhere. Same seed, same numbers on every machine.
+pub fn planted_response(layers: &[Embeddings], layer: usize, noise: f64, seed: u64) -> Result<Vec<f64>> {
+    use rand::SeedableRng;
+    use rand_distr::{Distribution, Normal};
+    let e = layers.get(layer).ok_or_else(|| Error::shape("planted_response: layer", format!("< {}", layers.len()), layer))?;
+    if !(noise.is_finite() && noise >= 0.0) {
+        return Err(Error::data(format!("planted_response: noise must be finite and ≥ 0, got {noise}")));
+    }
+    let x = e.to_f64();
+    check_finite("planted_response: features", x.view())?;
+    let (xc, _) = center(x.view());
+    let sd = xc.map_axis(Axis(0), |c| (c.iter().map(|v| v * v).sum::<f64>() / c.len().max(1) as f64).sqrt());
+    let z = Array2::from_shape_fn(xc.dim(), |(i, j)| if sd[j] > 0.0 { xc[(i, j)] / sd[j] } else { 0.0 });
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let normal = Normal::new(0.0, 1.0).map_err(|e| Error::data(e.to_string()))?;
+    let w = Array1::from_iter((0..z.ncols()).map(|_| normal.sample(&mut rng)));
+    let signal = z.dot(&w);
+    let s_sd = (signal.iter().map(|v| v * v).sum::<f64>() / signal.len().max(1) as f64).sqrt().max(1e-12);
+    Ok(signal.iter().map(|v| v / s_sd + noise * normal.sample(&mut rng)).collect())
+}
+
+impl super::Embedder {
+    /// Per-word vectors at every layer for several texts: `out[layer]` has one row per
+    /// whitespace word of all the texts in order (each word the mean of its tokens, see
+    /// [`super::HiddenStates::word_embeddings`]), labelled with the word. The features of
+    /// word-level encoding models (one row per word a participant read or heard).
+    pub fn word_features<S: AsRef<str>>(&self, texts: &[S]) -> Result<Vec<Embeddings>> {
+        if texts.is_empty() {
+            return Err(Error::data("word_features: no text given"));
+        }
+        let parts: Result<Vec<Vec<Embeddings>>> = texts
+            .iter()
+            .map(|t| {
+                let hs = self.hidden_states(t.as_ref())?;
+                (0..hs.num_layers()).map(|l| hs.word_embeddings(l)).collect()
+            })
+            .collect();
+        stack_layers(&parts?)
+    }
+}
