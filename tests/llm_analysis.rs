@@ -109,3 +109,61 @@ fn bad_input_is_an_error_not_a_panic() {
     assert!(RidgeCv::default().fit(x.view(), y.view()).unwrap_err().to_string().contains("not finite"));
     assert!(encoding_score(x.view(), y.view(), &Cv::kfold(3), &RidgeCv::default()).is_err());
 }
+
+/// The story of notebooks/03_llm.ipynb (scripts/notebooks/nb03_llm.py).
+fn story() -> Vec<String> {
+    [
+        "The students arrived early for the first session of the workshop.",
+        "Each of them wore a cap with electrodes that measured tiny voltages on the scalp.",
+        "On the screen, photographs of faces alternated with scrambled pictures.",
+        "About one sixth of a second after every face, the signal over the right temple dipped.",
+        "This dip is called the N170, and it is larger for faces than for almost anything else.",
+        "After lunch the group moved to the scanner, where a magnet measured blood oxygen.",
+        "The fusiform gyrus lit up whenever a face appeared among the houses and chairs.",
+        "A classifier trained on the voxel patterns told faces from houses nearly every time.",
+        "In the afternoon they turned to language and asked how the brain predicts words.",
+        "A small language model read each sentence one token at a time.",
+        "Words the model did not expect carried more bits of surprisal.",
+        "Readers spend longer on such words, and their brains produce a larger N400.",
+        "The model's hidden layers were turned into features for an encoding model.",
+        "Ridge regression then predicted each response from one layer at a time.",
+        "Middle layers often predict brain activity better than the first or the last.",
+        "By evening everyone had a notebook full of plots and a head full of questions.",
+        "The teacher reminded them that a correlation across folds is not a mechanism.",
+        "Still, the tools gave them a way to test ideas against real recordings.",
+        "Some planned to record their own data the following week.",
+        "Others simply wanted a long walk by the river before dinner.",
+        "The river was quiet, and the autumn leaves floated slowly past the old bridge.",
+        "A dog chased a ball across the wet grass while its owner laughed.",
+        "Two friends argued about whether cats or dogs make better companions.",
+        "Nobody could agree, so they bought ice cream instead.",
+        "Strawberry was the most popular flavour, followed by chocolate and vanilla.",
+        "As the sun set, the city lights came on one by one.",
+        "The last train home was crowded with tired travellers.",
+        "A child fell asleep on her father's shoulder before the second stop.",
+        "Outside the window, dark fields and small villages rushed by.",
+        "At midnight the station clock struck twelve and the platform emptied.",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+#[test]
+fn planted_layer_is_recovered_from_minilm_word_features() {
+    let emb = brainml::llm::Embedder::load(brainml::data::model_dir("all-minilm-l6-v2").unwrap()).unwrap();
+    let layers = emb.word_features(&story()).unwrap();
+    assert_eq!(layers.len(), 7);
+    assert_eq!(layers[0].data.nrows(), 372, "one row per whitespace word");
+    assert_eq!(layers[3].labels[0], "The");
+    let alphas = RidgeCv::logspace(-2.0, 4.0, 13);
+    for planted in [2, 6] {
+        let y = brainml::llm::planted_response(&layers, planted, 0.5, 170).unwrap();
+        let s = brainml::llm::encoding_by_layer("planted", &layers, &y, &Cv::kfold(5), &alphas).unwrap();
+        let m = s.mean();
+        assert_eq!(s.best_layer(), planted, "held-out r by layer {m:?}");
+        assert!(m[planted] > 0.5, "{m:?}");
+    }
+    assert!(brainml::llm::planted_response(&layers, 7, 0.5, 1).is_err());
+    assert!(brainml::llm::planted_response(&layers, 1, f64::NAN, 1).is_err());
+}

@@ -157,6 +157,13 @@ impl Pca {
             (a - d, b + d)
         };
         let ((x0, x1), (y0, y1)) = (mm(xs), mm(ys));
+        // room for the labels, which run to the right of their points
+        let x1 = x1 + (x1 - x0) * 0.3;
+        // the legend goes in the corner with the fewest points
+        let corners = [SeriesLabelPosition::UpperLeft, SeriesLabelPosition::UpperRight, SeriesLabelPosition::LowerLeft, SeriesLabelPosition::LowerRight];
+        let (xm, ym) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
+        let crowd = |k: usize| xs.iter().zip(ys).filter(|(&x, &y)| (x >= xm) == (k % 2 == 1) && (y < ym) == (k >= 2)).count();
+        let corner = (0..4).min_by_key(|&k| crowd(k)).unwrap_or(1);
         let group_names: Vec<String> = match &self.groups {
             Some(g) => {
                 let mut u: Vec<String> = Vec::new();
@@ -205,7 +212,7 @@ impl Pca {
                 };
                 let color = TAB10[gi % TAB10.len()];
                 let pt = (xs[i], ys[i]);
-                let label = short(&self.labels[i], 36);
+                let label = short(&self.labels[i], 30);
                 let font = ("sans-serif", 11).into_font().color(&RGBColor(60, 60, 60));
                 let point = EmptyElement::at(pt) + Circle::new((0, 0), 5, color.filled()) + Text::new(label, (7, -12), font);
                 chart.draw_series(std::iter::once(point)).map_err(|x| e(x.to_string()))?;
@@ -216,7 +223,7 @@ impl Pca {
                     .background_style(WHITE.mix(0.85))
                     .border_style(RGBColor(200, 200, 200))
                     .label_font(("sans-serif", 12))
-                    .position(SeriesLabelPosition::UpperRight)
+                    .position(corners[corner].clone())
                     .draw()
                     .map_err(|x| e(x.to_string()))?;
             }
