@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use ndarray::{Array2, Array3, Axis};
+use rayon::prelude::*;
 
 use super::bert::{Bert, Config};
 use super::candle_err;
@@ -190,31 +191,47 @@ impl Embedder {
 
     /// Pooled vectors of every hidden state: `data[layer]` is `(texts, dim)`, not normalised.
     /// Texts are processed `batch_size` at a time, sorted by length (as sentence-transformers
-    /// does) to keep padding small; results come back in input order.
+    /// does) to keep padding small, several batches at once on rayon's threads; results come
+    /// back in input order.
     pub fn embed_layers<S: AsRef<str>>(&self, texts: &[S], pooling: Pooling) -> Result<Vec<Embeddings>> {
         let tks = self.tokenize_all(texts)?;
         let mut order: Vec<usize> = (0..tks.len()).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(tks[i].len()));
         let nl = self.num_hidden_states();
         let labels: Vec<String> = texts.iter().map(|t| t.as_ref().to_string()).collect();
-        let mut out: Vec<Option<Array2<f32>>> = vec![None; nl];
-        for chunk in order.chunks(self.batch_size.max(1)) {
-            let batch: Vec<Tokenized> = chunk.iter().map(|&i| tks[i].clone()).collect();
-            let (hs, mask) = self.forward(&batch)?;
-            for (l, h) in hs.iter().enumerate() {
-                let d = h.len_of(Axis(2));
-                let dst = out[l].get_or_insert_with(|| Array2::zeros((texts.len(), d)));
-                for (bi, &i) in chunk.iter().enumerate() {
-                    let hb = h.index_axis(Axis(0), bi);
-                    let v = match pooling {
-                        Pooling::Cls => hb.row(0).to_owned(),
-                        Pooling::Mean => {
-                            let m = mask.row(bi);
-                            let n = m.sum().max(1e-9);
-                            m.dot(&hb) / n
+        // batches run in parallel (rayon); each pools its own rows, assembled in input order
+        let chunks: Vec<&[usize]> = order.chunks(self.batch_size.max(1)).collect();
+        let pooled: Vec<Vec<Array2<f32>>> = chunks
+            .par_iter()
+            .map(|chunk| -> Result<Vec<Array2<f32>>> {
+                let batch: Vec<Tokenized> = chunk.iter().map(|&i| tks[i].clone()).collect();
+                let (hs, mask) = self.forward(&batch)?;
+                Ok(hs
+                    .iter()
+                    .map(|h| {
+                        let mut p = Array2::zeros((chunk.len(), h.len_of(Axis(2))));
+                        for bi in 0..chunk.len() {
+                            let hb = h.index_axis(Axis(0), bi);
+                            let v = match pooling {
+                                Pooling::Cls => hb.row(0).to_owned(),
+                                Pooling::Mean => {
+                                    let m = mask.row(bi);
+                                    m.dot(&hb) / m.sum().max(1e-9)
+                                }
+                            };
+                            p.row_mut(bi).assign(&v);
                         }
-                    };
-                    dst.row_mut(i).assign(&v);
+                        p
+                    })
+                    .collect())
+            })
+            .collect::<Result<_>>()?;
+        let mut out: Vec<Option<Array2<f32>>> = vec![None; nl];
+        for (chunk, layers) in chunks.iter().zip(&pooled) {
+            for (l, p) in layers.iter().enumerate() {
+                let dst = out[l].get_or_insert_with(|| Array2::zeros((texts.len(), p.ncols())));
+                for (bi, &i) in chunk.iter().enumerate() {
+                    dst.row_mut(i).assign(&p.row(bi));
                 }
             }
         }
