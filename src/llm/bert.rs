@@ -175,7 +175,8 @@ impl Bert {
     }
 
     /// Hidden states `[embeddings, layer 1, ..., layer n]`, each `(batch, seq, hidden)`.
-    /// `input_ids`, `attention_mask`: `(batch, seq)` u32; token type ids are all 0.
+    /// `input_ids`, `attention_mask`: `(batch, seq)` u32; token type ids are all 0. Positions the
+    /// mask drops are zeros in every layer after the embeddings.
     pub fn forward(&self, input_ids: &Tensor, attention_mask: &Tensor) -> candle_core::Result<Vec<Tensor>> {
         let (b, seq) = input_ids.dims2()?;
         // BertEmbeddings::forward (upstream lines 178–199)
