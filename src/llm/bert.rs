@@ -129,7 +129,7 @@ impl Bert {
     pub fn load(vb: VarBuilder, config: &Config) -> candle_core::Result<Self> {
         let vb = if vb.contains_tensor("bert.embeddings.word_embeddings.weight") { vb.pp("bert") } else { vb };
         let h = config.hidden_size;
-        if config.num_attention_heads == 0 || h % config.num_attention_heads != 0 {
+        if h == 0 || config.num_attention_heads == 0 || h % config.num_attention_heads != 0 {
             candle_core::bail!("hidden_size {h} is not a multiple of num_attention_heads {}", config.num_attention_heads);
         }
         let e = vb.pp("embeddings");
@@ -240,17 +240,15 @@ fn f32_slice<'a>(s: &'a CpuStorage, l: &Layout, what: &str) -> candle_core::Resu
     }
 }
 
-/// Rows of `(rows, cols)` per rayon task: enough work to amortise scheduling.
-fn rows_per_task(cols: usize) -> usize {
-    (16384 / cols.max(1)).max(1)
-}
+/// Elements per rayon task in the row-wise kernels: enough work to amortise scheduling.
+const TASK_ELEMS: usize = 16384;
 
 /// `LayerNorm(x + residual)`, row-wise (BertSelfOutput / BertOutput).
 struct AddNorm<'a>(&'a Norm);
 
 impl CustomOp2 for AddNorm<'_> {
     fn name(&self) -> &'static str {
-        "bias-residual-layernorm"
+        "residual-layernorm"
     }
     fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
         let (x, r) = (f32_slice(s1, l1, "add-norm input")?, f32_slice(s2, l2, "add-norm residual")?);
@@ -259,8 +257,8 @@ impl CustomOp2 for AddNorm<'_> {
             candle_core::bail!("add-norm: shapes {:?} and {:?} with hidden {h}", l1.shape(), l2.shape());
         }
         let mut y = vec![0f32; x.len()];
-        let rows = rows_per_task(h);
-        y.par_chunks_mut(h * rows).zip(x.par_chunks(h * rows)).zip(r.par_chunks(h * rows)).for_each(|((y, x), r)| {
+        let task = h * (TASK_ELEMS / h).max(1); // h > 0: Bert::load refuses hidden_size 0
+        y.par_chunks_mut(task).zip(x.par_chunks(task)).zip(r.par_chunks(task)).for_each(|((y, x), r)| {
             for ((y, x), r) in y.chunks_exact_mut(h).zip(x.chunks_exact(h)).zip(r.chunks_exact(h)) {
                 for ((y, x), r) in y.iter_mut().zip(x).zip(r) {
                     *y = x + r;
@@ -288,7 +286,7 @@ impl InplaceOp1 for Act {
     fn cpu_fwd(&self, s: &mut CpuStorage, l: &Layout) -> candle_core::Result<()> {
         let CpuStorage::F32(v) = s else { candle_core::bail!("activation: expected f32") };
         let Some((a, b)) = l.contiguous_offsets() else { candle_core::bail!("activation: expected a contiguous tensor") };
-        v[a..b].par_chunks_mut(16384).for_each(|y| match self.0 {
+        v[a..b].par_chunks_mut(TASK_ELEMS).for_each(|y| match self.0 {
             HiddenAct::Gelu => gelu_erf(y),
             // candle's `gelu` (tanh approximation)
             HiddenAct::GeluApproximate => y.iter_mut().for_each(|v| {
