@@ -343,8 +343,7 @@ impl Epochs {
         let d = self.get_data();
         let (n, c, t) = d.dim();
         // standard (C) order: the row of epoch e is channel 0's times, then channel 1's…
-        Array2::from_shape_vec((n, c * t), d.iter().copied().collect())
-            .expect("n × (c·t) elements by construction")
+        Array2::from_shape_fn((n, c * t), |(e, j)| d[(e, j / t, j % t)])
     }
     /// The event name of each kept epoch.
     pub fn event_names(&self) -> Vec<String> {
