@@ -343,7 +343,11 @@ impl Epochs {
         let d = self.get_data();
         let (n, c, t) = d.dim();
         // standard (C) order: the row of epoch e is channel 0's times, then channel 1's…
-        Array2::from_shape_fn((n, c * t), |(e, j)| d[(e, j / t, j % t)])
+        let mut x = Array2::zeros((n, c * t));
+        for (mut row, epoch) in x.outer_iter_mut().zip(d.outer_iter()) {
+            row.iter_mut().zip(epoch.iter()).for_each(|(o, v)| *o = *v);
+        }
+        x
     }
     /// The event name of each kept epoch.
     pub fn event_names(&self) -> Vec<String> {
