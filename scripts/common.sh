@@ -11,16 +11,55 @@ export BRAINML_CACHE="${BRAINML_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/brainml}"
 # Kernels are looked up here first, so ours wins over any other "rust" kernel a user has.
 export JUPYTER_PATH="$VENV/share/jupyter"
 export BRAINML_DATA="$ROOT/data"
-# One build of the crate (all features) serves the CLI and the tests; it lives in the cache so
-# a fresh clone on the same machine reuses it.
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$BRAINML_CACHE/target}"
 
-step() { printf '\n== %s\n' "$*"; }
-t0=$SECONDS
-took() { printf '   (%ds)\n' $((SECONDS - t0)); t0=$SECONDS; }
+# One build of the dependency graph serves the CLI, the tests and every notebook's kernel.
+# The kernel (evcxr) builds with `--target <host>`, RUSTFLAGS=-Cprefer-dynamic and the profile
+# in Cargo.toml/scripts/evcxr/cargo-config.toml, in <slot>/target, which scripts/rust-kernel.sh
+# links to this same folder; building the CLI and the tests the same way lets cargo reuse every
+# artifact (scripts/check_features.py keeps the dependency features equal across builds).
+export CARGO_TARGET_DIR="$BRAINML_CACHE/target"
+HOST_TRIPLE="$(rustc -vV | sed -n 's/^host: //p')"
+export CARGO_BUILD_TARGET="$HOST_TRIPLE"
+export RUSTFLAGS="-Cprefer-dynamic"
+# -Cprefer-dynamic links the Rust standard library dynamically: point the loader at it
+# (cargo test does this itself; the CLI binary run from the target folder needs it too)
+export LD_LIBRARY_PATH="$(rustc --print target-libdir)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+BIN_DIR="$CARGO_TARGET_DIR/$HOST_TRIPLE/debug"
+
+# Steps: `step NAME [ESTIMATE_S]` starts one (printing the estimate for this machine's cores),
+# `took` ends it; `step_table` prints what each step took. Estimates are what the step took on
+# a 2-core machine from empty caches (README, "Set-up"), scaled by core count.
+CORES="$(nproc 2>/dev/null || echo 2)"
+STEP_NAMES=(); STEP_SECS=()
+_step_name=""; t0=$SECONDS
+step() {
+  if [ -n "$_step_name" ]; then took; fi
+  _step_name="$1"; t0=$SECONDS
+  local est="${2:-}"
+  if [ -n "$est" ] && [ "$est" -ge 60 ]; then
+    printf '\n== %s (up to ~%d min on %d cores when nothing is cached)\n' "$1" $(( (est * 2 / CORES + 59) / 60 )) "$CORES"
+  else
+    printf '\n== %s\n' "$1"
+  fi
+}
+took() {
+  [ -n "$_step_name" ] || return 0
+  local dt=$((SECONDS - t0))
+  printf '   (%ds)\n' "$dt"
+  STEP_NAMES+=("$_step_name"); STEP_SECS+=("$dt"); _step_name=""; t0=$SECONDS
+}
+step_table() {
+  took
+  printf '\n%-58s %8s\n' "step" "seconds"
+  local i total=0
+  for i in "${!STEP_NAMES[@]}"; do
+    printf '%-58s %8d\n' "${STEP_NAMES[$i]:0:58}" "${STEP_SECS[$i]}"; total=$((total + STEP_SECS[i]))
+  done
+  printf '%-58s %8d\n' "total" "$total"
+}
 
 ensure_venv() {
-  step "Python environment for Jupyter (.venv)"
+  step "Python environment for Jupyter (.venv)" 40
   local stamp="$VENV/.brainml-requirements"
   if [ -x "$PY" ] && cat "$ROOT"/scripts/requirements-jupyter.txt "$ROOT"/scripts/constraints-jupyter.txt | cmp -s - "$stamp"; then
     echo "   up to date"; return
@@ -35,21 +74,40 @@ ensure_venv() {
   took
 }
 
-# ensure_test_venv: tests/.venv with MNE (golden checks only; the workshop never uses it).
-ensure_test_venv() {
-  step "Python reference tools for tests (tests/.venv)"
-  local tv="$ROOT/tests/.venv" stamp="$ROOT/tests/.venv/.brainml-requirements"
-  if [ -x "$tv/bin/python" ] && cat "$ROOT"/tests/python/requirements.txt "$ROOT"/tests/python/constraints.txt | cmp -s - "$stamp"; then
+# tool_venv DIR REQUIREMENTS [CONSTRAINTS]: a virtual environment of pinned Python tools that
+# only the tests use (the workshop never does), rebuilt when its requirements change.
+tool_venv() {
+  local dir="$1" reqs=("$2" "${3:-}") stamp="$1/.brainml-requirements"
+  if [ -x "$dir/bin/python" ] && cat "${reqs[@]}" 2>/dev/null | cmp -s - "$stamp"; then
     echo "   up to date"; return
   fi
-  python3 -m venv "$tv"
-  "$tv/bin/python" -m pip install --disable-pip-version-check -q -r "$ROOT/tests/python/requirements.txt" -c "$ROOT/tests/python/constraints.txt"
-  cat "$ROOT"/tests/python/requirements.txt "$ROOT"/tests/python/constraints.txt > "$stamp"
-  took
+  python3 -m venv "$dir"
+  "$dir/bin/python" -m pip install --disable-pip-version-check -q -r "$2" ${3:+-c "$3"}
+  cat "${reqs[@]}" 2>/dev/null > "$stamp"
+}
+
+# ensure_test_venv: tests/.venv with MNE (golden checks only).
+ensure_test_venv() {
+  step "Python reference tools for tests (tests/.venv)" 60
+  tool_venv "$ROOT/tests/.venv" "$ROOT/tests/python/requirements.txt" "$ROOT/tests/python/constraints.txt"
+}
+
+# ensure_browser: Debian's Chromium + chromedriver and tests/browser/.venv with selenium.
+ensure_browser() {
+  step "Browser for the notebook test (Chromium, selenium in tests/browser/.venv)" 60
+  bash "$ROOT/tests/browser/ensure_chromium.sh"
+  tool_venv "$ROOT/tests/browser/.venv" "$ROOT/tests/browser/requirements.txt" "$ROOT/tests/browser/constraints.txt"
+}
+
+# browser_test NB...: tests/browser/test_notebooks.py on the given (committed) notebooks.
+browser_test() {
+  step "Notebooks in JupyterLab in Chromium: open, restart and run all, step through" 900
+  "$ROOT/tests/browser/.venv/bin/python" "$ROOT/tests/browser/test_notebooks.py" \
+    --jupyter "$VENV/bin/jupyter" --out "$BRAINML_CACHE/ui" "$@"
 }
 
 ensure_rust() {
-  step "Rust: rust-src component and evcxr_jupyter $EVCXR_VERSION"
+  step "Rust: rust-src component and evcxr_jupyter $EVCXR_VERSION" 320
   if ! rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
     rustup component add rust-src
   fi
@@ -60,8 +118,10 @@ ensure_rust() {
   elif cargo install --list 2>/dev/null | grep -qx "$want" && command -v evcxr_jupyter >/dev/null 2>&1; then
     EVCXR_JUPYTER="$(command -v evcxr_jupyter)"
   else
-    echo "   building evcxr_jupyter $EVCXR_VERSION into $tools (about 6 min on 2 cores, once)"
-    cargo install --locked --root "$tools" evcxr_jupyter --version "$EVCXR_VERSION"
+    echo "   building evcxr_jupyter $EVCXR_VERSION into $tools (once)"
+    # its own build, not brainml's: without the shared target folder and flags set above
+    env -u RUSTFLAGS -u CARGO_BUILD_TARGET -u CARGO_TARGET_DIR \
+      cargo install --locked --root "$tools" evcxr_jupyter --version "$EVCXR_VERSION"
     EVCXR_JUPYTER="$tools/bin/evcxr_jupyter"
   fi
   echo "   $EVCXR_JUPYTER"
@@ -87,11 +147,12 @@ JSON
 }
 
 ensure_data() {
-  step "Data: public recordings and models (brainml fetch)"
+  step "Build brainml's dependency graph once, and the brainml CLI (cargo, all features)" 1000
   cargo build --all-features --bin brainml
-  BRAINML_PYTHON="$PY" "$CARGO_TARGET_DIR/debug/brainml" fetch
+  step "Data: public recordings and models (brainml fetch)"
+  BRAINML_PYTHON="$PY" "$BIN_DIR/brainml" fetch
   step "Data: the simulated faces dataset (brainml simulate)"
-  "$CARGO_TARGET_DIR/debug/brainml" simulate
+  "$BIN_DIR/brainml" simulate
   took
 }
 

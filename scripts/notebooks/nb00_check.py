@@ -3,7 +3,7 @@ from cells import code, md
 
 NAME = "00_check"
 # what the executed notebook must show (checked by scripts/check_notebook.py)
-REQUIRE = ["image/svg+xml", "text/html", "stream:stderr"]
+REQUIRE = ["figure", "text/html", "stream:stderr"]
 
 CELLS = [
     md("""
@@ -16,7 +16,7 @@ This short notebook proves the set-up before the workshop starts: the Rust kerne
 several minutes, once; after that a restarted kernel is ready in seconds. Every other cell
 takes a couple of seconds — Rust compiles each cell before running it.
 """),
-    code(':dep brainml = { path = ".." }'),
+    code(':dep brainml = { path = "..", features = ["eeg"] }'),
     code("use brainml::prelude::*;"),
     md("""
 ## A line plot
