@@ -1,8 +1,10 @@
 """Fail if an executed notebook has an error cell or a panic; print what each cell showed.
 
 Usage: check_notebook.py NOTEBOOK.ipynb [--require KIND ...]
-KIND is a MIME type (image/svg+xml, image/png, text/html) or stream:stderr / stream:stdout;
-the notebook's own metadata can list more under brainml.require.
+KIND is a MIME type (image/png, text/html), stream:stderr / stream:stdout, or "figure" (a line
+figure: text/html holding a data:image/svg+xml <img>); the notebook's own metadata can list
+more under brainml.require. Fails too on an output that JupyterLab hides when the notebook is
+opened (untrusted): image/svg+xml without an HTML or PNG alternative in the same bundle.
 """
 import json
 import sys
@@ -29,8 +31,14 @@ def main(argv):
                 text = "".join(out.get("text", ""))
                 if "panicked" in text or "Child process terminated" in text:
                     problems.append(f"cell {i} panicked: {text[:300]}")
-            for mime in out.get("data", {}):
+            data = out.get("data", {})
+            for mime in data:
                 shown[mime] = shown.get(mime, 0) + 1
+            html = "".join(data.get("text/html", ""))
+            if "data:image/svg+xml" in html:
+                shown["figure"] = shown.get("figure", 0) + html.count("data:image/svg+xml")
+            if "image/svg+xml" in data and "text/html" not in data and "image/png" not in data:
+                problems.append(f"cell {i}: a bare image/svg+xml output (hidden in an untrusted notebook)")
     for mime in required:
         if not shown.get(mime):
             problems.append(f"no {mime} output anywhere")

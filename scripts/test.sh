@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
-# Command (b): every test — cargo tests of all features, MNE reading the simulated BDF, then
-# every notebook executed headless
-# into a scratch folder (the committed notebooks are not touched); fails on any error cell.
+# Command (b): every test — the dependency-feature check, cargo tests of all features, MNE
+# reading the simulated BDF, then every notebook in a real browser (tests/browser: the committed
+# notebook opened as a learner opens it, then run in JupyterLab; the committed notebooks are not
+# touched). Fails on any failed test, error cell or figure that does not show.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 ensure_venv
 ensure_rust
 ensure_kernel
 ensure_data
-step "cargo test (all features)"
+step "Every build shares one compiled dependency graph (scripts/check_features.py)"
+python3 "$ROOT/scripts/check_features.py"
+step "cargo test (all features)" 300
 cargo test --all-features --no-fail-fast
-took
 ensure_test_venv
 step "MNE reads the simulated BDF (tests/python/check_simulated_bdf.py)"
 "$ROOT/tests/.venv/bin/python" "$ROOT/tests/python/check_simulated_bdf.py" "$ROOT/data/simulated"
-took
-execute_notebooks "$BRAINML_CACHE/executed" "$ROOT"/notebooks/*.ipynb
-step "All tests passed ($((SECONDS)) s)"
+ensure_browser
+browser_test "$ROOT"/notebooks/*.ipynb
+step_table
+echo "All tests passed ($SECONDS s)"

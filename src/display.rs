@@ -6,7 +6,10 @@
 //! type, so **one rich output per cell** (the last one of each type wins).
 //!
 //! What shows how:
-//! - [`Figure`](crate::plot::Figure) (line plots, ERPs, curves): `image/svg+xml` — sharp and small;
+//! - [`Figure`](crate::plot::Figure) (line plots, ERPs, curves): SVG — sharp and small — sent
+//!   as `text/html` holding `<img src="data:image/svg+xml;base64,…">` ([`svg_img_html`]): a bare
+//!   `image/svg+xml` output is hidden by JupyterLab in any notebook it did not execute itself
+//!   (untrusted), which is every committed notebook a learner opens;
 //! - [`Image`](crate::plot::Image) (slices, raw pictures): `image/png`, base64, encoded by the
 //!   `png` crate; [`Heatmap`](crate::plot::Heatmap) adds a title, axis labels and a colour bar
 //!   around the PNG as `text/html` (thousands of SVG rectangles would bloat notebooks);
@@ -39,6 +42,24 @@ pub fn emit(mime: &str, content: &str) {
 pub trait EvcxrDisplay {
     /// Send this value to the notebook.
     fn evcxr_display(&self);
+}
+
+/// An SVG document as an HTML `<img>` with a base64 `data:` URI, at the SVG's own size (scaled
+/// down to the cell's width when narrower). JupyterLab's sanitiser keeps `data:` images and
+/// these attributes in untrusted notebooks; the SVG's text is drawn by the browser's fonts.
+pub fn svg_img_html(svg: &str) -> String {
+    use base64::Engine as _;
+    let attr = |name: &str| -> Option<&str> {
+        let head = &svg[..svg.find('>')?];
+        let at = head.find(&format!(" {name}=\""))? + name.len() + 3;
+        head[at..].split('"').next()
+    };
+    let size = match (attr("width"), attr("height")) {
+        (Some(w), Some(h)) => format!(" width=\"{}\" height=\"{}\"", html_escape(w), html_escape(h)),
+        _ => String::new(),
+    };
+    let b64 = base64::engine::general_purpose::STANDARD.encode(svg.as_bytes());
+    format!("<img alt=\"figure\"{size} style=\"max-width:100%;height:auto\" src=\"data:image/svg+xml;base64,{b64}\"/>")
 }
 
 /// Escape text for HTML.
@@ -248,6 +269,18 @@ mod tests {
         assert_eq!(h.matches("<tr>").count(), 1 + 16);
         assert!(h.contains("<td>58.5</td>"), "last onset shown");
         assert!(!h.contains("<td>30</td>"), "middle rows hidden");
+    }
+
+    #[test]
+    fn svg_becomes_a_sized_data_uri_image() {
+        use base64::Engine as _;
+        let svg = "<svg width=\"800\" height=\"300\" viewBox=\"0 0 800 300\" xmlns=\"http://www.w3.org/2000/svg\"><text>a&amp;b</text></svg>";
+        let h = svg_img_html(svg);
+        assert!(h.starts_with("<img alt=\"figure\" width=\"800\" height=\"300\""), "{h}");
+        let b64 = h.split("base64,").nth(1).unwrap().trim_end_matches("\"/>");
+        let back = base64::engine::general_purpose::STANDARD.decode(b64).unwrap();
+        assert_eq!(back, svg.as_bytes());
+        assert!(!svg_img_html("<svg>").contains("width="), "no size when the SVG has none");
     }
 
     #[test]

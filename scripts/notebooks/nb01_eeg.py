@@ -3,7 +3,7 @@ from cells import code, md
 
 NAME = "01_eeg"
 # what the executed notebook must show (checked by scripts/check_notebook.py)
-REQUIRE = ["image/svg+xml", "text/html"]
+REQUIRE = ["figure", "text/html"]
 
 CELLS = [
     md("""

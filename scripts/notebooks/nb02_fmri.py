@@ -3,7 +3,7 @@ from cells import code, md
 
 NAME = "02_fmri"
 # what the executed notebook must show (checked by scripts/check_notebook.py)
-REQUIRE = ["image/svg+xml", "text/html", "stream:stderr"]
+REQUIRE = ["figure", "text/html", "stream:stderr"]
 
 CELLS = [
     md("""

@@ -3,7 +3,7 @@ from cells import code, md
 
 NAME = "03_llm"
 # what the executed notebook must show (checked by scripts/check_notebook.py)
-REQUIRE = ["text/html", "image/svg+xml"]
+REQUIRE = ["text/html", "figure"]
 
 STORY = [
     "The students arrived early for the first session of the workshop.",

@@ -7,7 +7,7 @@
 
 use plotters::prelude::*;
 
-use crate::display::{emit, EvcxrDisplay};
+use crate::display::{emit, svg_img_html, EvcxrDisplay};
 use crate::error::{Error, Result};
 
 /// A rendered figure: an SVG document. Shows inline in a notebook; [`Figure::save`] writes it.
@@ -30,9 +30,17 @@ impl Figure {
         let path = path.as_ref();
         std::fs::write(path, &self.svg).map_err(|e| Error::io(path, e))
     }
-    /// Send to the notebook (evcxr calls this for a cell's last expression).
+    /// The figure as HTML: an `<img>` holding the SVG as a `data:` URI (what a notebook shows).
+    pub fn to_html(&self) -> String {
+        svg_img_html(&self.svg)
+    }
+    /// Send to the notebook (evcxr calls this for a cell's last expression) as `text/html`
+    /// holding the SVG in an `<img>`: JupyterLab does not render a bare `image/svg+xml` output of
+    /// a notebook it did not execute itself (an untrusted notebook: any committed or downloaded
+    /// one), while sanitised HTML with a `data:` image shows everywhere (JupyterLab, VS Code,
+    /// nbviewer, GitHub).
     pub fn evcxr_display(&self) {
-        emit("image/svg+xml", &self.svg);
+        emit("text/html", &self.to_html());
     }
 }
 
