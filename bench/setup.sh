@@ -15,6 +15,8 @@ mirror="${BRAINML_MIRROR:-$SRC/../shared/data}"
 git clone -q "$SRC" "$W/brainml"
 export CARGO_HOME="$W/cargo-home" BRAINML_CACHE="$W/cache" PIP_CACHE_DIR="$W/pip-cache"
 export BRAINML_MIRROR="$mirror"
+# wheels come from the package index, as on a newcomer's machine (no local wheel folder)
+unset PIP_FIND_LINKS
 mkdir -p "$CARGO_HOME"
 # the rustup proxies (cargo, rustc) stay where rustup put them
 export PATH="$(dirname "$(command -v cargo)"):$PATH"
