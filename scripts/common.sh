@@ -147,7 +147,7 @@ JSON
 }
 
 ensure_data() {
-  step "Build brainml's dependency graph once, and the brainml CLI (cargo, all features)" 1000
+  step "Build brainml's dependency graph once, and the brainml CLI (cargo, all features)" 500
   cargo build --all-features --bin brainml
   step "Data: public recordings and models (brainml fetch)"
   BRAINML_PYTHON="$PY" "$BIN_DIR/brainml" fetch
@@ -156,7 +156,17 @@ ensure_data() {
   took
 }
 
+# What an executed notebook's outputs depend on besides the notebook itself: brainml's code and
+# build settings, the kernel settings, the data generator's stamp.
+library_hash() {
+  ( cd "$ROOT" && { find src -type f | LC_ALL=C sort | xargs sha256sum
+                    sha256sum Cargo.toml Cargo.lock build.rs scripts/evcxr/* data/manifest.tsv
+                    cat data/simulated/.complete 2>/dev/null || true; } ) | sha256sum | cut -c1-64
+}
+
 # execute_notebooks OUTDIR|--inplace NB...: run each notebook headless, failing on any error cell.
+# In place, a notebook is skipped when neither it nor library_hash changed since this machine
+# executed it (stamps in $BRAINML_CACHE/executed-stamps), so a second run.sh takes seconds.
 execute_notebooks() {
   local where="$1"; shift
   local args=(--to notebook --execute --ExecutePreprocessor.kernel_name=rust
@@ -164,11 +174,18 @@ execute_notebooks() {
               --ExecutePreprocessor.startup_timeout=120
               --ExecutePreprocessor.record_timing=False)
   if [ "$where" = "--inplace" ]; then args+=(--inplace); else mkdir -p "$where"; args+=(--output-dir "$where"); fi
+  local lib stamps="$BRAINML_CACHE/executed-stamps"
+  lib="$(library_hash)"
+  mkdir -p "$stamps"
   for nb in "$@"; do
-    step "Executing $(basename "$nb")"
+    step "Executing $(basename "$nb")" 120
+    local stamp="$stamps/$(basename "$nb").stamp"
+    if [ "$where" = "--inplace" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$lib $(sha256sum < "$nb" | cut -c1-64)" ]; then
+      echo "   up to date (executed here with this brainml; delete $stamp to force)"; continue
+    fi
     "$VENV/bin/jupyter" nbconvert "${args[@]}" "$nb"
     local out="$nb"; [ "$where" = "--inplace" ] || out="$where/$(basename "$nb")"
     "$PY" "$ROOT/scripts/check_notebook.py" "$out"
-    took
+    if [ "$where" = "--inplace" ]; then echo "$lib $(sha256sum < "$nb" | cut -c1-64)" > "$stamp"; fi
   done
 }

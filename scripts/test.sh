@@ -10,6 +10,8 @@ ensure_kernel
 ensure_data
 step "Every build shares one compiled dependency graph (scripts/check_features.py)"
 python3 "$ROOT/scripts/check_features.py"
+step "Committed notebooks match their cell sources (scripts/make_notebooks.py --check)"
+"$PY" "$ROOT/scripts/make_notebooks.py" --check
 step "cargo test (all features)" 300
 cargo test --all-features --no-fail-fast
 ensure_test_venv
