@@ -12,9 +12,10 @@ CELLS = [
 This short notebook proves the set-up before the workshop starts: the Rust kernel runs, the
 `brainml` helper library builds, and a figure, an image, a table and a progress bar show up.
 
-**Cost:** the first cell builds `brainml` and its dependencies. On a fresh machine that takes
-several minutes, once; after that a restarted kernel is ready in seconds. Every other cell
-takes a couple of seconds — Rust compiles each cell before running it.
+**Cost:** after `bash scripts/run.sh` (which builds everything once) the first cell takes
+about 10 s: brainml is already compiled, and most of the time is rust-analyzer, inside the
+kernel, reading the library so that it knows the types of your variables. On a machine where the set-up has not been run it would first compile brainml and all its dependencies — about 8 minutes on 2 cores — showing nothing in the cell meanwhile. Every other
+cell takes a second or two — Rust compiles each cell before running it.
 """),
     code(':dep brainml = { path = "..", features = ["eeg"] }'),
     code("use brainml::prelude::*;"),

@@ -24,8 +24,9 @@ department keeps trying to sabotage our experiments": find what is wrong before 
 data), smoothing, GLM, searchlight; (2) real data: Haxby et al. (2001), decoding faces vs
 houses with leave-one-run-out cross-validation and searchlights.
 
-**Cost:** the first cell builds `brainml` with the fMRI feature (minutes on a fresh machine,
-seconds afterwards); other cells take 1–10 s each.
+**Cost:** after `bash scripts/run.sh` the first cell compiles nothing (`brainml` with the fMRI
+feature is already built; the kernel's rust-analyzer still reads it, which takes seconds). On a machine where the set-up has not been run it would first compile brainml and all its dependencies — about 8 minutes on 2 cores — showing nothing in the cell meanwhile. Other cells take 1–10 s each; the whole notebook about
+1.5 minutes.
 """),
     code(':dep brainml = { path = "..", features = ["fmri"] }'),
     code("use brainml::prelude::*;"),

@@ -60,9 +60,9 @@ Two pretrained models, read from local files fetched at set-up (nothing download
 **all-MiniLM-L6-v2** (a 6-layer BERT encoder trained for sentence embeddings) and
 **SmolLM2-135M-Instruct** (a 30-layer causal language model, 4-bit GGUF).
 
-**Cost:** the first cell builds `brainml` with candle (several minutes on a fresh machine,
-once; about half a minute afterwards); the whole notebook then runs in about a minute on a
-2-core laptop.
+**Cost:** after `bash scripts/run.sh` the first cell compiles nothing (`brainml` with candle is
+already built; the kernel's rust-analyzer still reads it, which takes seconds). On a machine where the set-up has not been run it would first compile brainml and all its dependencies — about 8 minutes on 2 cores — showing nothing in the cell meanwhile. The whole notebook runs in about a minute and a half on a 2-core
+laptop.
 """),
     code(':dep brainml = { path = "..", features = ["llm"] }'),
     code("use brainml::prelude::*;"),

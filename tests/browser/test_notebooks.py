@@ -236,6 +236,16 @@ def wait_executed(d, n_cells, timeout, what):
     return wait(done, timeout, what, step=1.0)
 
 
+def check_figures(d, want, when, row, problems):
+    """Every figure output rendered, none broken, no raw evcxr protocol text."""
+    c = count_when_settled(d)
+    row[f"shown {when}"] = c["shown"]
+    if c["shown"] != want or c["broken"]:
+        problems.append(f"{when}: {c['shown']} of {want} figures rendered, {c['broken']} broken")
+    if c["raw"]:
+        problems.append(f"{when}: {c['raw']} outputs show raw EVCXR_BEGIN_CONTENT text")
+
+
 def check_notebook(d, lab, path, out, cell_timeout, row, problems, open_only=False):
     """Fills `row` (figures, times) and `problems` as it goes, so a step that raises still
     leaves what the earlier steps found."""
@@ -250,12 +260,7 @@ def check_notebook(d, lab, path, out, cell_timeout, row, problems, open_only=Fal
     d.get(lab.url(name))
     wait(lambda: d.execute_script(PROMPTS) is not None if d.find_elements(
         By.CSS_SELECTOR, ".jp-NotebookPanel .jp-Notebook .jp-CodeCell") else False, 120, f"{name} to open")
-    c = count_when_settled(d)
-    row["shown on open"] = c["shown"]
-    if c["shown"] != want or c["broken"]:
-        problems.append(f"on open: {c['shown']} of {want} figures rendered, {c['broken']} broken")
-    if c["raw"]:
-        problems.append(f"on open: {c['raw']} outputs show raw EVCXR_BEGIN_CONTENT text")
+    check_figures(d, want, "on open", row, problems)
     screenshots(d, out, f"{stem}-open")
     if open_only:
         return
@@ -275,12 +280,7 @@ def check_notebook(d, lab, path, out, cell_timeout, row, problems, open_only=Fal
         m = BAD_STDERR.search(text)
         if m:
             problems.append(f"run all: code cell {i + 1} shows an error: {text[max(0, m.start() - 80):m.end() + 200]!r}")
-    c = count_when_settled(d)
-    row["shown after run"] = c["shown"]
-    if c["shown"] != want or c["broken"]:
-        problems.append(f"after run all: {c['shown']} of {want} figures rendered, {c['broken']} broken")
-    if c["raw"]:
-        problems.append(f"after run all: {c['raw']} outputs show raw EVCXR_BEGIN_CONTENT text")
+    check_figures(d, want, "after run all", row, problems)
     screenshots(d, out, f"{stem}-run", n=2)
 
     # 3. clear all outputs, then the first five code cells one at a time with Shift+Enter
