@@ -71,7 +71,6 @@ ensure_venv() {
   fi
   "$PY" -m pip install --disable-pip-version-check -q -r "$ROOT/scripts/requirements-jupyter.txt" -c "$ROOT/scripts/constraints-jupyter.txt"
   cat "$ROOT"/scripts/requirements-jupyter.txt "$ROOT"/scripts/constraints-jupyter.txt > "$stamp"
-  took
 }
 
 # tool_venv DIR REQUIREMENTS [CONSTRAINTS]: a virtual environment of pinned Python tools that
@@ -101,7 +100,7 @@ ensure_browser() {
 
 # browser_test NB...: tests/browser/test_notebooks.py on the given (committed) notebooks.
 browser_test() {
-  step "Notebooks in JupyterLab in Chromium: open, restart and run all, step through" 900
+  step "Notebooks in JupyterLab in Chromium: open, restart and run all, step through" 400
   "$ROOT/tests/browser/.venv/bin/python" "$ROOT/tests/browser/test_notebooks.py" \
     --jupyter "$VENV/bin/jupyter" --out "$BRAINML_CACHE/ui" "$@"
 }
@@ -125,7 +124,6 @@ ensure_rust() {
     EVCXR_JUPYTER="$tools/bin/evcxr_jupyter"
   fi
   echo "   $EVCXR_JUPYTER"
-  took
 }
 
 ensure_kernel() {
@@ -153,7 +151,6 @@ ensure_data() {
   BRAINML_PYTHON="$PY" "$BIN_DIR/brainml" fetch
   step "Data: the simulated faces dataset (brainml simulate)"
   "$BIN_DIR/brainml" simulate
-  took
 }
 
 # What an executed notebook's outputs depend on besides the notebook itself: brainml's code and

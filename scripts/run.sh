@@ -7,7 +7,7 @@ cat <<TXT
 brainml set-up: Python + Jupyter (.venv), the evcxr Rust kernel, brainml and its dependencies
 (compiled once, shared by the CLI, the tests and every notebook), the data, then every notebook
 executed in place. On $CORES cores with nothing cached this takes about $(( (1150 * 2 / CORES + 59) / 60 )) minutes
-(measured: README, "Set-up"); a second run takes about a minute. Build caches: $BRAINML_CACHE
+(measured: README, "Set-up"); a second run takes seconds. Build caches: $BRAINML_CACHE
 TXT
 ensure_venv
 ensure_rust

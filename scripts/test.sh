@@ -12,7 +12,7 @@ step "Every build shares one compiled dependency graph (scripts/check_features.p
 python3 "$ROOT/scripts/check_features.py"
 step "Committed notebooks match their cell sources (scripts/make_notebooks.py --check)"
 "$PY" "$ROOT/scripts/make_notebooks.py" --check
-step "cargo test (all features)" 300
+step "cargo test (all features)" 150
 cargo test --all-features --no-fail-fast
 ensure_test_venv
 step "MNE reads the simulated BDF (tests/python/check_simulated_bdf.py)"

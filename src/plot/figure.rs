@@ -37,8 +37,8 @@ impl Figure {
     /// Send to the notebook (evcxr calls this for a cell's last expression) as `text/html`
     /// holding the SVG in an `<img>`: JupyterLab does not render a bare `image/svg+xml` output of
     /// a notebook it did not execute itself (an untrusted notebook: any committed or downloaded
-    /// one), while sanitised HTML with a `data:` image shows everywhere (JupyterLab, VS Code,
-    /// nbviewer, GitHub).
+    /// one), while sanitised HTML with a `data:` image shows (checked in JupyterLab 4 by
+    /// tests/browser; VS Code, nbviewer and GitHub render the same HTML output, not tested here).
     pub fn evcxr_display(&self) {
         emit("text/html", &self.to_html());
     }

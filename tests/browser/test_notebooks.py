@@ -258,8 +258,8 @@ def check_notebook(d, lab, path, out, cell_timeout, row, problems, open_only=Fal
 
     # 1. open the committed notebook
     d.get(lab.url(name))
-    wait(lambda: d.execute_script(PROMPTS) is not None if d.find_elements(
-        By.CSS_SELECTOR, ".jp-NotebookPanel .jp-Notebook .jp-CodeCell") else False, 120, f"{name} to open")
+    wait(lambda: d.find_elements(By.CSS_SELECTOR, ".jp-NotebookPanel .jp-Notebook .jp-CodeCell"),
+         120, f"{name} to open")
     check_figures(d, want, "on open", row, problems)
     screenshots(d, out, f"{stem}-open")
     if open_only:
