@@ -58,7 +58,10 @@ fn resample_and_concatenate_keep_events() {
     assert_eq!(find_events(&r, "STI").unwrap().sample, vec![50, 300, 550, 800, 1050]);
     let both = Raw::concatenate(&[raw.clone(), raw.clone()]).unwrap();
     assert_eq!(both.n_times(), 5120);
-    assert_eq!(both.annotations.len(), 1, "a BAD boundary at the join");
+    // as mne.concatenate_raws: a BAD boundary and an EDGE boundary at the join
+    let descs: Vec<&str> = both.annotations.iter().map(|a| a.description.as_str()).collect();
+    assert_eq!(descs, ["BAD boundary", "EDGE boundary"]);
+    assert_eq!(both.annotation_segments(&brainml::eeg::MNE_SKIP_BY_ANNOTATION), vec![0..2560, 2560..5120]);
     let ev = find_events(&both, "STI").unwrap();
     assert_eq!(ev.len(), 10);
     // the epoch at the end of the first file would straddle the join: dropped

@@ -52,36 +52,93 @@ impl Events {
     }
 }
 
-/// Events from a stim channel: MNE's `find_events(raw, stim_channel)` with
-/// `consecutive="increasing"`, `shortest_event=1`: an event wherever the code rises to a
-/// new non-zero value.
+/// Options of [`find_events_with`]: MNE's `find_events` keyword arguments, with its defaults.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FindEvents {
+    /// report an event at the first sample when the stim channel does not start at 0
+    /// (MNE `initial_event=False`: such a value is taken as left over from before the
+    /// recording started)
+    pub initial_event: bool,
+    /// keep only these bits of each code before looking for steps (MNE `mask=None`,
+    /// `mask_type="and"`); e.g. `Some(0xFFFF)` for BioSemi's 16 trigger bits
+    pub mask: Option<i64>,
+    /// the fewest samples between two events (MNE `shortest_event=2`); events closer than
+    /// this are an error, as in MNE, because they are usually spurious
+    pub shortest_event: usize,
+}
+
+impl Default for FindEvents {
+    fn default() -> Self {
+        FindEvents { initial_event: false, mask: None, shortest_event: 2 }
+    }
+}
+
+/// Events from a stim channel: MNE's `find_events(raw, stim_channel)` with its defaults
+/// (`consecutive="increasing"`, `initial_event=False`, `shortest_event=2`): an event wherever
+/// the code rises to a new non-zero value. See [`find_events_with`] for the options.
 pub fn find_events(raw: &Raw, stim_channel: &str) -> Result<Events> {
+    find_events_with(raw, stim_channel, &FindEvents::default())
+}
+
+/// MNE's `find_events(raw, stim_channel, consecutive="increasing", initial_event=…,
+/// mask=…, shortest_event=…)`, ported from `mne/event.py` (`_find_stim_steps`,
+/// `_find_events`, `_mask_trigs`; MNE 1.13): steps of the channel (plus a step back to 0
+/// after the last sample), an onset where a step rises, orphaned onsets/offsets removed.
+/// Differences: `min_duration` and `output` other than `"onset"` are not offered; a channel
+/// without events is an error (MNE returns an empty array), because no analysis can go on.
+pub fn find_events_with(raw: &Raw, stim_channel: &str, opts: &FindEvents) -> Result<Events> {
     let c = raw.ch_index(stim_channel)?;
     if raw.ch_types()[c] != ChannelType::Stim {
         return Err(Error::data(format!(
             "find_events: channel {stim_channel:?} is not a stim channel"
         )));
     }
-    let row = raw.data().row(c);
-    let mut sample = Vec::new();
-    let mut code = Vec::new();
-    let mut prev = 0i64;
-    for (i, &v) in row.iter().enumerate() {
-        let v = v.round() as i64;
-        if v != prev && v > 0 && v > prev {
-            sample.push(i);
-            code.push(v as i32);
+    // MNE casts to int64 and takes the absolute value of negative codes (with a warning)
+    let data: Vec<i64> = raw.data().row(c).iter().map(|&v| (v as f64).round().abs() as i64).collect();
+    let n = data.len();
+    // steps: [sample, before, after] wherever the value changes, then a step back to 0
+    let mut steps: Vec<[i64; 3]> = (1..n).filter(|&i| data[i] != data[i - 1]).map(|i| [i as i64, data[i - 1], data[i]]).collect();
+    // (a channel that never changes has no steps at all, as in MNE)
+    if let Some(&[_, _, last]) = steps.last() {
+        if last != 0 {
+            steps.push([n as i64, last, 0]);
         }
-        prev = v;
     }
+    if data[0] != 0 && opts.initial_event {
+        steps.insert(0, [0, 0, data[0]]);
+    }
+    if let Some(m) = opts.mask {
+        for s in &mut steps {
+            s[1] &= m;
+            s[2] &= m;
+        }
+        steps.retain(|s| s[1] != s[2]);
+    }
+    let onsets: Vec<usize> = (0..steps.len()).filter(|&i| steps[i][2] > steps[i][1]).collect();
+    let mut offsets: Vec<usize> = (0..steps.len()).filter(|&i| (steps[i][2] > steps[i][1] || steps[i][2] == 0) && steps[i][1] > 0).collect();
+    let mut onsets = onsets;
+    if !onsets.is_empty() && !offsets.is_empty() {
+        if onsets[0] > offsets[0] {
+            offsets.remove(0); // orphaned offset at the beginning
+        }
+        if offsets.last().is_none_or(|&o| onsets[onsets.len() - 1] > o) {
+            onsets.pop(); // orphaned onset at the end
+        }
+    } else {
+        onsets.clear();
+    }
+    let sample: Vec<usize> = onsets.iter().map(|&i| steps[i][0] as usize).collect();
+    let code: Vec<i32> = onsets.iter().map(|&i| steps[i][2].clamp(i32::MIN as i64, i32::MAX as i64) as i32).collect();
     if sample.is_empty() {
+        let hint = if data[0] != 0 && !opts.initial_event { " other than its initial value (an event at sample 0 is only reported with initial_event: true)" } else { " (all zero)" };
+        return Err(Error::data(format!("find_events: no events on {stim_channel:?}{hint}")));
+    }
+    let short = sample.windows(2).filter(|w| w[1] - w[0] < opts.shortest_event).count();
+    if short > 0 {
         return Err(Error::data(format!(
-            "find_events: no events on {stim_channel:?} (all zero)"
+            "find_events: {short} events on {stim_channel:?} follow the previous one by fewer than shortest_event = {} samples; these are unusual (MNE raises the same error) — if they are real, pass FindEvents {{ shortest_event: 1, .. }}",
+            opts.shortest_event
         )));
     }
-    Ok(Events {
-        sample,
-        code,
-        sfreq: raw.sfreq(),
-    })
+    Ok(Events { sample, code, sfreq: raw.sfreq() })
 }

@@ -362,6 +362,12 @@ pub fn fft_convolve(x: &[f64], h: &[f64]) -> Vec<f64> {
 /// FFT at the new length, trim. Cutting the spectrum is the anti-aliasing low-pass. Returns
 /// `round(n · ratio)` samples.
 pub fn resample(x: &[f64], ratio: f64) -> Result<Vec<f64>> {
+    resample_npad(x, ratio, None)
+}
+
+/// [`resample`] with MNE's `npad`: `None` is `npad="auto"` (pad to a power of two), `Some(k)`
+/// pads `k` samples at each end (MNE's EDF reader upsamples slower channels with `npad=0`).
+pub fn resample_npad(x: &[f64], ratio: f64, npad: Option<usize>) -> Result<Vec<f64>> {
     if !(ratio.is_finite() && ratio > 0.0) {
         return Err(Error::data(format!(
             "resample: ratio must be positive, got {ratio}"
@@ -377,9 +383,14 @@ pub fn resample(x: &[f64], ratio: f64) -> Result<Vec<f64>> {
     }
     let n = x.len();
     let final_len = (py_round(ratio * n as f64)).max(1) as usize;
-    let min_add = (n / 8).min(100) * 2;
-    let total = (n + min_add).next_power_of_two() - n;
-    let (npad0, npad1) = (total / 2, total / 2 + total % 2);
+    let (npad0, npad1) = match npad {
+        Some(k) => (k, k),
+        None => {
+            let min_add = (n / 8).min(100) * 2;
+            let total = (n + min_add).next_power_of_two() - n;
+            (total / 2, total / 2 + total % 2)
+        }
+    };
     let orig_len = n + npad0 + npad1;
     let new_len = (py_round(ratio * orig_len as f64)).max(1) as usize;
     let rm0 = py_round(ratio * npad0 as f64).max(0) as usize;

@@ -13,8 +13,8 @@ pub mod preprocessing;
 pub mod raw;
 
 pub use epochs::{combine_evoked, Epochs, Evoked, Peak};
-pub use events::{find_events, Events};
+pub use events::{find_events, find_events_with, Events, FindEvents};
 pub use montage::Montage;
 pub use plot::{plot_compare_evokeds, plot_decoding, plot_raw};
 pub use preprocessing::{annotate_muscle_zscore, find_bad_channels, BadChannels};
-pub use raw::{Annotation, ChannelType, Raw};
+pub use raw::{Annotation, ChannelType, FilterMethod, Raw, MNE_SKIP_BY_ANNOTATION};

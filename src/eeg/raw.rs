@@ -8,6 +8,20 @@ use ndarray::{Array2, ArrayView1, Axis};
 
 use crate::error::{Error, Result};
 
+/// MNE's default `skip_by_annotation` for `raw.filter` and `raw.notch_filter`: segments
+/// between `EDGE…` (file joins) and inside `BAD_ACQ_SKIP…` (acquisition gaps) annotations are
+/// filtered separately.
+pub const MNE_SKIP_BY_ANNOTATION: [&str; 2] = ["edge", "bad_acq_skip"];
+
+/// How [`Raw::filter_with`] filters (MNE's `method="fir"` / `method="iir"`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FilterMethod {
+    /// MNE's default FIR filter (firwin, Hamming window, automatic length)
+    Fir,
+    /// a zero-phase Butterworth filter of this order (MNE `iir_params=dict(order, ftype="butter")`)
+    Iir { order: usize },
+}
+
 /// What a channel records (MNE's channel types).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ChannelType {
@@ -164,8 +178,9 @@ impl Raw {
     }
 
     /// Join recordings end to end (MNE `mne.concatenate_raws`): same channels and sampling
-    /// rate required; each junction gets a zero-length `BAD boundary` annotation, so no
-    /// epoch straddles two files.
+    /// rate required; each junction gets two zero-length annotations, as in MNE: `BAD
+    /// boundary`, so no epoch straddles two files, and `EDGE boundary`, so filtering and
+    /// resampling treat each file as its own segment ([`MNE_SKIP_BY_ANNOTATION`]).
     pub fn concatenate(raws: &[Raw]) -> Result<Raw> {
         let first = raws.first().ok_or_else(|| Error::data("concatenate: no recordings"))?;
         for (i, r) in raws.iter().enumerate() {
@@ -180,6 +195,7 @@ impl Raw {
         for (i, r) in raws.iter().enumerate() {
             if i > 0 {
                 out.annotations.push(Annotation { onset: offset, duration: 0.0, description: "BAD boundary".into() });
+                out.annotations.push(Annotation { onset: offset, duration: 0.0, description: "EDGE boundary".into() });
             }
             out.annotations.extend(r.annotations.iter().map(|a| Annotation { onset: a.onset + offset, ..a.clone() }));
             for b in &r.bads {
@@ -192,18 +208,72 @@ impl Raw {
         Ok(out)
     }
 
-    /// Apply `f` to every EEG/EOG/misc channel (stim channels are left alone), in parallel.
-    fn map_data_channels(&self, what: &str, f: impl Fn(&[f64]) -> Result<Vec<f64>> + Sync) -> Result<Raw> {
+    /// The contiguous sample ranges between the annotations whose description starts with one
+    /// of `kinds` (any case): MNE's `_annotations_starts_stops(raw, kinds, invert=True)`
+    /// (`mne/annotations.py`), which `raw.filter(..., skip_by_annotation=…)` filters one by
+    /// one. A span annotation cuts its samples out; a zero-length one (a file join) splits
+    /// a segment in two. Empty ranges are left out.
+    pub fn annotation_segments<S: AsRef<str>>(&self, kinds: &[S]) -> Vec<std::ops::Range<usize>> {
+        let n = self.n_times();
+        let to_idx = |t: f64| ((t * self.sfreq).round_ties_even().max(0.0) as usize).min(n);
+        let mut keep = vec![true; n];
+        let mut cuts = Vec::new();
+        for a in &self.annotations {
+            let d = a.description.to_uppercase();
+            if !kinds.iter().any(|k| d.starts_with(&k.as_ref().to_uppercase())) {
+                continue;
+            }
+            let (s0, s1) = (to_idx(a.onset), to_idx(a.onset + a.duration.max(0.0)));
+            if s0 == s1 {
+                cuts.push(s0);
+            }
+            keep[s0..s1].iter_mut().for_each(|k| *k = false);
+        }
+        let mut starts = Vec::new();
+        let mut ends = Vec::new();
+        let mut i = 0;
+        while i < n {
+            if keep[i] {
+                let a = i;
+                while i < n && keep[i] {
+                    i += 1;
+                }
+                starts.push(a);
+                ends.push(i);
+            } else {
+                i += 1;
+            }
+        }
+        starts.extend(&cuts);
+        ends.extend(&cuts);
+        starts.sort_unstable();
+        ends.sort_unstable();
+        starts.into_iter().zip(ends).filter(|(a, b)| b > a).map(|(a, b)| a..b).collect()
+    }
+
+    /// Apply `f` to every EEG/EOG/misc channel (stim channels are left alone), in parallel,
+    /// separately on each segment between `skip` annotations (samples inside a skipped span
+    /// are left as they are, as MNE does).
+    fn map_data_channels<S: AsRef<str> + Sync>(&self, what: &str, skip: &[S], f: impl Fn(&[f64]) -> Result<Vec<f64>> + Sync) -> Result<Raw> {
         use rayon::prelude::*;
+        let segments = self.annotation_segments(skip);
         let rows: Vec<Result<Option<Vec<f32>>>> = (0..self.ch_names.len())
             .into_par_iter()
             .map(|c| {
                 if self.ch_types[c] == ChannelType::Stim {
                     return Ok(None);
                 }
-                let x: Vec<f64> = self.data.row(c).iter().map(|&v| v as f64).collect();
-                let y = f(&x).map_err(|e| Error::data(format!("{what}, channel {}: {e}", self.ch_names[c])))?;
-                Ok(Some(y.into_iter().map(|v| v as f32).collect()))
+                let row = self.data.row(c);
+                let mut out: Vec<f32> = row.to_vec();
+                for seg in &segments {
+                    let x: Vec<f64> = row.slice(ndarray::s![seg.clone()]).iter().map(|&v| v as f64).collect();
+                    let y = f(&x).map_err(|e| {
+                        let where_ = if segments.len() > 1 { format!(" (segment {:.3}–{:.3} s)", seg.start as f64 / self.sfreq, seg.end as f64 / self.sfreq) } else { String::new() };
+                        Error::data(format!("{what}, channel {}{where_}: {e}", self.ch_names[c]))
+                    })?;
+                    out[seg.clone()].iter_mut().zip(y).for_each(|(o, v)| *o = v as f32);
+                }
+                Ok(Some(out))
             })
             .collect();
         let mut out = self.clone();
@@ -219,72 +289,110 @@ impl Raw {
     /// MNE (firwin design, Hamming window, automatic transition bands and length; see
     /// [`crate::eeg::fir`]): a band-pass with both edges, a high-pass with only `l_freq`, a
     /// low-pass with only `h_freq`. Stim channels are left alone; channels run in parallel.
+    /// As in MNE (`skip_by_annotation=("edge", "bad_acq_skip")`), each segment between file
+    /// joins ([`Raw::concatenate`]) is filtered on its own; see [`Raw::filter_with`].
     pub fn filter(&self, l_freq: Option<f64>, h_freq: Option<f64>) -> Result<Raw> {
-        let fir = crate::eeg::fir::Fir::design(self.sfreq, l_freq, h_freq, None, None)?;
-        self.map_data_channels("filter", |x| fir.apply(x))
+        self.filter_with(l_freq, h_freq, FilterMethod::Fir, &MNE_SKIP_BY_ANNOTATION)
     }
 
     /// Zero-phase Butterworth filtering: MNE's `raw.filter(l_freq, h_freq, method="iir",
     /// iir_params=dict(order=order, ftype="butter"))`, with MNE's padding (the filter's
-    /// ringing length, reflected). Stim channels are left alone.
+    /// ringing length, reflected), segment by segment as [`Raw::filter`]. Stim channels are
+    /// left alone.
     pub fn filter_iir(&self, l_freq: Option<f64>, h_freq: Option<f64>, order: usize) -> Result<Raw> {
-        use crate::eeg::filter::{butter, Band};
-        let band = match (l_freq, h_freq) {
-            (Some(l), Some(h)) => Band::Bandpass(l, h),
-            (Some(l), None) => Band::Highpass(l),
-            (None, Some(h)) => Band::Lowpass(h),
-            (None, None) => return Err(Error::data("filter: give l_freq, h_freq or both")),
-        };
-        let sos = butter(order, band, self.sfreq)?;
-        self.map_data_channels("filter_iir", |x| sos.filtfilt_mne(x))
+        self.filter_with(l_freq, h_freq, FilterMethod::Iir { order }, &MNE_SKIP_BY_ANNOTATION)
+    }
+
+    /// MNE's `raw.filter(l_freq, h_freq, method=…, skip_by_annotation=…)`: the segments
+    /// between annotations whose description starts with one of `skip_by_annotation` (any
+    /// case) are filtered separately, and samples inside such spans are left unfiltered.
+    /// `&[] as &[&str]` filters straight across everything (MNE `skip_by_annotation=()`).
+    pub fn filter_with<S: AsRef<str> + Sync>(&self, l_freq: Option<f64>, h_freq: Option<f64>, method: FilterMethod, skip_by_annotation: &[S]) -> Result<Raw> {
+        match method {
+            FilterMethod::Fir => {
+                let fir = crate::eeg::fir::Fir::design(self.sfreq, l_freq, h_freq, None, None)?;
+                self.map_data_channels("filter", skip_by_annotation, |x| fir.apply(x))
+            }
+            FilterMethod::Iir { order } => {
+                use crate::eeg::filter::{butter, Band};
+                let band = match (l_freq, h_freq) {
+                    (Some(l), Some(h)) => Band::Bandpass(l, h),
+                    (Some(l), None) => Band::Highpass(l),
+                    (None, Some(h)) => Band::Lowpass(h),
+                    (None, None) => return Err(Error::data("filter: give l_freq, h_freq or both")),
+                };
+                let sos = butter(order, band, self.sfreq)?;
+                self.map_data_channels("filter_iir", skip_by_annotation, |x| sos.filtfilt_mne(x))
+            }
+        }
     }
 
     /// Remove line noise: MNE's `raw.notch_filter(freqs)` with its FIR defaults (stop bands
-    /// of `f/200` Hz plus 1 Hz transitions).
+    /// of `f/200` Hz plus 1 Hz transitions), segment by segment as [`Raw::filter`].
     pub fn notch_filter(&self, freqs: &[f64]) -> Result<Raw> {
+        self.notch_filter_with(freqs, &MNE_SKIP_BY_ANNOTATION)
+    }
+
+    /// MNE's `raw.notch_filter(freqs, skip_by_annotation=…)`.
+    pub fn notch_filter_with<S: AsRef<str> + Sync>(&self, freqs: &[f64], skip_by_annotation: &[S]) -> Result<Raw> {
         let fir = crate::eeg::fir::Fir::notch(self.sfreq, freqs, None)?;
-        self.map_data_channels("notch_filter", |x| fir.apply(x))
+        self.map_data_channels("notch_filter", skip_by_annotation, |x| fir.apply(x))
     }
 
     /// Change the sampling rate: MNE's `raw.resample(sfreq)` (FFT method, `npad="auto"`,
     /// boxcar window; cutting the spectrum is the anti-aliasing filter). Stim channels keep
     /// their events: each new sample takes the first non-zero code in its span, as MNE does.
+    /// A joined recording is resampled file by file, as MNE resamples each part of a
+    /// concatenated Raw on its own: brainml takes the parts from the `EDGE boundary`
+    /// annotations that [`Raw::concatenate`] writes. Annotations keep their times in seconds.
     pub fn resample(&self, sfreq: f64) -> Result<Raw> {
         if !(sfreq.is_finite() && sfreq > 0.0) {
             return Err(Error::data(format!("resample: new sampling frequency must be positive, got {sfreq}")));
         }
         let ratio = sfreq / self.sfreq;
-        let n_new = ((ratio * self.n_times() as f64).round_ties_even() as usize).max(1);
-        let mut rows: Vec<Vec<f32>> = Vec::with_capacity(self.ch_names.len());
+        // the parts: split only at zero-length "EDGE" annotations (file joins)
+        let mut cuts: Vec<usize> = self
+            .annotations
+            .iter()
+            .filter(|a| a.duration == 0.0 && a.description.to_uppercase().starts_with("EDGE"))
+            .map(|a| ((a.onset * self.sfreq).round_ties_even().max(0.0) as usize).min(self.n_times()))
+            .filter(|&c| c > 0 && c < self.n_times())
+            .collect();
+        cuts.sort_unstable();
+        cuts.dedup();
+        let bounds: Vec<usize> = std::iter::once(0).chain(cuts).chain(std::iter::once(self.n_times())).collect();
+        let parts: Vec<(usize, usize)> = bounds.windows(2).map(|w| (w[0], w[1])).collect();
+        let new_lens: Vec<usize> = parts.iter().map(|(a, b)| ((ratio * (b - a) as f64).round_ties_even() as usize).max(1)).collect();
+        let n_new: usize = new_lens.iter().sum();
         let resampled = {
             use rayon::prelude::*;
             (0..self.ch_names.len())
                 .into_par_iter()
                 .map(|c| {
-                    let row = self.data.row(c);
-                    if self.ch_types[c] == ChannelType::Stim {
-                        // MNE `_resample_stim_channels`
-                        let n = row.len();
-                        let picks: Vec<usize> = (0..n_new).map(|i| ((i as f64 / ratio) as usize).min(n - 1)).collect();
-                        return Ok((0..n_new)
-                            .map(|i| {
-                                let (a, b) = (picks[i], if i + 1 < n_new { picks[i + 1] } else { n });
+                    let mut out = Vec::with_capacity(n_new);
+                    for (&(a, b), &m) in parts.iter().zip(&new_lens) {
+                        let row = self.data.slice(ndarray::s![c, a..b]);
+                        if self.ch_types[c] == ChannelType::Stim {
+                            // MNE `_resample_stim_channels`
+                            let n = row.len();
+                            let picks: Vec<usize> = (0..m).map(|i| ((i as f64 / ratio) as usize).min(n - 1)).collect();
+                            out.extend((0..m).map(|i| {
+                                let (a, b) = (picks[i], if i + 1 < m { picks[i + 1] } else { n });
                                 row.slice(ndarray::s![a..b.max(a + 1).min(n)]).iter().copied().find(|&v| v != 0.0).unwrap_or(row[a])
-                            })
-                            .collect());
+                            }));
+                            continue;
+                        }
+                        let x: Vec<f64> = row.iter().map(|&v| v as f64).collect();
+                        let y = crate::eeg::fir::resample(&x, ratio).map_err(|e| Error::data(format!("resample, channel {}: {e}", self.ch_names[c])))?;
+                        out.extend(y.into_iter().map(|v| v as f32));
                     }
-                    let x: Vec<f64> = row.iter().map(|&v| v as f64).collect();
-                    let y = crate::eeg::fir::resample(&x, ratio).map_err(|e| Error::data(format!("resample, channel {}: {e}", self.ch_names[c])))?;
-                    Ok(y.into_iter().map(|v| v as f32).collect::<Vec<f32>>())
+                    Ok(out)
                 })
                 .collect::<Vec<Result<Vec<f32>>>>()
         };
-        for r in resampled {
-            rows.push(r?);
-        }
-        let mut data = Array2::<f32>::zeros((rows.len(), n_new));
-        for (c, r) in rows.iter().enumerate() {
-            data.row_mut(c).assign(&ndarray::ArrayView1::from(&r[..]));
+        let mut data = Array2::<f32>::zeros((self.ch_names.len(), n_new));
+        for (c, r) in resampled.into_iter().enumerate() {
+            data.row_mut(c).assign(&ndarray::ArrayView1::from(&r?[..]));
         }
         let mut out = Raw::new(data, self.ch_names.clone(), self.ch_types.clone(), sfreq)?;
         out.bads = self.bads.clone();

@@ -191,18 +191,76 @@ fn unit_scale(dim: &str) -> f64 {
     }
 }
 
+/// Which channels to read: MNE's `include` / `exclude` arguments of `read_raw_edf` /
+/// `read_raw_bdf` (lists of names; MNE also takes a regular expression, brainml does not).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct EdfOptions {
+    /// read only these channels (MNE `include=None`: all); cannot be combined with `exclude`
+    pub include: Option<Vec<String>>,
+    /// leave these channels out (MNE `exclude=()`)
+    pub exclude: Vec<String>,
+}
+
+impl EdfOptions {
+    /// Read only `names` (MNE `include=[...]`).
+    pub fn include<S: AsRef<str>>(names: &[S]) -> Self {
+        EdfOptions { include: Some(names.iter().map(|s| s.as_ref().to_string()).collect()), exclude: Vec::new() }
+    }
+    /// Leave `names` out (MNE `exclude=[...]`).
+    pub fn exclude<S: AsRef<str>>(names: &[S]) -> Self {
+        EdfOptions { include: None, exclude: names.iter().map(|s| s.as_ref().to_string()).collect() }
+    }
+}
+
+/// The 17 low bits MNE keeps of a stim channel read from EDF/BDF (`mne/io/edf/edf.py`,
+/// `_read_segment_file`: `np.bitwise_and(ch_data.astype(int), 2**17 - 1)`): BioSemi writes
+/// its 16 trigger bits below status bits (CMS in range, battery low, …; BioSemi's
+/// trigger_signals FAQ), which would otherwise turn code 4 into 1 835 012.
+pub const STIM_MASK: i32 = (1 << 17) - 1;
+
+fn is_stim_label(label: &str) -> bool {
+    // MNE's stim_channel="auto": channels named "status" or "trigger", any case
+    label.eq_ignore_ascii_case("status") || label.eq_ignore_ascii_case("trigger")
+}
+
 /// Read an EDF or BDF file into a [`Raw`] (mirrors `mne.io.read_raw_bdf/edf(preload=True)`).
-/// All data signals must share one sampling rate. EDF+/BDF+ annotation signals ("EDF
-/// Annotations") become `raw.annotations`, as MNE's `raw.annotations`: every time-stamped
-/// annotation list (TAL) with a text, onset in seconds as written in the file, duration 0 when
-/// absent; the per-record time-keeping TALs (no text) are skipped.
+/// EDF+/BDF+ annotation signals ("EDF Annotations") become `raw.annotations`, as MNE's
+/// `raw.annotations`: every time-stamped annotation list (TAL) with a text, onset in seconds
+/// as written in the file, duration 0 when absent; the per-record time-keeping TALs (no text)
+/// are skipped. Stim channels ("Status"/"Trigger", any case) keep their 17 low bits
+/// ([`STIM_MASK`]), as in MNE.
+///
+/// **Mixed sampling rates** (MNE's behaviour): the recording takes the highest rate among the
+/// data channels; a channel with fewer samples per record is upsampled to it with MNE's FFT
+/// `resample(x, up, down, npad=0)` over the whole recording, a stim channel with another rate
+/// by repeating each value (zero-order hold within each record, as MNE's `interp1d(kind="zero")`).
+/// Leave odd channels out with [`EdfOptions`] to avoid the resampling.
 pub fn read_raw_edf_family(path: impl AsRef<Path>) -> Result<Raw> {
+    read_raw_edf_family_with(path, &EdfOptions::default())
+}
+
+/// [`read_raw_edf_family`] with channel selection (MNE's `include` / `exclude`).
+pub fn read_raw_edf_family_with(path: impl AsRef<Path>, opts: &EdfOptions) -> Result<Raw> {
     let path = path.as_ref();
     let file_len = std::fs::metadata(path).at(path)?.len();
     let mut f = BufReader::with_capacity(1 << 20, File::open(path).at(path)?);
     let hdr = read_header_from(&mut f, path, file_len)?;
     let is_annot = |i: usize| hdr.signals[i].label == "EDF Annotations" || hdr.signals[i].label == "BDF Annotations";
-    let keep: Vec<usize> = (0..hdr.signals.len()).filter(|&i| !is_annot(i)).collect();
+    let labels: Vec<&str> = hdr.signals.iter().map(|s| s.label.as_str()).collect();
+    if opts.include.is_some() && !opts.exclude.is_empty() {
+        return Err(Error::data(format!("{}: give include or exclude, not both (as in MNE)", path.display())));
+    }
+    for name in opts.include.iter().flatten().chain(&opts.exclude) {
+        if !labels.contains(&name.as_str()) {
+            let some: Vec<&str> = labels.iter().copied().filter(|l| *l != "EDF Annotations" && *l != "BDF Annotations").take(12).collect();
+            return Err(Error::data(format!("{}: no channel {name:?} to include or exclude; channels are {}", path.display(), some.join(", "))));
+        }
+    }
+    let wanted = |i: usize| match &opts.include {
+        Some(inc) => inc.iter().any(|n| n == labels[i]),
+        None => !opts.exclude.iter().any(|n| n == labels[i]),
+    };
+    let keep: Vec<usize> = (0..hdr.signals.len()).filter(|&i| !is_annot(i) && wanted(i)).collect();
     // byte ranges of the annotation signals inside one record
     let mut annot_ranges = Vec::new();
     let mut o = 0usize;
@@ -215,29 +273,21 @@ pub fn read_raw_edf_family(path: impl AsRef<Path>) -> Result<Raw> {
     }
     let mut annotations = Vec::new();
     if keep.is_empty() {
-        return Err(Error::format(path, "signals", "no data signal (only annotations)"));
+        return Err(Error::format(path, "signals", if hdr.signals.iter().enumerate().all(|(i, _)| is_annot(i)) { "no data signal (only annotations)" } else { "every data signal was excluded" }));
     }
-    let spr = hdr.signals[keep[0]].samples_per_record;
-    if let Some(&j) = keep.iter().find(|&&j| hdr.signals[j].samples_per_record != spr) {
-        return Err(Error::format(
-            path,
-            format!("signal {} number of samples in each data record", j + 1),
-            format!(
-                "channels have different sampling rates ({} has {} Hz, {} has {} Hz); brainml reads one rate per file — resample the file or drop the odd channels first",
-                hdr.signals[keep[0]].label,
-                spr as f64 / hdr.record_duration,
-                hdr.signals[j].label,
-                hdr.signals[j].samples_per_record as f64 / hdr.record_duration
-            ),
-        ));
-    }
-    let n_times = hdr.n_records * spr;
+    let is_stim: Vec<bool> = keep.iter().map(|&j| is_stim_label(&hdr.signals[j].label)).collect();
+    // the output rate: the most samples per record among the data (non-stim) channels
+    let spr_of = |k: usize| hdr.signals[keep[k]].samples_per_record;
+    let spr = (0..keep.len()).filter(|&k| !is_stim[k]).map(spr_of).max().unwrap_or_else(|| (0..keep.len()).map(spr_of).max().unwrap_or(1));
+    let n_times = hdr.n_records.checked_mul(spr).ok_or_else(|| Error::format(path, "number of data records", "records × samples per record overflow"))?;
     let mut data = Array2::<f32>::zeros((keep.len(), n_times));
+    // channels read at a lower rate, collected whole and resampled at the end (MNE does this
+    // after reading every chunk "to prevent edge artifacts")
+    let mut low: Vec<(usize, Vec<f64>)> = (0..keep.len()).filter(|&k| !is_stim[k] && spr_of(k) != spr).map(|k| (k, Vec::with_capacity(hdr.n_records * spr_of(k)))).collect();
     let nb = hdr.flavor.bytes();
     let record_bytes: usize = hdr.signals.iter().map(|s| s.samples_per_record).sum::<usize>() * nb;
     let mut rec = vec![0u8; record_bytes];
-    let is_stim: Vec<bool> = keep.iter().map(|&j| hdr.signals[j].label == "Status" || hdr.signals[j].label.eq_ignore_ascii_case("trigger")).collect();
-    // per kept signal: byte offset in a record, gain and offset (digital → volts)
+    // per kept signal: byte offset in a record, its samples per record, gain and offset (digital → volts)
     let mut layout = Vec::with_capacity(keep.len());
     let mut off = 0usize;
     for (j, s) in hdr.signals.iter().enumerate() {
@@ -245,32 +295,51 @@ pub fn read_raw_edf_family(path: impl AsRef<Path>) -> Result<Raw> {
             let gain = (s.physical_max - s.physical_min) / (s.digital_max - s.digital_min) as f64;
             let offset = s.physical_max - gain * s.digital_max as f64;
             let u = unit_scale(&s.physical_dim);
-            layout.push((k, off, gain * u, offset * u));
+            layout.push((k, off, s.samples_per_record, gain * u, offset * u));
         }
         off += s.samples_per_record * nb;
     }
+    let decode = |bytes: &[u8], t: usize| -> i32 {
+        match hdr.flavor {
+            Flavor::Edf => i16::from_le_bytes([bytes[2 * t], bytes[2 * t + 1]]) as i32,
+            Flavor::Bdf => (i32::from_le_bytes([0, bytes[3 * t], bytes[3 * t + 1], bytes[3 * t + 2]])) >> 8,
+        }
+    };
     for r in 0..hdr.n_records {
         f.read_exact(&mut rec).map_err(|e| Error::format(path, "data records", format!("record {} of {} unreadable: {e} (truncated?)", r + 1, hdr.n_records)))?;
-        for &(k, o, gain, offset) in &layout {
+        for &(k, o, n, gain, offset) in &layout {
+            let bytes = &rec[o..o + n * nb];
+            if let Some((_, buf)) = low.iter_mut().find(|(kk, _)| *kk == k) {
+                buf.extend((0..n).map(|t| decode(bytes, t) as f64 * gain + offset));
+                continue;
+            }
             let mut row = data.row_mut(k);
             let dst = row.as_slice_mut().ok_or_else(|| Error::data("internal: non-contiguous row"))?;
             let dst = &mut dst[r * spr..(r + 1) * spr];
-            let bytes = &rec[o..o + spr * nb];
+            if is_stim[k] && n != spr {
+                // zero-order hold within the record; MNE applies no bit mask on this path
+                for (t, d) in dst.iter_mut().enumerate() {
+                    *d = decode(bytes, t * n / spr) as f32;
+                }
+                continue;
+            }
             for (t, d) in dst.iter_mut().enumerate() {
-                let v = match hdr.flavor {
-                    Flavor::Edf => i16::from_le_bytes([bytes[2 * t], bytes[2 * t + 1]]) as i32,
-                    Flavor::Bdf => (i32::from_le_bytes([0, bytes[3 * t], bytes[3 * t + 1], bytes[3 * t + 2]])) >> 8,
-                };
-                *d = if is_stim[k] { v as f32 } else { (v as f64 * gain + offset) as f32 };
+                let v = decode(bytes, t);
+                *d = if is_stim[k] { (v & STIM_MASK) as f32 } else { (v as f64 * gain + offset) as f32 };
             }
         }
         for range in &annot_ranges {
             parse_tals(&rec[range.clone()], &mut annotations).map_err(|why| Error::format(path, format!("EDF Annotations, data record {}", r + 1), why))?;
         }
     }
+    for (k, x) in low {
+        let ratio = spr as f64 / spr_of(k) as f64;
+        let y = crate::eeg::fir::resample_npad(&x, ratio, Some(0)).map_err(|e| Error::format(path, format!("signal {} ({})", keep[k] + 1, hdr.signals[keep[k]].label), format!("resampling {} Hz to {} Hz: {e}", spr_of(k) as f64 / hdr.record_duration, spr as f64 / hdr.record_duration)))?;
+        data.row_mut(k).iter_mut().zip(&y).for_each(|(d, v)| *d = *v as f32);
+    }
     let names: Vec<String> = keep.iter().map(|&j| hdr.signals[j].label.clone()).collect();
     let types: Vec<ChannelType> = is_stim.iter().map(|&s| if s { ChannelType::Stim } else { ChannelType::Eeg }).collect();
-    let mut raw = Raw::new(data, names, types, spr as f64 / hdr.record_duration)?;
+    let mut raw = Raw::new(data, names, types, spr as f64 / hdr.record_duration).map_err(|e| Error::format(path, "signals", e))?;
     raw.annotations = annotations;
     Ok(raw)
 }
@@ -303,14 +372,28 @@ fn parse_tals(bytes: &[u8], out: &mut Vec<Annotation>) -> std::result::Result<()
     Ok(())
 }
 
-/// Read a BioSemi BDF file (mirrors `mne.io.read_raw_bdf(path, preload=True)`).
+/// Read a BioSemi BDF file (mirrors `mne.io.read_raw_bdf(path, preload=True)`; see
+/// [`read_raw_edf_family`] for what is read and how).
 pub fn read_raw_bdf(path: impl AsRef<Path>) -> Result<Raw> {
     read_raw_edf_family(path)
 }
 
-/// Read an EDF/EDF+ file (mirrors `mne.io.read_raw_edf(path, preload=True)`).
+/// Read an EDF/EDF+ file (mirrors `mne.io.read_raw_edf(path, preload=True)`; channels with
+/// lower sampling rates are upsampled to the highest, as MNE does — see
+/// [`read_raw_edf_family`]).
 pub fn read_raw_edf(path: impl AsRef<Path>) -> Result<Raw> {
     read_raw_edf_family(path)
+}
+
+/// [`read_raw_edf`] with MNE's `include` / `exclude`: `read_raw_edf_with(path,
+/// &EdfOptions::exclude(&["ECG"]))` is `mne.io.read_raw_edf(path, exclude=["ECG"])`.
+pub fn read_raw_edf_with(path: impl AsRef<Path>, opts: &EdfOptions) -> Result<Raw> {
+    read_raw_edf_family_with(path, opts)
+}
+
+/// [`read_raw_bdf`] with MNE's `include` / `exclude`.
+pub fn read_raw_bdf_with(path: impl AsRef<Path>, opts: &EdfOptions) -> Result<Raw> {
+    read_raw_edf_family_with(path, opts)
 }
 
 /// What to put in a written file's header.
