@@ -1,5 +1,12 @@
 //! Cross-validation splits, as scikit-learn's `model_selection` makes them (MNE and nilearn
 //! both hand their `cv=` argument to scikit-learn, so these are the splits their users get).
+//!
+//! Shuffled folds are scikit-learn's for the same `random_state`: scikit-learn draws them from
+//! numpy's legacy `RandomState(seed)`, which is MT19937 seeded with `init_genrand(seed)`
+//! (the `rand_mt` crate), shuffled with numpy's Fisher–Yates (`_shuffle_raw`: for i = n−1 … 1,
+//! swap i with `random_interval(i)`, a masked rejection draw on 32-bit outputs; numpy
+//! `random/mtrand.pyx` and `random/src/distributions/distributions.c`). These few lines are
+//! ported by hand because no crate reproduces numpy's shuffle.
 
 use crate::error::{Error, Result};
 
@@ -17,10 +24,14 @@ pub enum Cv {
     /// proportions; samples of a class go to folds in their order (the same allocation
     /// scikit-learn computes, so the same folds). What `cross_val_score(clf, X, y, cv=5)`
     /// and MNE's `cross_val_multiscore(..., cv=5)` use for a classifier.
-    StratifiedKFold { n_splits: usize },
+    /// With `shuffle: Some(seed)` it is `StratifiedKFold(n_splits, shuffle=True,
+    /// random_state=seed)`: the same folds scikit-learn makes (checked against scikit-learn
+    /// for several seeds, sizes and class balances).
+    StratifiedKFold { n_splits: usize, shuffle: Option<u32> },
     /// scikit-learn `KFold(n_splits, shuffle=False)`: contiguous folds, the first
-    /// `n % n_splits` one sample larger.
-    KFold { n_splits: usize },
+    /// `n % n_splits` one sample larger; `shuffle: Some(seed)` is `KFold(n_splits,
+    /// shuffle=True, random_state=seed)` (the sample order is shuffled first).
+    KFold { n_splits: usize, shuffle: Option<u32> },
     /// scikit-learn `LeaveOneGroupOut`: one fold per group (an fMRI run, a session), test on
     /// that group, train on the rest — nilearn's advice for fMRI decoding. Groups are taken in
     /// sorted order.
@@ -28,13 +39,24 @@ pub enum Cv {
 }
 
 impl Cv {
-    /// `StratifiedKFold(n_splits)`.
+    /// `StratifiedKFold(n_splits)` (scikit-learn's default: `shuffle=False`).
     pub fn stratified(n_splits: usize) -> Cv {
-        Cv::StratifiedKFold { n_splits }
+        Cv::StratifiedKFold { n_splits, shuffle: None }
     }
-    /// `KFold(n_splits)`.
+    /// `KFold(n_splits)` (scikit-learn's default: `shuffle=False`).
     pub fn kfold(n_splits: usize) -> Cv {
-        Cv::KFold { n_splits }
+        Cv::KFold { n_splits, shuffle: None }
+    }
+    /// The same splitter with `shuffle=True, random_state=seed`:
+    /// `Cv::stratified(5).shuffle(42)` is scikit-learn's `StratifiedKFold(5, shuffle=True,
+    /// random_state=42)`, fold for fold. `LeaveOneGroupOut` has nothing to shuffle and is
+    /// returned unchanged (scikit-learn's has no `shuffle` either).
+    pub fn shuffle(self, seed: u32) -> Cv {
+        match self {
+            Cv::StratifiedKFold { n_splits, .. } => Cv::StratifiedKFold { n_splits, shuffle: Some(seed) },
+            Cv::KFold { n_splits, .. } => Cv::KFold { n_splits, shuffle: Some(seed) },
+            other => other,
+        }
     }
     /// `LeaveOneGroupOut()` with these groups (one per sample).
     pub fn leave_one_group_out(groups: impl IntoIterator<Item = i64>) -> Cv {
@@ -48,7 +70,8 @@ impl Cv {
     pub fn split(&self, y: &[bool]) -> Result<Vec<Split>> {
         let n = y.len();
         let folds: Vec<usize> = match self {
-            Cv::StratifiedKFold { n_splits } => {
+            Cv::StratifiedKFold { n_splits, shuffle } => {
+                let mut rng = shuffle.map(NumpyRandomState::new);
                 let k = check_k(*n_splits, n)?;
                 // classes numbered by first appearance, as scikit-learn encodes them
                 let first_true = y.iter().position(|&v| v);
@@ -85,21 +108,33 @@ impl Cv {
                 }
                 let mut test_fold = vec![0usize; n];
                 for (c, class) in [c0, c1].into_iter().enumerate() {
-                    let folds_for_class: Vec<usize> = (0..k)
+                    let mut folds_for_class: Vec<usize> = (0..k)
                         .flat_map(|i| std::iter::repeat(i).take(alloc[i][c]))
                         .collect();
+                    if let Some(rng) = rng.as_mut() {
+                        rng.shuffle(&mut folds_for_class);
+                    }
                     for (slot, idx) in (0..n).filter(|&i| y[i] == class).enumerate() {
                         test_fold[idx] = folds_for_class[slot];
                     }
                 }
                 test_fold
             }
-            Cv::KFold { n_splits } => {
+            Cv::KFold { n_splits, shuffle } => {
                 let k = check_k(*n_splits, n)?;
-                let mut f = Vec::with_capacity(n);
+                let mut order: Vec<usize> = (0..n).collect();
+                if let Some(seed) = shuffle {
+                    NumpyRandomState::new(*seed).shuffle(&mut order);
+                }
+                // fold i tests order[start..start + size]
+                let mut f = vec![0usize; n];
+                let mut start = 0;
                 for i in 0..k {
                     let size = n / k + usize::from(i < n % k);
-                    f.extend(std::iter::repeat(i).take(size));
+                    for &j in &order[start..start + size] {
+                        f[j] = i;
+                    }
+                    start += size;
                 }
                 f
             }
@@ -133,6 +168,40 @@ impl Cv {
             })
             .filter(|s| !s.test.is_empty())
             .collect())
+    }
+}
+
+/// numpy's legacy `RandomState(seed)` as far as scikit-learn's splitters use it: MT19937
+/// seeded with `init_genrand`, and `shuffle` of a 1-d array.
+struct NumpyRandomState(rand_mt::Mt);
+
+impl NumpyRandomState {
+    fn new(seed: u32) -> Self {
+        NumpyRandomState(rand_mt::Mt::new(seed))
+    }
+    /// numpy `random_interval(max)`: the smallest all-ones mask ≥ max, 32-bit draws masked
+    /// until one is ≤ max (only max < 2³² occurs here).
+    fn interval(&mut self, max: u64) -> u64 {
+        if max == 0 {
+            return 0;
+        }
+        let mut mask = max;
+        for s in [1, 2, 4, 8, 16, 32] {
+            mask |= mask >> s;
+        }
+        loop {
+            let v = (self.0.next_u32() as u64) & mask;
+            if v <= max {
+                return v;
+            }
+        }
+    }
+    /// numpy `RandomState.shuffle(x)` for a 1-d array (`_shuffle_raw`).
+    fn shuffle<T>(&mut self, x: &mut [T]) {
+        for i in (1..x.len()).rev() {
+            let j = self.interval(i as u64) as usize;
+            x.swap(i, j);
+        }
     }
 }
 
