@@ -48,7 +48,7 @@ fn synthetic(n_min: usize) -> Result<()> {
     // the smallest cube-ish box with ≥ n_min voxels, 3 mm isotropic
     let side = (n_min as f64).cbrt().ceil() as usize;
     let shape = [side, side, n_min.div_ceil(side * side)];
-    let like = Img { data: ndarray::ArrayD::zeros(ndarray::IxDyn(&shape)), affine: affine_ras([3.0; 3], [0.0; 3]), zooms: [3.0; 3], tr: None };
+    let like = Img { data: ndarray::ArrayD::zeros(ndarray::IxDyn(&shape)), affine: affine_ras([3.0; 3], [0.0; 3]), zooms: [3.0; 3], tr: None, warnings: Vec::new() };
     let mask = Mask::from_array(ndarray::Array3::from_elem((shape[0], shape[1], shape[2]), true), &like)?;
     let p = mask.n_voxels();
     let (runs, per_run) = (12usize, 20usize);

@@ -4,7 +4,7 @@ pub use crate::data::{data_dir, list_files, model_dir, public_file, read_json};
 pub use crate::display::{progress, EvcxrDisplay, Html, Progress};
 pub use crate::error::{Error, Result};
 #[cfg(feature = "eeg")]
-pub use crate::eeg::{annotate_muscle_zscore, combine_evoked, find_bad_channels, find_events, io::{read_raw_bdf, read_raw_edf, read_raw_muse_csv}, plot_compare_evokeds, plot_decoding, plot_raw, Annotation, ChannelType, Epochs, Events, Evoked, Montage, Raw};
+pub use crate::eeg::{annotate_muscle_zscore, combine_evoked, find_bad_channels, find_events, find_events_with, FindEvents, io::{read_raw_bdf, read_raw_bdf_with, read_raw_edf, read_raw_edf_with, read_raw_muse_csv, EdfOptions}, plot_compare_evokeds, plot_decoding, plot_raw, Annotation, ChannelType, FilterMethod, Epochs, Events, Evoked, Montage, Raw};
 #[cfg(feature = "fmri")]
 pub use crate::fmri::{censor, check_img, clean, compute_epi_mask, compute_qc, fit_first_level, index_img, load_img, make_first_level_design_matrix, mean_img, read_attributes, read_events, read_motion, save_img, smooth_img, trial_patterns, CleanOptions, DesignMatrix, Dtype, FirstLevel, Img, Mask, Qc, QcThresholds, SearchLight, SearchLightResult, SlEstimator};
 #[cfg(feature = "fmri")]

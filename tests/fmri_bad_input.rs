@@ -6,16 +6,31 @@ use brainml::ml::Cv;
 use ndarray::{Array2, Array3, ArrayD, IxDyn};
 
 fn img4(shape: [usize; 4], tr: f64) -> Img {
-    Img { data: ArrayD::from_shape_fn(IxDyn(&shape), |ix| 100.0 + (ix[3] % 3) as f32 + ix[0] as f32), affine: affine_ras([3.0; 3], [0.0; 3]), zooms: [3.0; 3], tr: Some(tr) }
+    Img { data: ArrayD::from_shape_fn(IxDyn(&shape), |ix| 100.0 + (ix[3] % 3) as f32 + ix[0] as f32), affine: affine_ras([3.0; 3], [0.0; 3]), zooms: [3.0; 3], tr: Some(tr), warnings: Vec::new() }
 }
 
 #[test]
-fn tr_stored_in_ms_with_seconds_units_is_caught() {
+fn tr_stored_in_ms_with_seconds_units_loads_with_a_warning() {
+    // nibabel and nilearn load such a file (get_zooms()[3] == 2000.0); so does brainml, with
+    // the warning recorded on the image, and the user can say what the TR is
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("ms.nii");
     save_img(&img4([2, 2, 2, 5], 2000.0), &p, Dtype::F32).unwrap();
-    let e = load_img(&p).unwrap_err().to_string();
-    assert!(e.contains("milliseconds") && e.contains("ms.nii"), "{e}");
+    let img = load_img(&p).unwrap();
+    assert_eq!(img.tr, Some(2000.0));
+    assert_eq!(img.warnings.len(), 1, "{:?}", img.warnings);
+    let w = &img.warnings[0];
+    assert!(w.contains("milliseconds") && w.contains("ms.nii") && w.contains("with_tr(2)"), "{w}");
+    let fixed = img.with_tr(2.0).unwrap();
+    assert_eq!(fixed.tr, Some(2.0));
+    assert!(fixed.warnings.is_empty());
+    assert!(img.with_tr(0.0).is_err() && img.with_tr(f64::NAN).is_err());
+    // a clean file has no warnings; with_tr on a 3-D image is an error
+    let q = dir.path().join("ok.nii");
+    save_img(&img4([2, 2, 2, 5], 2.0), &q, Dtype::F32).unwrap();
+    assert!(load_img(&q).unwrap().warnings.is_empty());
+    let vol = mean_img(&img).unwrap();
+    assert!(vol.with_tr(2.0).unwrap_err().to_string().contains("4-D"));
 }
 
 #[test]

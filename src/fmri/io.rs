@@ -22,6 +22,9 @@ pub struct Img {
     pub zooms: [f64; 3],
     /// seconds (4-D images); `None` for 3-D
     pub tr: Option<f64>,
+    /// what looked wrong in the file but did not stop it from loading (printed once when
+    /// loaded, e.g. a TR that seems to be in milliseconds); empty for a clean file
+    pub warnings: Vec<String>,
 }
 
 impl Img {
@@ -33,6 +36,27 @@ impl Img {
     pub fn shape3(&self) -> [usize; 3] {
         let s = self.data.shape();
         [s[0], s[1], s[2]]
+    }
+    /// An image from data and an affine (nilearn `new_img_like`, nibabel `Nifti1Image(data,
+    /// affine)`): voxel sizes from the affine's columns, no warnings.
+    pub fn new(data: ArrayD<f32>, affine: [[f64; 4]; 4], tr: Option<f64>) -> Img {
+        let zooms = [0, 1, 2].map(|j| (0..3).map(|i| affine[i][j] * affine[i][j]).sum::<f64>().sqrt());
+        Img { data, affine, zooms, tr, warnings: Vec::new() }
+    }
+    /// The same image with its repetition time set to `t_r` seconds — for a header whose TR
+    /// is wrong or in the wrong unit (`load_img(p)?.with_tr(2.0)?`; nilearn functions take a
+    /// `t_r` argument for the same reason). Warnings about the TR are dropped.
+    pub fn with_tr(&self, t_r: f64) -> Result<Img> {
+        if self.data.ndim() != 4 {
+            return Err(Error::data(format!("with_tr: a repetition time belongs to a 4-D image; this one is {}-D", self.data.ndim())));
+        }
+        if !(t_r.is_finite() && t_r > 0.0 && t_r < 1000.0) {
+            return Err(Error::data(format!("with_tr: t_r is in seconds and must be positive (and under 1000), got {t_r}")));
+        }
+        let mut out = self.clone();
+        out.tr = Some(t_r);
+        out.warnings.retain(|w| !w.contains("TR"));
+        Ok(out)
     }
 }
 
@@ -163,6 +187,7 @@ pub fn load_img(path: impl AsRef<Path>) -> Result<Img> {
     if bytes < (1 << 32) && bytes > held {
         return Err(Error::format(path, "dim", format!("header says {dim:?} voxels of {} bits ({bytes} bytes) but the file holds {held} (truncated?)", hdr.bitpix)));
     }
+    let mut warnings = Vec::new();
     let tr = if dim.len() == 4 {
         let raw = hdr.pixdim[4] as f64;
         let unit = hdr.xyzt_units & 0x38;
@@ -176,7 +201,13 @@ pub fn load_img(path: impl AsRef<Path>) -> Result<Img> {
             return Err(Error::format(path, "pixdim[4]", format!("repetition time must be positive, found {raw}")));
         }
         if unit == 8 && tr > 100.0 {
-            return Err(Error::format(path, "pixdim[4]", format!("TR of {tr} s with units 'seconds' — is it stored in milliseconds?")));
+            // nibabel and nilearn load such files as they are; so does brainml, with a warning
+            warnings.push(format!(
+                "{}: pixdim[4]: TR of {tr} s with units \"seconds\" — is it stored in milliseconds? If the TR is {} s, use load_img(…)?.with_tr({})?",
+                path.display(),
+                tr / 1e3,
+                tr / 1e3
+            ));
         }
         Some(tr)
     } else {
@@ -197,7 +228,10 @@ pub fn load_img(path: impl AsRef<Path>) -> Result<Img> {
         // neither: voxel sizes on the diagonal, offsets from the quaternion fields (usually 0)
         affine_ras([hdr.pixdim[1] as f64, hdr.pixdim[2] as f64, hdr.pixdim[3] as f64], [hdr.quatern_x as f64, hdr.quatern_y as f64, hdr.quatern_z as f64])
     };
-    Ok(Img { data, affine, zooms: [hdr.pixdim[1] as f64, hdr.pixdim[2] as f64, hdr.pixdim[3] as f64], tr })
+    for w in &warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(Img { data, affine, zooms: [hdr.pixdim[1] as f64, hdr.pixdim[2] as f64, hdr.pixdim[3] as f64], tr, warnings })
 }
 
 #[cfg(test)]
@@ -208,7 +242,7 @@ mod tests {
     fn round_trip_4d_and_bad_files() {
         let dir = tempfile::tempdir().unwrap();
         let data = ArrayD::from_shape_fn(IxDyn(&[4, 5, 3, 6]), |ix| (ix[0] * 100 + ix[1] * 10 + ix[2] + ix[3] * 1000) as f32);
-        let img = Img { data: data.clone(), affine: affine_ras([3.0; 3], [-6.0, -7.5, -3.0]), zooms: [3.0; 3], tr: Some(2.0) };
+        let img = Img::new(data.clone(), affine_ras([3.0; 3], [-6.0, -7.5, -3.0]), Some(2.0));
         let p = dir.path().join("bold.nii.gz");
         save_img(&img, &p, Dtype::I16).unwrap();
         let back = load_img(&p).unwrap();

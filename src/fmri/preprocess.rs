@@ -115,12 +115,12 @@ impl Mask {
         for (v, &x) in vox.iter().zip(values) {
             data[[v[0], v[1], v[2]]] = x as f32;
         }
-        Ok(Img { data, affine: self.affine, zooms: self.zooms, tr: None })
+        Ok(Img { data, affine: self.affine, zooms: self.zooms, tr: None, warnings: Vec::new() })
     }
 
     /// The mask as a 0/1 image (to save or plot).
     pub fn to_img(&self) -> Img {
-        Img { data: self.data.mapv(|b| if b { 1.0f32 } else { 0.0 }).into_dyn(), affine: self.affine, zooms: self.zooms, tr: None }
+        Img { data: self.data.mapv(|b| if b { 1.0f32 } else { 0.0 }).into_dyn(), affine: self.affine, zooms: self.zooms, tr: None, warnings: Vec::new() }
     }
 
     /// Voxels in both masks (same grid required).
@@ -140,7 +140,7 @@ pub fn mean_img(img: &Img) -> Result<Img> {
         return Err(Error::shape("mean_img input", "a 4-D image", format!("{} dimensions", img.data.ndim())));
     }
     let m = img.data.mean_axis(Axis(3)).ok_or_else(|| Error::data("image has no volume"))?;
-    Ok(Img { data: m, affine: img.affine, zooms: img.zooms, tr: None })
+    Ok(Img { data: m, affine: img.affine, zooms: img.zooms, tr: None, warnings: Vec::new() })
 }
 
 /// A brain mask from the mean EPI intensity: nilearn `compute_epi_mask` (lower_cutoff 0.2,
@@ -367,7 +367,7 @@ mod tests {
     fn smoothing_keeps_the_mean_and_spreads_by_fwhm() {
         let mut data = ArrayD::<f32>::zeros(IxDyn(&[21, 21, 21]));
         data[[10, 10, 10]] = 1.0;
-        let img = Img { data, affine: affine_ras([2.0, 2.0, 4.0], [0.0; 3]), zooms: [2.0, 2.0, 4.0], tr: None };
+        let img = Img { data, affine: affine_ras([2.0, 2.0, 4.0], [0.0; 3]), zooms: [2.0, 2.0, 4.0], tr: None, warnings: Vec::new() };
         let sm = smooth_img(&img, 8.0).unwrap();
         let total: f32 = sm.data.iter().sum();
         assert!((total - 1.0).abs() < 1e-4);
@@ -380,7 +380,7 @@ mod tests {
 
     #[test]
     fn mask_round_trip_and_mismatch() {
-        let img = Img { data: ArrayD::from_shape_fn(IxDyn(&[3, 4, 2, 5]), |ix| (ix[0] + 10 * ix[3]) as f32), affine: affine_ras([3.0; 3], [0.0; 3]), zooms: [3.0; 3], tr: Some(2.0) };
+        let img = Img { data: ArrayD::from_shape_fn(IxDyn(&[3, 4, 2, 5]), |ix| (ix[0] + 10 * ix[3]) as f32), affine: affine_ras([3.0; 3], [0.0; 3]), zooms: [3.0; 3], tr: Some(2.0), warnings: Vec::new() };
         let m = Mask::from_array(Array3::from_shape_fn((3, 4, 2), |(i, j, _)| i == 1 && j < 2), &img).unwrap();
         let x = m.apply(&img).unwrap();
         assert_eq!(x.dim(), (5, 4));

@@ -271,7 +271,7 @@ mod tests {
     use ndarray::{ArrayD, IxDyn};
 
     fn img(tr: f64, affine: [[f64; 4]; 4]) -> Img {
-        Img { data: ArrayD::from_shape_fn(IxDyn(&[3, 3, 3, 8]), |ix| 100.0 + ((ix[3] * 7 + ix[0]) % 5) as f32), affine, zooms: [2.0; 3], tr: Some(tr) }
+        Img { data: ArrayD::from_shape_fn(IxDyn(&[3, 3, 3, 8]), |ix| 100.0 + ((ix[3] * 7 + ix[0]) % 5) as f32), affine, zooms: [2.0; 3], tr: Some(tr), warnings: Vec::new() }
     }
 
     #[test]

@@ -419,7 +419,7 @@ mod tests {
 
     #[test]
     fn sphere_sizes_follow_the_affine() {
-        let like = Img { data: ndarray::ArrayD::zeros(ndarray::IxDyn(&[9, 9, 9])), affine: affine_ras([2.0, 2.0, 4.0], [0.0; 3]), zooms: [2.0, 2.0, 4.0], tr: None };
+        let like = Img { data: ndarray::ArrayD::zeros(ndarray::IxDyn(&[9, 9, 9])), affine: affine_ras([2.0, 2.0, 4.0], [0.0; 3]), zooms: [2.0, 2.0, 4.0], tr: None, warnings: Vec::new() };
         let m = Mask::from_array(Array3::from_elem((9, 9, 9), true), &like).unwrap();
         let nb = neighbourhoods(&m, 4.0).unwrap();
         let centre = m.voxels().iter().position(|v| *v == [4, 4, 4]).unwrap();

@@ -286,7 +286,7 @@ pub fn simulate_fmri(p: &FmriParams) -> Result<FmriSimulation> {
             }
             vol4.index_axis_mut(Axis(3), v).assign(&img.mapv(|x| x as f32));
         }
-        runs.push(Img { data: vol4.into_dyn(), affine, zooms: [ZOOM; 3], tr: Some(p.tr) });
+        runs.push(Img { data: vol4.into_dyn(), affine, zooms: [ZOOM; 3], tr: Some(p.tr), warnings: Vec::new() });
         all_events.push(RunEvents { onsets, trial_types: types });
         motions.push(motion);
         spikes_all.push(spikes);
@@ -304,8 +304,9 @@ pub fn simulate_fmri(p: &FmriParams) -> Result<FmriSimulation> {
         affine,
         zooms: [ZOOM; 3],
         tr: None,
+        warnings: Vec::new(),
     };
-    let mask_img = |m: &Array3<bool>| Img { data: m.mapv(|b| if b { 1.0 } else { 0.0 }).into_dyn(), affine, zooms: [ZOOM; 3], tr: None };
+    let mask_img = |m: &Array3<bool>| Img { data: m.mapv(|b| if b { 1.0 } else { 0.0 }).into_dyn(), affine, zooms: [ZOOM; 3], tr: None, warnings: Vec::new() };
     let brain = tis.mapv(|t| t > 0);
     let truth = FmriTruth {
         params: p.clone(),
