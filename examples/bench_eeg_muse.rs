@@ -28,7 +28,7 @@ fn main() -> brainml::Result<()> {
     let x = epochs.to_features();
     let y = epochs.labels("face");
     stage("epochs", &mut times);
-    let score = cross_val_score(x.view(), &y, &Cv::stratified(5), &Classifier::logistic(), Scoring::RocAuc)?;
+    let score = cross_val_score(x.view(), &y, &Cv::stratified(5).shuffle(42), &Classifier::logistic(), Scoring::RocAuc)?;
     stage("decode", &mut times);
     let total = t_all.elapsed().as_secs_f64();
     let stages: Vec<String> = times.iter().map(|(n, s)| format!("\"{n}\": {s:.6}")).collect();

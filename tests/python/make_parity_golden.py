@@ -34,6 +34,40 @@ def write_files(folder):
     subprocess.run(["bash", "-c", cmd], check=True, env={**os.environ, "BRAINML_PARITY_DIR": str(folder)})
 
 
+def load_muse_csv_as_raw(path):
+    """eeg-notebooks' `load_muse_csv_as_raw` (muse, 256 Hz): TP9, AF7, AF8, TP10 + Marker0."""
+    import pandas as pd
+    data = pd.read_csv(path)
+    ch_names = ["TP9", "AF7", "AF8", "TP10"]
+    x = data[ch_names + ["Marker0"]].values.T.astype(float)
+    x[:-1] *= 1e-6
+    info = mne.create_info(ch_names + ["stim"], sfreq=256.0, ch_types=["eeg"] * 4 + ["stim"])
+    return mne.io.RawArray(x, info, verbose=False)
+
+
+def muse_pipeline(files):
+    from mne.decoding import Vectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import cross_val_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    raw = mne.concatenate_raws([load_muse_csv_as_raw(f) for f in files])
+    raw.filter(1.0, 30.0)  # skip_by_annotation=("edge", "bad_acq_skip"): file by file
+    events = mne.find_events(raw)
+    epochs = mne.Epochs(raw, events, event_id={"house": 1, "face": 2}, tmin=-0.1, tmax=0.6, baseline=(-0.1, 0),
+                        reject=dict(eeg=75e-6), preload=True)
+    x = epochs.get_data(picks="eeg")
+    y = epochs.events[:, -1] == 2
+    clf = make_pipeline(Vectorizer(), StandardScaler(), LogisticRegression())
+    res = {"n_events": len(events), "n_epochs": len(epochs), "selection": epochs.selection.tolist()}
+    for name, cv in (("shuffled", StratifiedKFold(5, shuffle=True, random_state=42)), ("unshuffled", StratifiedKFold(5))):
+        scores = cross_val_score(clf, x, y, cv=cv, scoring="roc_auc")
+        res[f"auc_{name}"] = float(scores.mean())
+        res[f"auc_{name}_folds"] = scores.tolist()
+    return res
+
+
 def events_list(ev):
     return [[int(a), int(b), int(c)] for a, b, c in ev]
 
@@ -103,6 +137,15 @@ def main():
                     tests = [sorted(map(int, te)) for _, te in cv.split(np.zeros((n, 1)), y)]
                     folds.append({"kind": name, "n_splits": k, "seed": seed, "y": y.tolist(), "test": tests})
     out["folds"] = folds
+
+    # the Muse N170 pipeline on subject 1, session 1 (public data; brainml fetch puts it under
+    # data/public): as the reference pipeline, with shuffled folds (seed 42), MNE's defaults
+    muse = ROOT / "data/public/eeg-n170-muse/subject1/session1"
+    files = sorted(muse.glob("*.csv"))
+    if len(files) != 6:
+        raise SystemExit(f"expected the 6 Muse CSV files of subject 1 session 1 in {muse}; run scripts/run.sh first")
+    out["muse"] = muse_pipeline(files)
+    out["sha256"].update({f"muse/{f.name}": hashlib.sha256(f.read_bytes()).hexdigest() for f in files})
     path = ROOT / "tests/golden/parity.json"
     path.write_text(json.dumps(out, default=lambda o: o.item()))
     print(f"wrote {path} ({path.stat().st_size // 1024} KB): {len(folds)} fold cases")
