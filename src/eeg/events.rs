@@ -142,3 +142,41 @@ pub fn find_events_with(raw: &Raw, stim_channel: &str, opts: &FindEvents) -> Res
     }
     Ok(Events { sample, code, sfreq: raw.sfreq() })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array2;
+
+    fn stim_raw(stim: &[f32]) -> Raw {
+        let data = Array2::from_shape_fn((2, stim.len()), |(c, t)| if c == 0 { 0.0 } else { stim[t] });
+        Raw::new(data, vec!["Cz".into(), "STI".into()], vec![ChannelType::Eeg, ChannelType::Stim], 100.0).unwrap()
+    }
+
+    fn found(stim: &[f32], opts: &FindEvents) -> Result<Vec<(usize, i32)>> {
+        let ev = find_events_with(&stim_raw(stim), "STI", opts)?;
+        Ok(ev.sample.into_iter().zip(ev.code).collect())
+    }
+
+    #[test]
+    fn mne_rules_for_onsets_initial_values_masks_and_short_events() {
+        let d = FindEvents::default();
+        // a value already on at sample 0 is not an event (initial_event=False) unless asked
+        let x = [4.0, 4.0, 0.0, 0.0, 5.0, 5.0, 0.0, 0.0];
+        assert_eq!(found(&x, &d).unwrap(), vec![(4, 5)]);
+        assert_eq!(found(&x, &FindEvents { initial_event: true, ..d.clone() }).unwrap(), vec![(0, 4), (4, 5)]);
+        // "increasing": a rise while high is an event, a fall to a lower non-zero code is not
+        assert_eq!(found(&[0.0, 0.0, 2.0, 2.0, 6.0, 6.0, 3.0, 3.0, 0.0], &d).unwrap(), vec![(2, 2), (4, 6)]);
+        // an onset still high at the end of the recording counts (MNE pads a step back to 0)
+        assert_eq!(found(&[0.0, 0.0, 0.0, 7.0, 7.0], &d).unwrap(), vec![(3, 7)]);
+        // a mask keeps only some bits; steps that vanish under it are gone
+        assert_eq!(found(&[0.0, 0.0, 257.0, 257.0, 0.0, 0.0, 256.0, 0.0], &FindEvents { mask: Some(0xFF), ..d.clone() }).unwrap(), vec![(2, 1)]);
+        // events one sample apart are refused by default (shortest_event=2), as in MNE
+        let close = [0.0, 0.0, 1.0, 2.0, 0.0, 0.0];
+        assert!(found(&close, &d).unwrap_err().to_string().contains("shortest_event"));
+        assert_eq!(found(&close, &FindEvents { shortest_event: 1, ..d.clone() }).unwrap(), vec![(2, 1), (3, 2)]);
+        // nothing to find: a clear error, also when only the initial value is non-zero
+        assert!(found(&[0.0; 6], &d).unwrap_err().to_string().contains("all zero"));
+        assert!(found(&[3.0, 3.0, 0.0, 0.0], &d).unwrap_err().to_string().contains("initial_event"));
+    }
+}
