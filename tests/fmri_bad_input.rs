@@ -81,3 +81,61 @@ fn bad_files_name_file_and_field() {
     assert!(Mask::load(&m).unwrap_err().to_string().contains("mask.nii.gz"));
     assert!(load_img(dir.path().join("missing.nii.gz")).is_err());
 }
+
+/// Hostile NIfTI headers (issue 15): each is an error naming the file and the field, never a
+/// panic or a huge allocation.
+#[test]
+fn hostile_nifti_headers_are_errors_naming_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.nii");
+    save_img(&img4([4, 3, 2, 5], 2.0), &good, Dtype::I16).unwrap();
+    let bytes = std::fs::read(&good).unwrap();
+    let patch = |name: &str, edits: &[(usize, Vec<u8>)]| -> String {
+        let mut b = bytes.clone();
+        for (off, v) in edits {
+            b[*off..*off + v.len()].copy_from_slice(v);
+        }
+        let p = dir.path().join(name);
+        std::fs::write(&p, b).unwrap();
+        let e = load_img(&p).unwrap_err().to_string();
+        assert!(e.contains(name), "{e}");
+        e
+    };
+    let i16s = |v: &[i16]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
+    let f32b = |v: f32| v.to_le_bytes().to_vec();
+    // dims whose product overflows, and dims far beyond the file
+    assert!(patch("huge.nii", &[(40, i16s(&[4, 32767, 32767, 32767, 32767]))]).contains("dim"));
+    assert!(patch("big.nii", &[(40, i16s(&[3, 30000, 30000, 100]))]).contains("dim"));
+    // a zero dimension is named as itself
+    assert!(patch("zero.nii", &[(40, i16s(&[4, 4, 3, 2, 0]))]).contains("dim[4]"));
+    // datatype and bitpix disagree; complex and RGB types are refused
+    assert!(patch("bitpix.nii", &[(72, i16s(&[8]))]).contains("bitpix"));
+    assert!(patch("complex.nii", &[(70, i16s(&[32, 64]))]).contains("datatype"));
+    assert!(patch("rgb.nii", &[(70, i16s(&[128, 24]))]).contains("datatype"));
+    // vox_offset NaN, infinite, negative, 1e30, beyond the end
+    for (name, v) in [("vnan.nii", f32::NAN), ("vinf.nii", f32::INFINITY), ("vneg.nii", -8.0), ("v1e30.nii", 1e30), ("vfar.nii", 1e6)] {
+        assert!(patch(name, &[(108, f32b(v))]).contains("vox_offset"), "{name}");
+    }
+    // voxel sizes NaN / 0 / negative; a NaN in the sform; sizeof_hdr 0
+    for (name, v) in [("pnan.nii", f32::NAN), ("pzero.nii", 0.0), ("pneg.nii", -3.0)] {
+        assert!(patch(name, &[(80, f32b(v))]).contains("pixdim[1]"), "{name}");
+    }
+    assert!(patch("srow.nii", &[(280, f32b(f32::NAN))]).contains("srow"));
+    let e = patch("sizeof.nii", &[(0, 0i32.to_le_bytes().to_vec())]);
+    eprintln!("sizeof_hdr 0: {e}");
+    assert!(e.contains("sizeof_hdr"), "{e}");
+    // truncated in the header: said in words, not as Io(Error { kind: UnexpectedEof … })
+    let t = dir.path().join("short.nii");
+    std::fs::write(&t, &bytes[..200]).unwrap();
+    let e = load_img(&t).unwrap_err().to_string();
+    assert!(e.contains("short.nii") && !e.contains("Io(") && !e.contains("kind:"), "{e}");
+    // a corrupt gzip stream names the file
+    let gz = dir.path().join("bold.nii.gz");
+    save_img(&img4([4, 3, 2, 5], 2.0), &gz, Dtype::I16).unwrap();
+    let mut g = std::fs::read(&gz).unwrap();
+    let mid = g.len() / 2;
+    g[mid..mid + 8].copy_from_slice(&[0xff; 8]);
+    std::fs::write(&gz, &g).unwrap();
+    let e = load_img(&gz).unwrap_err().to_string();
+    assert!(e.contains("bold.nii.gz") && !e.contains("Custom {"), "{e}");
+}

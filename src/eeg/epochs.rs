@@ -73,6 +73,14 @@ impl Epochs {
         }
         let sf = raw.sfreq();
         let (a, b) = ((tmin * sf).round() as i64, (tmax * sf).round() as i64);
+        // checked before anything is allocated: an epoch cannot be longer than the recording
+        let n_epoch = b.saturating_sub(a).saturating_add(1);
+        if n_epoch > raw.n_times() as i64 {
+            return Err(Error::data(format!(
+                "Epochs: {tmin} … {tmax} s is {n_epoch} samples at {sf} Hz, longer than the whole recording ({} samples)",
+                raw.n_times()
+            )));
+        }
         let times: Vec<f64> = (a..=b).map(|i| i as f64 / sf).collect();
         let chans: Vec<usize> = (0..raw.ch_names().len())
             .filter(|&c| raw.ch_types()[c] != ChannelType::Stim)

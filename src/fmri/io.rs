@@ -149,6 +149,37 @@ pub fn save_img(img: &Img, path: impl AsRef<Path>, dtype: Dtype) -> Result<()> {
     })
 }
 
+/// NIfTI-1 datatype codes brainml reads, with their names and bits per voxel (the NIfTI-1
+/// header standard, `nifti1.h`); `None` for complex, RGB and 128-bit types.
+fn datatype_bits(code: i16) -> Option<(&'static str, u32)> {
+    Some(match code {
+        2 => ("uint8", 8),
+        4 => ("int16", 16),
+        8 => ("int32", 32),
+        16 => ("float32", 32),
+        64 => ("float64", 64),
+        256 => ("int8", 8),
+        512 => ("uint16", 16),
+        768 => ("uint32", 32),
+        1024 => ("int64", 64),
+        1280 => ("uint64", 64),
+        _ => return None,
+    })
+}
+
+/// A nifti-crate error in words (its I/O errors print as `Io(Error { kind: … })`).
+fn nifti_why(e: &nifti::NiftiError) -> String {
+    match e {
+        nifti::NiftiError::Io(io) => match io.kind() {
+            std::io::ErrorKind::UnexpectedEof => "the file ends before its header or data does (truncated? re-download it)".to_string(),
+            std::io::ErrorKind::InvalidInput | std::io::ErrorKind::InvalidData => format!("the data cannot be decoded ({io}): a corrupt or truncated download? re-download it"),
+            _ => format!("cannot read the file: {io}"),
+        },
+        nifti::NiftiError::InvalidFormat => "not a NIfTI-1 file (its magic code is neither \"n+1\" nor \"ni1\")".to_string(),
+        other => other.to_string(),
+    }
+}
+
 /// Read a `.nii` / `.nii.gz` image (nilearn `load_img`). The header is checked against the
 /// file size first: a header that promises more voxels than the file holds is an error, not
 /// an allocation.
@@ -172,21 +203,61 @@ pub fn load_img(path: impl AsRef<Path>) -> Result<Img> {
     } else {
         None
     };
-    let hdr = NiftiHeader::from_file(path).map_err(|e| Error::format(path, "header", e))?;
-    let dim = hdr.dim().map_err(|e| Error::format(path, "dim", e))?.to_vec();
-    if !(3..=4).contains(&dim.len()) {
-        return Err(Error::format(path, "dim", format!("expected a 3-D or 4-D image, found {} dimensions {:?}", dim.len(), dim)));
+    let hdr = NiftiHeader::from_file(path).map_err(|e| Error::format(path, "header", nifti_why(&e)))?;
+    if hdr.sizeof_hdr != 348 {
+        return Err(Error::format(path, "sizeof_hdr", format!("expected 348 (NIfTI-1), found {}", hdr.sizeof_hdr)));
     }
-    let n_vox: u64 = dim.iter().map(|&d| d as u64).product();
-    let bytes = n_vox * (hdr.bitpix.max(8) as u64 / 8) + hdr.vox_offset as u64;
+    let nd = hdr.dim[0];
+    if !(3..=4).contains(&nd) {
+        return Err(Error::format(path, "dim[0]", format!("expected a 3-D or 4-D image (dim[0] = 3 or 4), found {nd}")));
+    }
+    for i in 1..=nd as usize {
+        if hdr.dim[i] < 1 {
+            return Err(Error::format(path, format!("dim[{i}]"), format!("every dimension must be at least 1, found {}", hdr.dim[i])));
+        }
+    }
+    let dim: Vec<u64> = (1..=nd as usize).map(|i| hdr.dim[i] as u64).collect();
+    let (type_name, bits) = datatype_bits(hdr.datatype).ok_or_else(|| Error::format(path, "datatype", format!("code {} is not a real-valued voxel type brainml reads (uint8, int8, int16, uint16, int32, uint32, int64, uint64, float32, float64; complex and RGB images are not supported)", hdr.datatype)))?;
+    if hdr.bitpix as u32 != bits {
+        return Err(Error::format(path, "bitpix", format!("datatype {type_name} has {bits} bits per voxel, but bitpix says {} (a corrupt header?)", hdr.bitpix)));
+    }
+    let vox_offset = hdr.vox_offset as f64;
+    if !(vox_offset.is_finite() && vox_offset >= 0.0) {
+        return Err(Error::format(path, "vox_offset", format!("expected the byte where the voxels start (at least 352), found {vox_offset}")));
+    }
+    let n_vox = dim.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d));
+    let data_bytes = n_vox.and_then(|n| n.checked_mul(bits as u64 / 8));
     let held = match decoded_len {
         Some(isize) => isize,
         None => meta.len(),
     };
-    // gzip's ISIZE is the size modulo 4 GiB, so only smaller images can be checked exactly
-    if bytes < (1 << 32) && bytes > held {
-        return Err(Error::format(path, "dim", format!("header says {dim:?} voxels of {} bits ({bytes} bytes) but the file holds {held} (truncated?)", hdr.bitpix)));
+    // gzip's ISIZE is the size modulo 4 GiB, so larger images are bounded by deflate's best
+    // ratio (1032:1) instead
+    let limit = if gz { meta.len().saturating_mul(1032) } else { held };
+    let Some(data_bytes) = data_bytes.filter(|&b| b <= limit) else {
+        return Err(Error::format(path, "dim", format!("header says {dim:?} voxels of {bits} bits, more than a file of {} bytes can hold (truncated or corrupt? re-download it)", meta.len())));
+    };
+    // (for gzip, `held` is exact only below 4 GiB)
+    if vox_offset > held as f64 && (!gz || data_bytes < (1 << 32)) {
+        return Err(Error::format(path, "vox_offset", format!("the voxels are said to start at byte {vox_offset}, beyond the end of the file ({held} bytes)")));
     }
+    let bytes = data_bytes + vox_offset as u64;
+    if bytes < (1 << 32) && bytes > held {
+        return Err(Error::format(path, "dim", format!("header says {dim:?} voxels of {bits} bits ({bytes} bytes with the header) but the file holds {held} (truncated? re-download it)")));
+    }
+    for k in 1..=3 {
+        let z = hdr.pixdim[k];
+        if !(z.is_finite() && z > 0.0) {
+            return Err(Error::format(path, format!("pixdim[{k}]"), format!("expected a positive voxel size in mm, found {z}")));
+        }
+    }
+    if hdr.sform_code > 0 && hdr.srow_x.iter().chain(&hdr.srow_y).chain(&hdr.srow_z).any(|v| !v.is_finite()) {
+        return Err(Error::format(path, "srow_x/srow_y/srow_z", "the sform affine holds NaN or infinite values"));
+    }
+    if hdr.sform_code <= 0 && hdr.qform_code > 0 && [hdr.quatern_b, hdr.quatern_c, hdr.quatern_d, hdr.quatern_x, hdr.quatern_y, hdr.quatern_z].iter().any(|v| !v.is_finite()) {
+        return Err(Error::format(path, "quatern_*", "the qform holds NaN or infinite values"));
+    }
+    let dim: Vec<usize> = dim.iter().map(|&d| d as usize).collect();
     let mut warnings = Vec::new();
     let tr = if dim.len() == 4 {
         let raw = hdr.pixdim[4] as f64;
@@ -213,8 +284,8 @@ pub fn load_img(path: impl AsRef<Path>) -> Result<Img> {
     } else {
         None
     };
-    let obj = ReaderOptions::new().read_file(path).map_err(|e| Error::format(path, "data", e))?;
-    let data = obj.into_volume().into_ndarray::<f32>().map_err(|e| Error::format(path, "data", e))?;
+    let obj = ReaderOptions::new().read_file(path).map_err(|e| Error::format(path, "data", nifti_why(&e)))?;
+    let data = obj.into_volume().into_ndarray::<f32>().map_err(|e| Error::format(path, "data", nifti_why(&e)))?;
     let data = data.into_dimensionality::<IxDyn>().map_err(|e| Error::format(path, "data", e))?;
     if data.iter().any(|v| !v.is_finite()) {
         return Err(Error::format(path, "data", "contains NaN or infinite values"));

@@ -54,6 +54,10 @@ pub struct SignalHeader {
     pub samples_per_record: usize,
 }
 
+/// The highest sampling rate brainml reads (BioSemi's fastest is 16 kHz): anything above is a
+/// corrupt header, and would make epochs of a second cost gigabytes.
+pub const MAX_SFREQ: f64 = 1e6;
+
 /// The file header (what `brainml info FILE` prints).
 #[derive(Clone, Debug)]
 pub struct Header {
@@ -118,6 +122,11 @@ fn read_header_from(f: &mut impl Read, path: &Path, file_len: u64) -> Result<Hea
     if !(record_duration.is_finite() && record_duration > 0.0) {
         return Err(Error::format(path, "duration of a data record", format!("expected a positive number of seconds, found {record_duration}")));
     }
+    // a record of 1e-9 s would make a 16-sample record a 16 GHz recording (and an epoch of a
+    // second billions of samples): EEG records last milliseconds to minutes
+    if !(1e-3..=3600.0).contains(&record_duration) {
+        return Err(Error::format(path, "duration of a data record", format!("expected 0.001 to 3600 seconds, found {record_duration} (a corrupt header?)")));
+    }
     let mut sh = vec![0u8; 256 * ns];
     f.read_exact(&mut sh).at(path)?;
     // signal header fields are stored field by field: ns labels, then ns transducers, ...
@@ -153,8 +162,20 @@ fn read_header_from(f: &mut impl Read, path: &Path, file_len: u64) -> Result<Hea
         }
         signals.push(s);
     }
+    for (i, s) in signals.iter().enumerate() {
+        let rate = s.samples_per_record as f64 / record_duration;
+        if rate > MAX_SFREQ {
+            return Err(Error::format(path, format!("signal {} number of samples in each data record", i + 1), format!("{} samples per {record_duration}-s record is {rate:.0} Hz; expected at most {MAX_SFREQ:.0} Hz (a corrupt header?)", s.samples_per_record)));
+        }
+    }
     let record_bytes: u64 = signals.iter().map(|s| s.samples_per_record as u64).sum::<u64>() * flavor.bytes() as u64;
     let data_bytes = file_len - header_bytes as u64;
+    if n_records_raw == 0 {
+        return Err(Error::format(path, "number of data records", "the file holds no data records (an empty or unfinished recording)"));
+    }
+    if record_bytes > data_bytes {
+        return Err(Error::format(path, "data records", format!("one data record takes {record_bytes} bytes but the file holds {data_bytes} after its header (truncated? re-download it)")));
+    }
     let held = data_bytes / record_bytes;
     let n_records = if n_records_raw == -1 {
         // "-1: unknown" is allowed while recording; use what the file holds
@@ -168,6 +189,9 @@ fn read_header_from(f: &mut impl Read, path: &Path, file_len: u64) -> Result<Hea
         }
         n as usize
     };
+    if n_records == 0 {
+        return Err(Error::format(path, "number of data records", "the file holds no data records (an empty or unfinished recording)"));
+    }
     Ok(Header {
         flavor,
         patient: field_str(&h[8..88], path, "patient identification")?,
@@ -344,6 +368,12 @@ pub fn read_raw_edf_family_with(path: impl AsRef<Path>, opts: &EdfOptions) -> Re
     Ok(raw)
 }
 
+/// At most 40 bytes of `b`, escaped, for an error message (never a raw binary dump).
+fn excerpt(b: &[u8]) -> String {
+    let shown: String = b.iter().take(40).flat_map(|&c| std::ascii::escape_default(c)).map(char::from).collect();
+    if b.len() > 40 { format!("\"{shown}…\" ({} bytes)", b.len()) } else { format!("\"{shown}\"") }
+}
+
 /// Parse the time-stamped annotation lists (TALs) of one record's annotation signal (EDF+
 /// spec section 2.2.2: `+onset[\x15duration]\x14text\x14[text\x14…]\x00`, then zero
 /// padding). Written by hand: no maintained Rust crate reads EDF+ annotations.
@@ -353,12 +383,12 @@ fn parse_tals(bytes: &[u8], out: &mut Vec<Annotation>) -> std::result::Result<()
         let time = parts.next().unwrap_or_default();
         let mut tp = time.split(|&b| b == 0x15);
         let num = |b: &[u8], what: &str| -> std::result::Result<f64, String> {
-            let txt = std::str::from_utf8(b).map_err(|_| format!("{what} is not text"))?;
-            txt.trim().parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| format!("{what} {txt:?} is not a number"))
+            let txt = std::str::from_utf8(b).map_err(|_| format!("{what} is not text (found {})", excerpt(b)))?;
+            txt.trim().parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| format!("{what} {} is not a number", excerpt(b)))
         };
         let onset_b = tp.next().unwrap_or_default();
         if !matches!(onset_b.first(), Some(b'+') | Some(b'-')) {
-            return Err(format!("a TAL must start with + or - (found {:?})", String::from_utf8_lossy(onset_b)));
+            return Err(format!("a TAL must start with + or - (found {})", excerpt(onset_b)));
         }
         let onset = num(onset_b, "onset")?;
         let duration = match tp.next() {
@@ -602,6 +632,25 @@ mod tests {
         let off = 256 + 3 * (16 + 80 + 8 + 8 + 8 + 8 + 8 + 80);
         z[off..off + 8].copy_from_slice(b"0       ");
         expect_err(&z, "signal 1 number of samples");
+        // a record duration of 1e-9 s (a 256-sample record would be 256 GHz)
+        let mut r = good.clone();
+        r[244..252].copy_from_slice(b"1e-9    ");
+        expect_err(&r, "0.001 to 3600 seconds");
+        // a header-only file whose signals claim 2^24 samples per record: refused before
+        // any record is allocated
+        let mut big = good[..256 * 4].to_vec();
+        for c in 0..3 {
+            let off = 256 + 3 * (16 + 80 + 8 + 8 + 8 + 8 + 8 + 80) + 8 * c;
+            big[off..off + 8].copy_from_slice(b"16777216");
+        }
+        big[236..244].copy_from_slice(b"-1      ");
+        expect_err(&big, "Hz");
+        big[244..252].copy_from_slice(b"3600    ");
+        expect_err(&big, "one data record takes");
+        // no data records at all
+        let mut none = good[..256 * 4].to_vec();
+        none[236..244].copy_from_slice(b"0       ");
+        expect_err(&none, "no data records");
         // digital range empty
         let mut d = good.clone();
         let off = 256 + 3 * (16 + 80 + 8 + 8 + 8 + 8);
