@@ -139,3 +139,24 @@ fn hostile_nifti_headers_are_errors_naming_the_field() {
     let e = load_img(&gz).unwrap_err().to_string();
     assert!(e.contains("bold.nii.gz") && !e.contains("Custom {"), "{e}");
 }
+
+/// Tables that polars would read wrongly or with advice a learner cannot act on (issue 15).
+#[test]
+fn bad_tables_are_errors_with_line_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = |name: &str, text: &[u8]| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let e = read_events(w("neg.tsv", b"onset\tduration\ttrial_type\n-2\t1\tface\n")).unwrap_err().to_string();
+    assert!(e.contains("neg.tsv") && e.contains("onset") && e.contains("negative"), "{e}");
+    let e = read_events(w("ragged.tsv", b"onset\tduration\ttrial_type\n2\t1\tface\n3\t1\n")).unwrap_err().to_string();
+    assert!(e.contains("ragged.tsv") && e.contains("line 3") && !e.contains("truncate_ragged_lines"), "{e}");
+    let e = read_events(w("latin1.tsv", b"onset\tduration\ttrial_type\n2\t1\tvisage\xe9\n")).unwrap_err().to_string();
+    assert!(e.contains("latin1.tsv") && e.contains("line 2, column 11"), "{e}");
+    for (name, chunk) in [("half.txt", "1.5"), ("minus.txt", "-1")] {
+        let e = read_attributes(w(name, format!("face 0\nhouse {chunk}\n").as_bytes())).unwrap_err().to_string();
+        assert!(e.contains(name) && e.contains("chunk") && e.contains("line 2"), "{e}");
+    }
+}

@@ -13,6 +13,7 @@
 #[cfg(feature = "cli")]
 pub mod fetch;
 pub mod simulate;
+pub mod table;
 
 use std::path::{Path, PathBuf};
 

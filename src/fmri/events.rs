@@ -5,7 +5,7 @@ use std::path::Path;
 
 use polars::prelude::*;
 
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, Result};
 
 /// Events of one run: onsets and durations in seconds, and a condition name each
 /// (the columns nilearn's `make_first_level_design_matrix` reads from an events DataFrame).
@@ -17,13 +17,13 @@ pub struct Events {
 }
 
 fn read_table(path: &Path, sep: u8, header: bool) -> Result<DataFrame> {
-    std::fs::metadata(path).at(path)?;
+    crate::data::table::check_delimited(path, sep, header)?;
     CsvReadOptions::default()
         .with_has_header(header)
         .with_parse_options(CsvParseOptions::default().with_separator(sep))
         .try_into_reader_with_file_path(Some(path.to_path_buf()))
         .and_then(|r| r.finish())
-        .map_err(|e| Error::format(path, "table", e))
+        .map_err(|e| Error::format(path, "table", e.to_string().lines().next().unwrap_or("unreadable")))
 }
 
 fn f64_col(df: &DataFrame, path: &Path, name: &str) -> Result<Vec<f64>> {
@@ -51,7 +51,11 @@ impl Events {
         let tt = tt.cast(&DataType::String).map_err(|e| Error::format(path, "trial_type", e))?;
         let trial_type: Vec<String> = tt.str().map_err(|e| Error::format(path, "trial_type", e))?.into_iter().map(|s| s.unwrap_or("n/a").to_string()).collect();
         if let Some(i) = duration.iter().position(|&d| d < 0.0) {
-            return Err(Error::format(path, "duration", format!("row {} is negative", i + 2)));
+            return Err(Error::format(path, "duration", format!("row {} is negative ({} s)", i + 2, duration[i])));
+        }
+        // BIDS onsets count from the first volume: a negative one is a typo or a shifted file
+        if let Some(i) = onset.iter().position(|&o| o < 0.0) {
+            return Err(Error::format(path, "onset", format!("row {} is negative ({} s); onsets are seconds from the first volume", i + 2, onset[i])));
         }
         Ok(Events { onset, duration, trial_type })
     }
@@ -123,14 +127,19 @@ pub fn read_attributes(path: impl AsRef<Path>) -> Result<Attributes> {
     }
     let cols = df.get_columns();
     let labels: Vec<String> = cols[0].cast(&DataType::String).map_err(|e| Error::format(path, "label", e))?.str().map_err(|e| Error::format(path, "label", e))?.into_iter().map(|s| s.unwrap_or("").to_string()).collect();
+    // read as numbers first, so that 1.5 is an error rather than silently run 1
     let chunks: Vec<i64> = cols[1]
-        .cast(&DataType::Int64)
+        .cast(&DataType::Float64)
         .map_err(|e| Error::format(path, "chunk", e))?
-        .i64()
+        .f64()
         .map_err(|e| Error::format(path, "chunk", e))?
         .into_iter()
         .enumerate()
-        .map(|(i, v)| v.ok_or_else(|| Error::format(path, "chunk", format!("line {} has no integer run number", i + 1))))
+        .map(|(i, v)| match v {
+            Some(v) if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v < 1e9 => Ok(v as i64),
+            Some(v) => Err(Error::format(path, "chunk", format!("line {}: the run number must be a whole number ≥ 0, found {v}", i + 1))),
+            None => Err(Error::format(path, "chunk", format!("line {} has no run number", i + 1))),
+        })
         .collect::<Result<_>>()?;
     Ok(Attributes { labels, chunks })
 }
