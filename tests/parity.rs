@@ -211,7 +211,7 @@ fn filtering_a_joined_recording_is_segment_wise_as_mne() {
         assert!(err < 1e-6 * scale, "{name}: {err:e}");
     }
     // filtering straight across the join (MNE skip_by_annotation=()) is what brainml did before
-    let across = raw.filter_with(Some(1.0), Some(30.0), FilterMethod::Fir, &[] as &[&str]).unwrap();
+    let across = raw.filter_with(Some(1.0), Some(30.0), FilterMethod::Fir, &[]).unwrap();
     let want = f64s(&g["fir_fz_across"]);
     assert!(max_abs_diff(&fz(&across), &want) < 1e-6 * scale);
     let d = max_abs_diff(&fz(&across), &f64s(&g["fir_fz"]));

@@ -213,14 +213,14 @@ impl Raw {
     /// (`mne/annotations.py`), which `raw.filter(..., skip_by_annotation=…)` filters one by
     /// one. A span annotation cuts its samples out; a zero-length one (a file join) splits
     /// a segment in two. Empty ranges are left out.
-    pub fn annotation_segments<S: AsRef<str>>(&self, kinds: &[S]) -> Vec<std::ops::Range<usize>> {
+    pub fn annotation_segments(&self, kinds: &[&str]) -> Vec<std::ops::Range<usize>> {
         let n = self.n_times();
         let to_idx = |t: f64| ((t * self.sfreq).round_ties_even().max(0.0) as usize).min(n);
         let mut keep = vec![true; n];
         let mut cuts = Vec::new();
         for a in &self.annotations {
             let d = a.description.to_uppercase();
-            if !kinds.iter().any(|k| d.starts_with(&k.as_ref().to_uppercase())) {
+            if !kinds.iter().any(|k| d.starts_with(&k.to_uppercase())) {
                 continue;
             }
             let (s0, s1) = (to_idx(a.onset), to_idx(a.onset + a.duration.max(0.0)));
@@ -254,7 +254,7 @@ impl Raw {
     /// Apply `f` to every EEG/EOG/misc channel (stim channels are left alone), in parallel,
     /// separately on each segment between `skip` annotations (samples inside a skipped span
     /// are left as they are, as MNE does).
-    fn map_data_channels<S: AsRef<str> + Sync>(&self, what: &str, skip: &[S], f: impl Fn(&[f64]) -> Result<Vec<f64>> + Sync) -> Result<Raw> {
+    fn map_data_channels(&self, what: &str, skip: &[&str], f: impl Fn(&[f64]) -> Result<Vec<f64>> + Sync) -> Result<Raw> {
         use rayon::prelude::*;
         let segments = self.annotation_segments(skip);
         let rows: Vec<Result<Option<Vec<f32>>>> = (0..self.ch_names.len())
@@ -306,8 +306,8 @@ impl Raw {
     /// MNE's `raw.filter(l_freq, h_freq, method=…, skip_by_annotation=…)`: the segments
     /// between annotations whose description starts with one of `skip_by_annotation` (any
     /// case) are filtered separately, and samples inside such spans are left unfiltered.
-    /// `&[] as &[&str]` filters straight across everything (MNE `skip_by_annotation=()`).
-    pub fn filter_with<S: AsRef<str> + Sync>(&self, l_freq: Option<f64>, h_freq: Option<f64>, method: FilterMethod, skip_by_annotation: &[S]) -> Result<Raw> {
+    /// `&[]` filters straight across everything (MNE `skip_by_annotation=()`).
+    pub fn filter_with(&self, l_freq: Option<f64>, h_freq: Option<f64>, method: FilterMethod, skip_by_annotation: &[&str]) -> Result<Raw> {
         match method {
             FilterMethod::Fir => {
                 let fir = crate::eeg::fir::Fir::design(self.sfreq, l_freq, h_freq, None, None)?;
@@ -334,7 +334,7 @@ impl Raw {
     }
 
     /// MNE's `raw.notch_filter(freqs, skip_by_annotation=…)`.
-    pub fn notch_filter_with<S: AsRef<str> + Sync>(&self, freqs: &[f64], skip_by_annotation: &[S]) -> Result<Raw> {
+    pub fn notch_filter_with(&self, freqs: &[f64], skip_by_annotation: &[&str]) -> Result<Raw> {
         let fir = crate::eeg::fir::Fir::notch(self.sfreq, freqs, None)?;
         self.map_data_channels("notch_filter", skip_by_annotation, |x| fir.apply(x))
     }
