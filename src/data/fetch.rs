@@ -276,7 +276,9 @@ fn unpack_wheel_inner(wheel: &Path, prefix: &str, dest: &Path) -> Result<()> {
             continue;
         }
         let shown = crate::error::excerpt(file.name_raw(), 120);
-        let Some(name) = file.enclosed_name() else {
+        let raw = file.name_raw();
+        let absolute = raw.first().is_some_and(|&c| c == b'/' || c == b'\\') || (raw.len() > 1 && raw[1] == b':');
+        let Some(name) = file.enclosed_name().filter(|_| !absolute) else {
             return Err(Error::format(wheel, format!("zip entry {i}"), format!(
                 "expected a path inside the folder, found {shown}, which escapes it (refused)")));
         };

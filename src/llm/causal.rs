@@ -118,7 +118,7 @@ impl CausalLm {
                 Value::I32(v) => *v as i128,
                 Value::U64(v) => *v as i128,
                 Value::I64(v) => *v as i128,
-                other => return Err(Error::format(path, field(k), format!("expected an integer, found {other:?}"))),
+                other => return Err(Error::format(path, field(k), format!("expected an integer, found {}", super::gguf::describe(other)))),
             };
             if v < lo as i128 || v > hi as i128 {
                 return Err(Error::format(path, field(k), format!("expected an integer from {lo} to {hi}, found {v}")));
@@ -129,7 +129,7 @@ impl CausalLm {
             match md(k)? {
                 Value::F32(v) => Ok(*v as f64),
                 Value::F64(v) => Ok(*v),
-                other => Err(Error::format(path, field(k), format!("expected a float, found {other:?}"))),
+                other => Err(Error::format(path, field(k), format!("expected a float, found {}", super::gguf::describe(other)))),
             }
         };
         let arch = md("general.architecture")?.to_string().map_err(|e| Error::format(path, field("general.architecture"), e))?.clone();
@@ -157,7 +157,10 @@ impl CausalLm {
         if !(rope_base.is_finite() && rope_base > 1.0) {
             return Err(Error::format(path, field("llama.rope.freq_base"), format!("expected a number above 1 such as 10000, found {rope_base}")));
         }
-        let bos = ct.metadata.get("tokenizer.ggml.bos_token_id").and_then(|v| v.to_u32().ok());
+        let bos = match ct.metadata.get("tokenizer.ggml.bos_token_id") {
+            None => None,
+            Some(_) => Some(int("tokenizer.ggml.bos_token_id", 0, tokenizer.vocab_size().saturating_sub(1) as u64)? as u32),
+        };
         // every tensor's shape against the hyperparameters, before any is read
         let head_dim = dim / n_head;
         let kv_dim = n_kv_head * head_dim;
@@ -236,7 +239,7 @@ impl CausalLm {
             head_dim: dim / n_head,
             rope_base,
             context_length,
-            bos: bos.filter(|&b| (b as usize) < vocab),
+            bos,
             tokenizer,
             path: path.to_path_buf(),
         })

@@ -144,6 +144,12 @@ fn read_config(cfg_path: &Path, weights: &Path, tensors: &HashMap<String, safete
         return Err(Error::format(cfg_path, "num_attention_heads", format!("expected a divisor of hidden_size ({h}), found {heads}")));
     }
     let config: Config = serde_json::from_value(json).map_err(|e| json_error(cfg_path, "config", &e))?;
+    // weights must be floating point (candle would convert integers to f32 silently)
+    for (name, e) in tensors {
+        if (name.ends_with(".weight") || name.ends_with(".bias")) && !matches!(e.dtype.as_str(), "F32" | "F16" | "BF16" | "F64") {
+            return Err(Error::format(weights, format!("tensor {name:?}"), format!("expected floating-point weights (F32, F16, BF16), found {}", e.dtype)));
+        }
+    }
     // the sizes against the weights
     let prefix = if tensors.contains_key("bert.embeddings.word_embeddings.weight") { "bert." } else { "" };
     let shape = |name: &str| tensors.get(&format!("{prefix}{name}")).map(|e| e.shape.clone());

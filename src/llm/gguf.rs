@@ -257,7 +257,7 @@ pub(crate) fn open(path: &Path) -> Result<Gguf> {
     let alignment = match metadata.get("general.alignment") {
         None => 32,
         Some(Value::U32(a)) if *a > 0 && a.is_power_of_two() && *a <= 1 << 20 => *a as u64,
-        Some(v) => return Err(c.err("metadata \"general.alignment\"", format!("expected a power of two (u32) such as 32, found {v:?}"))),
+        Some(v) => return Err(c.err("metadata \"general.alignment\"", format!("expected a power of two (u32) such as 32, found {}", describe(v)))),
     };
     let mut infos: Vec<(String, TensorInfo, u64, u64)> = Vec::with_capacity(n_tensors as usize);
     for i in 0..n_tensors {
@@ -310,4 +310,23 @@ pub(crate) fn open(path: &Path) -> Result<Gguf> {
     let mut reader = c.r;
     reader.seek(SeekFrom::Start(0)).at(path)?;
     Ok(Gguf { content, reader })
+}
+
+/// A metadata value in words, for error messages (`the u32 0`, `the string "abc"`).
+pub(crate) fn describe(v: &Value) -> String {
+    match v {
+        Value::U8(x) => format!("the u8 {x}"),
+        Value::I8(x) => format!("the i8 {x}"),
+        Value::U16(x) => format!("the u16 {x}"),
+        Value::I16(x) => format!("the i16 {x}"),
+        Value::U32(x) => format!("the u32 {x}"),
+        Value::I32(x) => format!("the i32 {x}"),
+        Value::U64(x) => format!("the u64 {x}"),
+        Value::I64(x) => format!("the i64 {x}"),
+        Value::F32(x) => format!("the f32 {x}"),
+        Value::F64(x) => format!("the f64 {x}"),
+        Value::Bool(x) => format!("the bool {x}"),
+        Value::String(s) => format!("the string {}", excerpt(s.as_bytes(), 40)),
+        Value::Array(a) => format!("an array of {} values", a.len()),
+    }
 }

@@ -349,6 +349,9 @@ fn check_tokenizer_json(path: &Path, json: &serde_json::Value) -> Result<()> {
     let section = |name: &str, r: std::result::Result<(), serde_json::Error>| -> Result<()> {
         r.map_err(|e| Error::format(path, name, format!("not valid: {}", untagged(&e.to_string()))))
     };
+    if let Some(pp) = obj.get("post_processor") {
+        check_templates(path, pp)?;
+    }
     let m = model.as_object().ok_or_else(|| Error::format(path, "model", format!("expected an object, found {}", kind(model))))?;
     let ty = m.get("type").and_then(|t| t.as_str()).unwrap_or("");
     use tokenizers::models::{bpe::BPE, unigram::Unigram, wordlevel::WordLevel, wordpiece::WordPiece};
@@ -373,8 +376,36 @@ fn check_tokenizer_json(path: &Path, json: &serde_json::Value) -> Result<()> {
         })?;
         section(name, r)?;
     }
-    if let Some(pp) = obj.get("post_processor") {
-        check_templates(path, pp)?;
+    for (name, known, children) in SECTION_TYPES {
+        if let Some(v) = obj.get(*name).filter(|v| !v.is_null()) {
+            check_types(path, name, v, known, children)?;
+        }
+    }
+    Ok(())
+}
+
+/// The `"type"` of each section as tokenizers 0.23.2 writes it, and the key of a Sequence's
+/// children. The library also accepts an unknown type when the other fields happen to fit
+/// another kind (untagged fallback), which would silently load something else.
+const SECTION_TYPES: &[(&str, &[&str], &str)] = &[
+    ("normalizer", &["BertNormalizer", "Bert", "Strip", "StripAccents", "NFC", "NFD", "NFKC", "NFKD", "Sequence", "Lowercase", "Nmt",
+        "Precompiled", "Replace", "Prepend", "ByteLevel"], "normalizers"),
+    ("pre_tokenizer", &["BertPreTokenizer", "ByteLevel", "Delimiter", "CharDelimiterSplit", "Metaspace", "Whitespace", "Sequence", "Split",
+        "Punctuation", "WhitespaceSplit", "Digits", "UnicodeScripts", "FixedLength"], "pretokenizers"),
+    ("post_processor", &["RobertaProcessing", "BertProcessing", "ByteLevel", "TemplateProcessing", "Sequence"], "processors"),
+    ("decoder", &["BPEDecoder", "ByteLevel", "WordPiece", "Metaspace", "CTC", "Sequence", "Replace", "Fuse", "Strip", "ByteFallback"], "decoders"),
+];
+
+fn check_types(path: &Path, field: &str, v: &serde_json::Value, known: &[&str], children: &str) -> Result<()> {
+    let Some(t) = v.get("type") else { return Ok(()) };
+    let t = t.as_str().unwrap_or("");
+    if !known.contains(&t) {
+        return Err(Error::format(path, field, format!("expected a \"type\" of {}, found {}", known.join(", "), v["type"])));
+    }
+    if t == "Sequence" {
+        for (i, c) in v.get(children).and_then(|c| c.as_array()).into_iter().flatten().enumerate() {
+            check_types(path, &format!("{field}.{children}[{i}]"), c, known, children)?;
+        }
     }
     Ok(())
 }
