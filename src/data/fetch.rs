@@ -243,7 +243,10 @@ fn zip_why(e: &zip::result::ZipError) -> String {
     use zip::result::ZipError as Z;
     match e {
         Z::Io(io) => format!("reading failed: {io} (truncated or damaged download? re-download it)"),
-        Z::InvalidArchive(m) => format!("expected a zip archive (a wheel is one), found a damaged one: {m} — re-download it"),
+        Z::InvalidArchive(m) => {
+            let m = if m.contains("::") { "an entry of the central directory is cut short".into() } else { m.to_string() };
+            format!("expected a zip archive (a wheel is one), found a damaged one: {m} — re-download it")
+        }
         Z::UnsupportedArchive(m) => format!("the zip archive uses a feature that cannot be read: {m}"),
         Z::FileNotFound => "an entry listed in the archive is missing".to_string(),
         other => format!("damaged zip archive: {other} — re-download it"),

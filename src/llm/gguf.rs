@@ -29,6 +29,8 @@ const KEPT_ARRAYS: &[&str] = &["tokenizer.ggml.tokens", "tokenizer.ggml.merges",
 /// Most elements a kept array may have (vocabularies of today's models are ≤ 262 144).
 pub(crate) const MAX_VOCAB: u64 = 1 << 22;
 const MAX_KEY_LEN: u64 = 65_535;
+/// ggml's GGML_MAX_NAME is 64; a little room for other writers
+const MAX_NAME_LEN: u64 = 1024;
 const MAX_KEPT_STRING: u64 = 1 << 20;
 const MAX_TENSORS: u64 = 1 << 16;
 const MAX_KVS: u64 = 1 << 16;
@@ -93,7 +95,7 @@ impl Cursor<'_> {
         let at = self.pos;
         let n = self.count(field, what)?;
         if n > max {
-            return Err(self.err(field, format!("{what} at byte {at}: expected at most {max} bytes, found a length of {n}")));
+            return Err(self.err(field, format!("{what} at byte {at}: expected at most {max} bytes, found a length of {n}: the file is damaged — re-download it")));
         }
         if !keep {
             self.skip(n, field, what)?;
@@ -112,7 +114,7 @@ impl Cursor<'_> {
 
     /// One metadata value of GGUF type `ty`; `None` when it was checked and skipped.
     fn value(&mut self, ty: u32, key: &str, keep_array: bool, depth: u32) -> Result<Option<Value>> {
-        let f = format!("metadata {key:?}");
+        let f = format!("metadata {}", excerpt(key.as_bytes(), 80));
         let v = match ty {
             0 => Value::U8(self.take::<1>(&f, "a u8")?[0]),
             1 => Value::I8(self.take::<1>(&f, "an i8")?[0] as i8),
@@ -247,10 +249,11 @@ pub(crate) fn open(path: &Path) -> Result<Gguf> {
     let mut metadata = HashMap::new();
     for i in 0..n_kv {
         let key = c.string("metadata", &format!("the key of metadata entry {i}"), MAX_KEY_LEN, true)?.unwrap_or_default();
-        let ty = c.u32(&format!("metadata {key:?}"), "a value type")?;
+        let field = format!("metadata {}", excerpt(key.as_bytes(), 80));
+        let ty = c.u32(&field, "a value type")?;
         if let Some(v) = c.value(ty, &key, true, 0)? {
             if metadata.insert(key.clone(), v).is_some() {
-                return Err(c.err(&format!("metadata {key:?}"), "appears twice"));
+                return Err(c.err(&field, "appears twice"));
             }
         }
     }
@@ -261,8 +264,8 @@ pub(crate) fn open(path: &Path) -> Result<Gguf> {
     };
     let mut infos: Vec<(String, TensorInfo, u64, u64)> = Vec::with_capacity(n_tensors as usize);
     for i in 0..n_tensors {
-        let name = c.string("tensor infos", &format!("the name of tensor {i}"), MAX_KEY_LEN, true)?.unwrap_or_default();
-        let f = format!("tensor {name:?}");
+        let name = c.string("tensor infos", &format!("the name of tensor {i}"), MAX_NAME_LEN, true)?.unwrap_or_default();
+        let f = format!("tensor {}", excerpt(name.as_bytes(), 80));
         let nd = c.u32(&f, "the number of dimensions")?;
         if nd == 0 || nd > MAX_DIMS {
             return Err(c.err(&f, format!("expected 1 to {MAX_DIMS} dimensions, found {nd}")));
@@ -300,7 +303,7 @@ pub(crate) fn open(path: &Path) -> Result<Gguf> {
     for (name, _, offset, bytes) in &infos {
         let end = data.checked_add(*offset).and_then(|s| s.checked_add(*bytes));
         if end.is_none_or(|e| e > len) {
-            return Err(c.err(&format!("tensor {name:?}"), format!(
+            return Err(c.err(&format!("tensor {}", excerpt(name.as_bytes(), 80)), format!(
                 "expected {bytes} bytes of data at byte {}, found the end of the file at byte {len}: {RETRY}",
                 data.saturating_add(*offset))));
         }

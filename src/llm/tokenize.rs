@@ -367,7 +367,19 @@ fn check_tokenizer_json(path: &Path, json: &serde_json::Value) -> Result<()> {
         let r = guard(path, name, || match name.as_str() {
             "normalizer" => <tokenizers::NormalizerWrapper as serde::Deserialize>::deserialize(v).map(drop),
             "pre_tokenizer" => <tokenizers::PreTokenizerWrapper as serde::Deserialize>::deserialize(v).map(drop),
-            "post_processor" => <tokenizers::PostProcessorWrapper as serde::Deserialize>::deserialize(v).map(drop),
+            "post_processor" => {
+                use tokenizers::processors::{bert::BertProcessing, byte_level::ByteLevel, roberta::RobertaProcessing, sequence::Sequence,
+                    template::TemplateProcessing};
+                // by its type, for an error that names the field (the wrapper is an untagged enum)
+                match v.get("type").and_then(|t| t.as_str()) {
+                    Some("TemplateProcessing") => <TemplateProcessing as serde::Deserialize>::deserialize(v).map(drop),
+                    Some("BertProcessing") => <BertProcessing as serde::Deserialize>::deserialize(v).map(drop),
+                    Some("RobertaProcessing") => <RobertaProcessing as serde::Deserialize>::deserialize(v).map(drop),
+                    Some("ByteLevel") => <ByteLevel as serde::Deserialize>::deserialize(v).map(drop),
+                    Some("Sequence") => <Sequence as serde::Deserialize>::deserialize(v).map(drop),
+                    _ => <tokenizers::PostProcessorWrapper as serde::Deserialize>::deserialize(v).map(drop),
+                }
+            }
             "decoder" => <tokenizers::DecoderWrapper as serde::Deserialize>::deserialize(v).map(drop),
             "truncation" => <tokenizers::TruncationParams as serde::Deserialize>::deserialize(v).map(drop),
             "padding" => <tokenizers::PaddingParams as serde::Deserialize>::deserialize(v).map(drop),
@@ -375,6 +387,17 @@ fn check_tokenizer_json(path: &Path, json: &serde_json::Value) -> Result<()> {
             _ => Ok(()),
         })?;
         section(name, r)?;
+    }
+    for (i, t) in obj.get("added_tokens").and_then(|a| a.as_array()).into_iter().flatten().enumerate() {
+        let field = format!("added_tokens[{i}]");
+        if !t.is_object() {
+            return Err(Error::format(path, field, format!("expected an object {{\"id\", \"content\", ...}}, found {}", kind(t))));
+        }
+        if !t.get("id").is_some_and(|id| id.as_u64().is_some_and(|id| id <= u32::MAX as u64)) {
+            return Err(Error::format(path, field, format!("expected an \"id\" from 0 to {}, found {}", u32::MAX, t.get("id").unwrap_or(&J::Null))));
+        }
+        let r = guard(path, &field, || <tokenizers::AddedToken as serde::Deserialize>::deserialize(t).map(drop))?;
+        section(&field, r)?;
     }
     for (name, known, children) in SECTION_TYPES {
         if let Some(v) = obj.get(*name).filter(|v| !v.is_null()) {
