@@ -31,6 +31,8 @@ mod gen;
 mod json;
 #[cfg(feature = "llm")]
 mod llm;
+#[cfg(feature = "llm")]
+mod upstream;
 #[cfg(all(feature = "cli", feature = "fmri"))] // fmri: flate2, to write deflated entries
 mod wheel;
 
@@ -107,11 +109,46 @@ fn main() {
         child(&args[2], Path::new(&args[3]));
         return;
     }
+    #[cfg(feature = "llm")]
+    if args.len() == 3 && args[1] == "--upstream" {
+        let cases = upstream::cases();
+        let (_, f) = cases.iter().find(|(n, _)| *n == args[2]).expect("reproducer");
+        f();
+        return;
+    }
     if args.iter().any(|a| a == "--list") {
         println!("bad_input: test");
         return;
     }
+    #[cfg(feature = "llm")]
+    if std::env::var("BRAINML_BAD_INPUT_UPSTREAM").is_ok_and(|v| v == "1") {
+        reproduce_upstream();
+        return;
+    }
     std::process::exit(parent());
+}
+
+/// Run each upstream reproducer in a child process and say how it ended.
+#[cfg(feature = "llm")]
+fn reproduce_upstream() {
+    let exe = std::env::current_exe().expect("current_exe");
+    for (name, _) in upstream::cases() {
+        let out = Command::new(&exe).args(["--upstream", name]).env("RUST_BACKTRACE", "0").output().expect("child");
+        use std::os::unix::process::ExitStatusExt;
+        let how = match (out.status.code(), out.status.signal()) {
+            (Some(0), _) => "returned".to_string(),
+            (Some(101), _) => "panicked (exit 101)".to_string(),
+            (Some(c), _) => format!("exit {c}"),
+            (None, Some(s)) => format!("killed by signal {s}{}", if s == 6 { " (abort)" } else { "" }),
+            _ => "?".into(),
+        };
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        println!("{name}: {how}");
+        for l in stdout.lines().chain(stderr.lines()).filter(|l| !l.trim().is_empty()).take(6) {
+            println!("    {}", l.chars().take(240).collect::<String>());
+        }
+    }
 }
 
 /// In the child: run the loader, print one RESULT line and the peak address space.
