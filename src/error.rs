@@ -106,11 +106,17 @@ pub(crate) fn line_col(bytes: &[u8], offset: usize) -> (usize, usize) {
 /// At most `max` bytes of `bytes` as escaped text (`"ab\xff…"`): a short excerpt for an error
 /// message, never raw binary.
 pub(crate) fn excerpt(bytes: &[u8], max: usize) -> String {
+    format!("\"{}\"", escaped(bytes, max))
+}
+
+/// At most `max` bytes of `bytes`, printable ASCII kept and everything else escaped (`\xff`),
+/// without quotes: a name from a damaged file, safe to put in a field name.
+pub(crate) fn escaped(bytes: &[u8], max: usize) -> String {
     let mut s: String = bytes.iter().take(max).flat_map(|&b| std::ascii::escape_default(b)).map(char::from).collect();
     if bytes.len() > max {
         s.push('…');
     }
-    format!("\"{s}\"")
+    s
 }
 
 /// `bytes` as UTF-8 text, or an error naming the byte offset, line and column of the first

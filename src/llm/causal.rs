@@ -105,8 +105,8 @@ impl CausalLm {
         let path = path.as_ref();
         let super::gguf::Gguf { content: ct, reader: mut file } = super::gguf::open(path)?;
         let tokenizer = Tokenizer::from_gguf_metadata(path, &ct.metadata)?;
-        let md = |k: &str| ct.metadata.get(k).ok_or_else(|| Error::format(path, format!("metadata {k:?}"), "missing from the GGUF metadata"));
-        let field = |k: &str| format!("metadata {k:?}");
+        let md = |k: &str| ct.metadata.get(k).ok_or_else(|| Error::format(path, format!("metadata {k}"), "missing from the GGUF metadata"));
+        let field = |k: &str| format!("metadata {k}");
         // an integer in lo..=hi (any GGUF integer type)
         let int = |k: &str, lo: u64, hi: u64| -> Result<usize> {
             let v = match md(k)? {
@@ -134,7 +134,7 @@ impl CausalLm {
         };
         let arch = md("general.architecture")?.to_string().map_err(|e| Error::format(path, field("general.architecture"), e))?.clone();
         if arch != "llama" {
-            return Err(Error::format(path, field("general.architecture"), format!("expected \"llama\", found {arch:?}: only llama models are supported")));
+            return Err(Error::format(path, field("general.architecture"), format!("expected \"llama\", found {}: only llama models are supported", crate::error::excerpt(arch.as_bytes(), 40))));
         }
         let n_layer = int("llama.block_count", 1, MAX_LAYERS)?;
         let dim = int("llama.embedding_length", 1, MAX_DIM)?;
@@ -166,18 +166,18 @@ impl CausalLm {
         let kv_dim = n_kv_head * head_dim;
         let shape = |name: &str| ct.tensor_infos.get(name).map(|i| i.shape.dims().to_vec());
         let expect = |name: &str, want: &[Option<usize>]| -> Result<Vec<usize>> {
-            let got = shape(name).ok_or_else(|| Error::format(path, format!("tensor {name:?}"), format!(
+            let got = shape(name).ok_or_else(|| Error::format(path, format!("tensor {name}"), format!(
                 "missing: llama.block_count says {n_layer} layers (is the file complete?)")))?;
             if got.len() != want.len() || got.iter().zip(want).any(|(g, w)| w.is_some_and(|w| w != *g)) {
                 let want: Vec<String> = want.iter().map(|w| w.map_or("any".into(), |w| w.to_string())).collect();
-                return Err(Error::format(path, format!("tensor {name:?}"), format!(
+                return Err(Error::format(path, format!("tensor {name}"), format!(
                     "expected shape [{}] from the metadata (embedding_length {dim}, {n_head} heads, {n_kv_head} kv heads), found {got:?}", want.join(", "))));
             }
             Ok(got)
         };
         let vocab = expect("token_embd.weight", &[None, Some(dim)])?[0];
         if vocab < tokenizer.vocab_size() {
-            return Err(Error::format(path, "tensor \"token_embd.weight\"", format!(
+            return Err(Error::format(path, "tensor token_embd.weight", format!(
                 "expected at least one row per token ({}), found {vocab}", tokenizer.vocab_size())));
         }
         expect("output_norm.weight", &[Some(dim)])?;
@@ -197,13 +197,13 @@ impl CausalLm {
             expect(&n("ffn_down"), &[Some(dim), Some(ff)])?;
         }
         let dev = Device::Cpu;
-        let mut t = |name: &str| ct.tensor(&mut file, name, &dev).map_err(|e| Error::format(path, format!("tensor {name:?}"), e));
+        let mut t = |name: &str| ct.tensor(&mut file, name, &dev).map_err(|e| Error::format(path, format!("tensor {name}"), e));
         let emb_q = t("token_embd.weight")?;
         let emb = emb_q.dequantize(&dev).map_err(|e| Error::format(path, "token_embd.weight", e))?;
         let rms = |q: candle_core::quantized::QTensor, name: &str| {
             let w = q.dequantize(&dev).and_then(|w| w.to_vec1::<f32>()).map_err(|e| Error::format(path, name, e))?;
             if let Some(bad) = w.iter().position(|v| !v.is_finite()) {
-                return Err(Error::format(path, format!("tensor {name:?}"), format!("expected finite weights, found {} at index {bad}: the file is corrupt — re-download it", w[bad])));
+                return Err(Error::format(path, format!("tensor {name}"), format!("expected finite weights, found {} at index {bad}: the file is corrupt — re-download it", w[bad])));
             }
             RmsNorm::from_qtensor(q, eps).map_err(|e| Error::format(path, name, e))
         };

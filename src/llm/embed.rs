@@ -147,7 +147,7 @@ fn read_config(cfg_path: &Path, weights: &Path, tensors: &HashMap<String, safete
     // weights must be floating point (candle would convert integers to f32 silently)
     for (name, e) in tensors {
         if (name.ends_with(".weight") || name.ends_with(".bias")) && !matches!(e.dtype.as_str(), "F32" | "F16" | "BF16" | "F64") {
-            return Err(Error::format(weights, format!("tensor {name:?}"), format!("expected floating-point weights (F32, F16, BF16), found {}", e.dtype)));
+            return Err(Error::format(weights, format!("tensor {name}"), format!("expected floating-point weights (F32, F16, BF16), found {}", e.dtype)));
         }
     }
     // the sizes against the weights
@@ -155,7 +155,7 @@ fn read_config(cfg_path: &Path, weights: &Path, tensors: &HashMap<String, safete
     let shape = |name: &str| tensors.get(&format!("{prefix}{name}")).map(|e| e.shape.clone());
     let emb = |name: &str, rows: &str| -> Result<()> {
         let t = format!("embeddings.{name}.weight");
-        let got = shape(&t).ok_or_else(|| Error::format(weights, format!("tensor {prefix}{t:?}"), "missing (is this a BERT model?)"))?;
+        let got = shape(&t).ok_or_else(|| Error::format(weights, format!("tensor {prefix}{t}"), "missing (is this a BERT model?)"))?;
         if got != [n[rows], h] {
             return Err(Error::format(cfg_path, rows, format!(
                 "config.json says {rows} {} and hidden_size {h}, but {} holds {prefix}{t} of shape {got:?}", n[rows], weights.display())));

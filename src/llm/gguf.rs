@@ -22,7 +22,7 @@ use std::path::Path;
 use candle_core::quantized::gguf_file::{Content, TensorInfo, Value, VersionedMagic};
 use candle_core::quantized::GgmlDType;
 
-use crate::error::{excerpt, Error, IoContext, Result};
+use crate::error::{escaped, excerpt, Error, IoContext, Result};
 
 /// Metadata arrays that are kept (all others are checked and skipped).
 const KEPT_ARRAYS: &[&str] = &["tokenizer.ggml.tokens", "tokenizer.ggml.merges", "tokenizer.ggml.token_type"];
@@ -114,7 +114,7 @@ impl Cursor<'_> {
 
     /// One metadata value of GGUF type `ty`; `None` when it was checked and skipped.
     fn value(&mut self, ty: u32, key: &str, keep_array: bool, depth: u32) -> Result<Option<Value>> {
-        let f = format!("metadata {}", excerpt(key.as_bytes(), 80));
+        let f = format!("metadata {}", escaped(key.as_bytes(), 80));
         let v = match ty {
             0 => Value::U8(self.take::<1>(&f, "a u8")?[0]),
             1 => Value::I8(self.take::<1>(&f, "an i8")?[0] as i8),
@@ -249,7 +249,7 @@ pub(crate) fn open(path: &Path) -> Result<Gguf> {
     let mut metadata = HashMap::new();
     for i in 0..n_kv {
         let key = c.string("metadata", &format!("the key of metadata entry {i}"), MAX_KEY_LEN, true)?.unwrap_or_default();
-        let field = format!("metadata {}", excerpt(key.as_bytes(), 80));
+        let field = format!("metadata {}", escaped(key.as_bytes(), 80));
         let ty = c.u32(&field, "a value type")?;
         if let Some(v) = c.value(ty, &key, true, 0)? {
             if metadata.insert(key.clone(), v).is_some() {
@@ -260,12 +260,12 @@ pub(crate) fn open(path: &Path) -> Result<Gguf> {
     let alignment = match metadata.get("general.alignment") {
         None => 32,
         Some(Value::U32(a)) if *a > 0 && a.is_power_of_two() && *a <= 1 << 20 => *a as u64,
-        Some(v) => return Err(c.err("metadata \"general.alignment\"", format!("expected a power of two (u32) such as 32, found {}", describe(v)))),
+        Some(v) => return Err(c.err("metadata general.alignment", format!("expected a power of two (u32) such as 32, found {}", describe(v)))),
     };
     let mut infos: Vec<(String, TensorInfo, u64, u64)> = Vec::with_capacity(n_tensors as usize);
     for i in 0..n_tensors {
         let name = c.string("tensor infos", &format!("the name of tensor {i}"), MAX_NAME_LEN, true)?.unwrap_or_default();
-        let f = format!("tensor {}", excerpt(name.as_bytes(), 80));
+        let f = format!("tensor {}", escaped(name.as_bytes(), 80));
         let nd = c.u32(&f, "the number of dimensions")?;
         if nd == 0 || nd > MAX_DIMS {
             return Err(c.err(&f, format!("expected 1 to {MAX_DIMS} dimensions, found {nd}")));
@@ -303,7 +303,7 @@ pub(crate) fn open(path: &Path) -> Result<Gguf> {
     for (name, _, offset, bytes) in &infos {
         let end = data.checked_add(*offset).and_then(|s| s.checked_add(*bytes));
         if end.is_none_or(|e| e > len) {
-            return Err(c.err(&format!("tensor {}", excerpt(name.as_bytes(), 80)), format!(
+            return Err(c.err(&format!("tensor {}", escaped(name.as_bytes(), 80)), format!(
                 "expected {bytes} bytes of data at byte {}, found the end of the file at byte {len}: {RETRY}",
                 data.saturating_add(*offset))));
         }

@@ -57,9 +57,9 @@ pub(crate) fn check(path: &Path, bytes: &[u8]) -> Result<HashMap<String, Entry>>
         if name == "__metadata__" {
             continue;
         }
-        let field = format!("tensor {name:?}");
+        let field = format!("tensor {name}");
         let dtype = v.get("dtype").and_then(|d| d.as_str()).ok_or_else(|| f(&field, "expected a \"dtype\" string, found none".into()))?;
-        let size = dtype_size(dtype).ok_or_else(|| f(&field, format!("expected a dtype such as F32, F16 or BF16, found {dtype:?}")))?;
+        let size = dtype_size(dtype).ok_or_else(|| f(&field, format!("expected a dtype such as F32, F16 or BF16, found {}", crate::error::excerpt(dtype.as_bytes(), 40))))?;
         let shape: Vec<usize> = v.get("shape").and_then(|s| s.as_array())
             .and_then(|a| a.iter().map(|d| d.as_u64().and_then(|d| usize::try_from(d).ok())).collect::<Option<Vec<_>>>())
             .ok_or_else(|| f(&field, "expected a \"shape\" array of non-negative integers".into()))?;
@@ -84,7 +84,7 @@ pub(crate) fn check(path: &Path, bytes: &[u8]) -> Result<HashMap<String, Entry>>
     let mut prev = "the start of the data";
     for (s, e, k) in &spans {
         if *s != at {
-            let what = if *s > at { format!("bytes {at}..{s} between {prev} and tensor {k:?} belong to no tensor") } else { format!("tensor {k:?} overlaps {prev}") };
+            let what = if *s > at { format!("bytes {at}..{s} between {prev} and tensor {k} belong to no tensor") } else { format!("tensor {k} overlaps {prev}") };
             return Err(f("data_offsets", format!("expected tensors that cover the data one after the other, found that {what}")));
         }
         at = *e;
@@ -106,7 +106,7 @@ pub(crate) fn check(path: &Path, bytes: &[u8]) -> Result<HashMap<String, Entry>>
         };
         if bad > 0 {
             let total = (e.end - e.start) / dtype_size(&e.dtype).unwrap_or(1);
-            return Err(f(&format!("tensor {name:?}"), format!(
+            return Err(f(&format!("tensor {name}"), format!(
                 "expected finite weights, found {bad} of {total} values NaN or infinite: the file is damaged — re-download it")));
         }
     }

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 
 use crate::display::{dataframe_html, emit, EvcxrDisplay};
-use crate::error::{json_error, read_text, Error, Result};
+use crate::error::{excerpt, json_error, read_text, Error, Result};
 
 /// A tokenizer loaded from local files (an owned value a notebook cell can keep).
 #[derive(Clone)]
@@ -160,11 +160,11 @@ impl Tokenizer {
         path: &Path,
         md: &std::collections::HashMap<String, candle_core::quantized::gguf_file::Value>,
     ) -> Result<Self> {
-        let f = |k: &str| format!("metadata {k:?}");
+        let f = |k: &str| format!("metadata {k}");
         let get = |k: &str| md.get(k).ok_or_else(|| Error::format(path, f(k), "missing from the GGUF metadata"));
         let model = get("tokenizer.ggml.model")?.to_string().map_err(|e| Error::format(path, f("tokenizer.ggml.model"), e))?;
         if model != "gpt2" {
-            return Err(Error::format(path, f("tokenizer.ggml.model"), format!("expected \"gpt2\" (byte-level BPE, the only kind supported), found {model:?}")));
+            return Err(Error::format(path, f("tokenizer.ggml.model"), format!("expected \"gpt2\" (byte-level BPE, the only kind supported), found {}", excerpt(model.as_bytes(), 40))));
         }
         let strings = |k: &str| -> Result<Vec<String>> {
             get(k)?
@@ -195,7 +195,7 @@ impl Tokenizer {
             "smollm" => serde_json::json!({"type": "Sequence", "pretokenizers": [
                 {"type": "Digits", "individual_digits": true}, byte_level]}),
             "default" | "gpt2" | "gpt-2" => byte_level,
-            other => return Err(Error::format(path, f("tokenizer.ggml.pre"), format!("expected smollm, gpt2 or default, found {other:?}"))),
+            other => return Err(Error::format(path, f("tokenizer.ggml.pre"), format!("expected smollm, gpt2 or default, found {}", excerpt(other.as_bytes(), 40)))),
         };
         let vocab: serde_json::Map<String, serde_json::Value> =
             tokens.iter().enumerate().map(|(i, t)| (t.clone(), serde_json::Value::from(i as u32))).collect();
@@ -455,7 +455,7 @@ fn check_templates(path: &Path, pp: &serde_json::Value) -> Result<()> {
                     let toks = tok.and_then(|t| t.get("tokens")).and_then(|i| i.as_array()).map_or(0, |i| i.len());
                     if tok.is_none() {
                         return Err(Error::format(path, format!("post_processor.{which}"), format!(
-                            "the template names the special token {n:?}, which is not defined in post_processor.special_tokens")));
+                            "the template names the special token {}, which is not defined in post_processor.special_tokens", excerpt(n.as_bytes(), 40))));
                     }
                     if ids != toks {
                         return Err(Error::format(path, format!("post_processor.special_tokens.{n}"), format!(
@@ -484,12 +484,12 @@ fn kind(v: &serde_json::Value) -> &'static str {
 /// tokens of the vocabulary separated by one space whose concatenation is a token too.
 fn check_bpe(path: &Path, tokens: &[String], merges: &[String]) -> Result<()> {
     if tokens.is_empty() {
-        return Err(Error::format(path, "metadata \"tokenizer.ggml.tokens\"", "expected a vocabulary, found an empty array"));
+        return Err(Error::format(path, "metadata tokenizer.ggml.tokens", "expected a vocabulary, found an empty array"));
     }
     let mut ids = std::collections::HashMap::with_capacity(tokens.len());
     for (i, t) in tokens.iter().enumerate() {
         if let Some(j) = ids.insert(t.as_str(), i) {
-            return Err(Error::format(path, "metadata \"tokenizer.ggml.tokens\"", format!("expected distinct tokens, found {t:?} at entries {j} and {i}")));
+            return Err(Error::format(path, "metadata tokenizer.ggml.tokens", format!("expected distinct tokens, found {} at entries {j} and {i}", excerpt(t.as_bytes(), 40))));
         }
     }
     for (i, m) in merges.iter().enumerate() {
@@ -497,8 +497,8 @@ fn check_bpe(path: &Path, tokens: &[String], merges: &[String]) -> Result<()> {
             !a.is_empty() && !b.is_empty() && ids.contains_key(a) && ids.contains_key(b) && ids.contains_key(format!("{a}{b}").as_str())
         });
         if ok.is_none() {
-            return Err(Error::format(path, "metadata \"tokenizer.ggml.merges\"", format!(
-                "entry {i}: expected two tokens of the vocabulary separated by a space whose concatenation is a token too, found {m:?}")));
+            return Err(Error::format(path, "metadata tokenizer.ggml.merges", format!(
+                "entry {i}: expected two tokens of the vocabulary separated by a space whose concatenation is a token too, found {}", excerpt(m.as_bytes(), 60))));
         }
     }
     Ok(())
