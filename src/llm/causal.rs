@@ -90,9 +90,13 @@ impl Surprisal {
 }
 
 impl CausalLm {
-    /// Load a GGUF file (llama architecture). The header is read first; every tensor's size
-    /// is checked against the file before it is read (candle's `TensorInfo::read`), so a
-    /// truncated file is an error naming the file, not an allocation or a panic.
+    /// Load a GGUF file (llama architecture). The header is read first by brainml's own
+    /// checked reader (`llm/gguf.rs`: every count, length, dimension and offset against the
+    /// file's size); then the hyperparameters are checked against sane limits (layers ≤ 1024,
+    /// RMS epsilon in (0, 1), heads dividing the embedding into even head sizes, context ≥ 1)
+    /// and every tensor's shape against them, before any tensor is read; norm weights that are
+    /// not finite are refused. A damaged file is an error naming the file and field, never an
+    /// allocation, a panic or an abort.
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
         Self::load_with(path, false)
     }

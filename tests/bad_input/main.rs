@@ -16,7 +16,9 @@
 //! Environment: `BRAINML_BAD_INPUT_RANDOM=N` random cases per format (default 300),
 //! `BRAINML_BAD_INPUT_SEED` (default 15), `BRAINML_BAD_INPUT_ONLY=<substring>` runs the cases
 //! whose name contains it, `BRAINML_BAD_INPUT_KEEP=<dir>` keeps each failing case's input there,
-//! `BRAINML_BAD_INPUT_JOBS` (default: the number of cores). Under `CI=true` missing model files
+//! `BRAINML_BAD_INPUT_JOBS` (default: the number of cores), `BRAINML_BAD_INPUT_SELFTEST=1` first
+//! checks that the harness catches a panic, an abort, a hang, an allocation failure and an
+//! unnamed file. Under `CI=true` missing model files
 //! fail the test; otherwise their formats are skipped with a printed reason.
 
 use std::collections::BTreeMap;
@@ -85,8 +87,32 @@ fn runner(format: &str) -> Option<fn(&Path) -> Result<String, String>> {
         "bert" => llm::run_bert,
         #[cfg(all(feature = "cli", feature = "fmri"))]
         "wheel" => wheel::run,
+        // the harness's own check (BRAINML_BAD_INPUT_SELFTEST=1): each must be caught
+        "selftest-panic" => |_| panic!("deliberate"),
+        "selftest-abort" => |_| std::process::abort(),
+        "selftest-hang" => |_| loop {
+            std::thread::sleep(Duration::from_secs(1));
+        },
+        "selftest-oom" => |_| Ok(format!("{}", vec![1u8; 1 << 40].len())),
+        "selftest-unnamed" => |_| Err("something went wrong".into()),
         _ => return None,
     })
+}
+
+/// The harness catches what it should: a panic, an abort, a hang, an allocation over the
+/// bound, an error that does not name the file.
+fn selftest(exe: &Path, dir: &Path) -> bool {
+    let mut ok = true;
+    for (format, want) in [("selftest-panic", Outcome::Panic), ("selftest-abort", Outcome::Signal(6)), ("selftest-hang", Outcome::Timeout),
+        ("selftest-oom", Outcome::OutOfMemory), ("selftest-unnamed", Outcome::Unnamed)] {
+        let case = file_case("selftest".into(), Expect::Any, "input.bin", || b"x".to_vec());
+        let d = dir.join(format);
+        std::fs::create_dir_all(&d).expect("dir");
+        let (ran, _) = run_case(exe, format, &case, &d, 1 << 20);
+        println!("selftest {format:<18} {:?} (expected {want:?})", ran.outcome);
+        ok &= ran.outcome == want;
+    }
+    ok
 }
 
 fn formats(models: Option<&Path>, random: usize, seed: u64) -> Vec<Format> {
@@ -325,6 +351,10 @@ fn parent() -> i32 {
     }
     let exe = std::env::current_exe().expect("current_exe");
     let tmp = tempfile::tempdir().expect("tempdir");
+    if env("BRAINML_BAD_INPUT_SELFTEST").is_some_and(|v| v == "1") && !selftest(&exe, tmp.path()) {
+        eprintln!("bad_input: the harness's self-test failed");
+        return 1;
+    }
     let t_all = Instant::now();
     let mut fmts = formats(models, random, seed);
     for f in &mut fmts {
