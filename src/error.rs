@@ -163,3 +163,9 @@ pub(crate) fn json_error(path: &Path, field: &str, e: &serde_json::Error) -> Err
     };
     Error::format(path, field, why)
 }
+
+/// A JSON value from a file, shortened for an error message (`"ééé…"`, `[1, 2, …`).
+pub(crate) fn short_json(v: &serde_json::Value) -> String {
+    let s = v.to_string();
+    if s.chars().count() <= 60 { s } else { format!("{}…", s.chars().take(60).collect::<String>()) }
+}

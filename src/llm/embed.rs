@@ -13,7 +13,7 @@ use super::bert::{Bert, Config};
 use super::candle_err;
 use super::tokenize::{Tokenized, Tokenizer};
 use super::safetensors_check;
-use crate::error::{json_error, read_text, Error, IoContext, Result};
+use crate::error::{escaped, json_error, read_text, short_json, Error, IoContext, Result};
 use std::collections::HashMap;
 
 /// How token vectors become one sentence vector (sentence-transformers `Pooling`).
@@ -130,14 +130,14 @@ fn read_config(cfg_path: &Path, weights: &Path, tensors: &HashMap<String, safete
     for &(k, lo, hi) in CONFIG_LIMITS {
         let v = obj.get(k).ok_or_else(|| Error::format(cfg_path, k, "missing: a BERT config.json must give it"))?;
         let x = v.as_u64().filter(|x| (lo..=hi).contains(x)).ok_or_else(|| {
-            Error::format(cfg_path, k, format!("expected a whole number from {lo} to {hi}, found {v}"))
+            Error::format(cfg_path, k, format!("expected a whole number from {lo} to {hi}, found {}", short_json(v)))
         })?;
         n.insert(k, x as usize);
     }
     match obj.get("layer_norm_eps").map(|v| v.as_f64()) {
         None => {}
         Some(Some(e)) if e > 0.0 && e < 1.0 => {}
-        Some(_) => return Err(Error::format(cfg_path, "layer_norm_eps", format!("expected a small positive number such as 1e-12, found {}", obj["layer_norm_eps"]))),
+        Some(_) => return Err(Error::format(cfg_path, "layer_norm_eps", format!("expected a small positive number such as 1e-12, found {}", short_json(&obj["layer_norm_eps"])))),
     }
     let (h, heads) = (n["hidden_size"], n["num_attention_heads"]);
     if h % heads != 0 {
@@ -147,7 +147,7 @@ fn read_config(cfg_path: &Path, weights: &Path, tensors: &HashMap<String, safete
     // weights must be floating point (candle would convert integers to f32 silently)
     for (name, e) in tensors {
         if (name.ends_with(".weight") || name.ends_with(".bias")) && !matches!(e.dtype.as_str(), "F32" | "F16" | "BF16" | "F64") {
-            return Err(Error::format(weights, format!("tensor {name}"), format!("expected floating-point weights (F32, F16, BF16), found {}", e.dtype)));
+            return Err(Error::format(weights, format!("tensor {}", escaped(name.as_bytes(), 80)), format!("expected floating-point weights (F32, F16, BF16), found {}", e.dtype)));
         }
     }
     // the sizes against the weights

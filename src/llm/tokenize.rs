@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 
 use crate::display::{dataframe_html, emit, EvcxrDisplay};
-use crate::error::{excerpt, json_error, read_text, Error, Result};
+use crate::error::{excerpt, json_error, read_text, short_json, Error, Result};
 
 /// A tokenizer loaded from local files (an owned value a notebook cell can keep).
 #[derive(Clone)]
@@ -394,7 +394,7 @@ fn check_tokenizer_json(path: &Path, json: &serde_json::Value) -> Result<()> {
             return Err(Error::format(path, field, format!("expected an object {{\"id\", \"content\", ...}}, found {}", kind(t))));
         }
         if !t.get("id").is_some_and(|id| id.as_u64().is_some_and(|id| id <= u32::MAX as u64)) {
-            return Err(Error::format(path, field, format!("expected an \"id\" from 0 to {}, found {}", u32::MAX, t.get("id").unwrap_or(&J::Null))));
+            return Err(Error::format(path, field, format!("expected an \"id\" from 0 to {}, found {}", u32::MAX, short_json(t.get("id").unwrap_or(&J::Null)))));
         }
         let r = guard(path, &field, || <tokenizers::AddedToken as serde::Deserialize>::deserialize(t).map(drop))?;
         section(&field, r)?;
@@ -423,7 +423,7 @@ fn check_types(path: &Path, field: &str, v: &serde_json::Value, known: &[&str], 
     let Some(t) = v.get("type") else { return Ok(()) };
     let t = t.as_str().unwrap_or("");
     if !known.contains(&t) {
-        return Err(Error::format(path, field, format!("expected a \"type\" of {}, found {}", known.join(", "), v["type"])));
+        return Err(Error::format(path, field, format!("expected a \"type\" of {}, found {}", known.join(", "), short_json(&v["type"]))));
     }
     if t == "Sequence" {
         for (i, c) in v.get(children).and_then(|c| c.as_array()).into_iter().flatten().enumerate() {

@@ -14,7 +14,7 @@
 //! one entry in [`runner`] naming the function a child runs on one input.
 //!
 //! Environment: `BRAINML_BAD_INPUT_RANDOM=N` random cases per format (default 300),
-//! `BRAINML_BAD_INPUT_SEED` (default 15), `BRAINML_BAD_INPUT_ONLY=<substring>` runs the cases
+//! `BRAINML_BAD_INPUT_SEED` (default 15), `BRAINML_BAD_INPUT_FORMATS=gguf,bert` some formats only, `BRAINML_BAD_INPUT_ONLY=<substring>` runs the cases
 //! whose name contains it, `BRAINML_BAD_INPUT_KEEP=<dir>` keeps each failing case's input there,
 //! `BRAINML_BAD_INPUT_JOBS` (default: the number of cores), `BRAINML_BAD_INPUT_SELFTEST=1` first
 //! checks that the harness catches a panic, an abort, a hang, an allocation failure and an
@@ -357,6 +357,9 @@ fn parent() -> i32 {
     }
     let t_all = Instant::now();
     let mut fmts = formats(models, random, seed);
+    if let Some(only) = env("BRAINML_BAD_INPUT_FORMATS") {
+        fmts.retain(|f| only.split(',').any(|o| o == f.name));
+    }
     for f in &mut fmts {
         if let Some(o) = &only {
             f.cases.retain(|c| c.name.contains(o.as_str()));
