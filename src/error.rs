@@ -165,6 +165,7 @@ pub(crate) fn json_error(path: &Path, field: &str, e: &serde_json::Error) -> Err
 }
 
 /// A JSON value from a file, shortened for an error message (`"ééé…"`, `[1, 2, …`).
+#[cfg_attr(not(feature = "llm"), allow(dead_code))]
 pub(crate) fn short_json(v: &serde_json::Value) -> String {
     let s = v.to_string();
     if s.chars().count() <= 60 { s } else { format!("{}…", s.chars().take(60).collect::<String>()) }
