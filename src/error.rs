@@ -94,3 +94,79 @@ pub(crate) fn write_atomically(path: &Path, write: impl FnOnce(&Path) -> Result<
         }
     }
 }
+
+/// Where byte `offset` of `bytes` is, as `line L, column C` (1-based, columns in bytes).
+pub(crate) fn line_col(bytes: &[u8], offset: usize) -> (usize, usize) {
+    let before = &bytes[..offset.min(bytes.len())];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let col = before.len() - before.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1) + 1;
+    (line, col)
+}
+
+/// At most `max` bytes of `bytes` as escaped text (`"ab\xff…"`): a short excerpt for an error
+/// message, never raw binary.
+pub(crate) fn excerpt(bytes: &[u8], max: usize) -> String {
+    format!("\"{}\"", escaped(bytes, max))
+}
+
+/// At most `max` bytes of `bytes`, printable ASCII kept and everything else escaped (`\xff`),
+/// without quotes: a name from a damaged file, safe to put in a field name.
+pub(crate) fn escaped(bytes: &[u8], max: usize) -> String {
+    let mut s: String = bytes.iter().take(max).flat_map(|&b| std::ascii::escape_default(b)).map(char::from).collect();
+    if bytes.len() > max {
+        s.push('…');
+    }
+    s
+}
+
+/// `bytes` as UTF-8 text, or an error naming the byte offset, line and column of the first
+/// invalid byte.
+pub(crate) fn utf8<'a>(path: &Path, field: &str, bytes: &'a [u8]) -> Result<&'a str> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        let at = e.valid_up_to();
+        let (line, col) = line_col(bytes, at);
+        let bad = &bytes[at..(at + e.error_len().unwrap_or(bytes.len() - at)).min(bytes.len())];
+        Error::format(path, field, format!(
+            "expected UTF-8 text, found the invalid byte sequence {} at byte {at} (line {line}, column {col}); \
+             save the file as UTF-8", excerpt(bad, 8)))
+    })
+}
+
+/// Read a whole text file, refusing files over `max_bytes` (before reading them) and text
+/// that is not UTF-8 (with the position of the first bad byte).
+pub(crate) fn read_text(path: &Path, field: &str, max_bytes: u64) -> Result<String> {
+    let len = std::fs::metadata(path).at(path)?.len();
+    if len > max_bytes {
+        return Err(Error::format(path, field, format!(
+            "expected a file of at most {} MiB, found {} bytes: is this the right file?", max_bytes >> 20, len)));
+    }
+    let bytes = std::fs::read(path).at(path)?;
+    match String::from_utf8(bytes) {
+        Ok(s) => Ok(s),
+        Err(e) => Err(utf8(path, field, e.as_bytes()).err().unwrap_or_else(|| Error::format(path, field, "not UTF-8 text"))),
+    }
+}
+
+/// A `serde_json` error in `path` said in words: where (line, column) and what went wrong;
+/// an early end of input says the file is truncated.
+pub(crate) fn json_error(path: &Path, field: &str, e: &serde_json::Error) -> Error {
+    use serde_json::error::Category;
+    let msg = e.to_string();
+    // serde_json appends " at line L column C"; say it once, in our words
+    let what = msg.rsplit_once(" at line ").map_or(msg.as_str(), |(w, _)| w);
+    let at = if e.line() > 0 { format!(" at line {}, column {}", e.line(), e.column()) } else { String::new() };
+    let why = match e.classify() {
+        Category::Eof => format!("expected more JSON, found the end of the file{at}: the file is cut short (truncated download?) — re-download or re-create it"),
+        Category::Syntax => format!("expected valid JSON, found a syntax error{at}: {what}"),
+        Category::Data => format!("the JSON is well-formed but does not hold what was expected{at}: {what}"),
+        Category::Io => format!("reading failed{at}: {what}"),
+    };
+    Error::format(path, field, why)
+}
+
+/// A JSON value from a file, shortened for an error message (`"ééé…"`, `[1, 2, …`).
+#[cfg_attr(not(feature = "llm"), allow(dead_code))]
+pub(crate) fn short_json(v: &serde_json::Value) -> String {
+    let s = v.to_string();
+    if s.chars().count() <= 60 { s } else { format!("{}…", s.chars().take(60).collect::<String>()) }
+}

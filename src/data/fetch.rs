@@ -233,35 +233,85 @@ fn http_get(url: &str) -> Result<impl Read> {
     Ok(resp.into_body().into_reader())
 }
 
+/// Most bytes a wheel may unpack to (the workshop's models are well under 1 GiB).
+const MAX_UNPACKED: u64 = 4 << 30;
+/// Most entries a wheel may hold.
+const MAX_ENTRIES: usize = 100_000;
+
+/// A zip error in words a learner can act on.
+fn zip_why(e: &zip::result::ZipError) -> String {
+    use zip::result::ZipError as Z;
+    match e {
+        Z::Io(io) => format!("reading failed: {io} (truncated or damaged download? re-download it)"),
+        Z::InvalidArchive(m) => {
+            let m = if m.contains("::") { "an entry of the central directory is cut short".into() } else { m.to_string() };
+            format!("expected a zip archive (a wheel is one), found a damaged one: {m} — re-download it")
+        }
+        Z::UnsupportedArchive(m) => format!("the zip archive uses a feature that cannot be read: {m}"),
+        Z::FileNotFound => "an entry listed in the archive is missing".to_string(),
+        other => format!("damaged zip archive: {other} — re-download it"),
+    }
+}
+
 /// Unpack the files under `prefix` in a wheel (a zip) into `dest`, keeping sub-folders and
-/// skipping Python files. Entry names that would escape `dest` are refused.
-fn unpack_wheel(wheel: &Path, prefix: &str, dest: &Path) -> Result<()> {
+/// skipping Python files. Entry names that would escape `dest` are refused, as are archives
+/// that unpack to more than 4 GiB or whose entries are not the size the archive says.
+/// Public so that `tests/bad_input` can feed it damaged wheels.
+pub fn unpack_wheel(wheel: &Path, prefix: &str, dest: &Path) -> Result<()> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| unpack_wheel_inner(wheel, prefix, dest))).unwrap_or_else(|p| {
+        let msg = p.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| p.downcast_ref::<String>().cloned()).unwrap_or_default();
+        Err(Error::format(wheel, "zip", format!("internal error in the zip library on this file ({msg}): the file is probably damaged — re-download it")))
+    })
+}
+
+fn unpack_wheel_inner(wheel: &Path, prefix: &str, dest: &Path) -> Result<()> {
     let f = File::open(wheel).at(wheel)?;
-    let mut z = zip::ZipArchive::new(f).map_err(|e| Error::format(wheel, "zip", e))?;
+    let mut z = zip::ZipArchive::new(std::io::BufReader::new(f)).map_err(|e| Error::format(wheel, "zip", zip_why(&e)))?;
+    if z.len() > MAX_ENTRIES {
+        return Err(Error::format(wheel, "zip", format!("expected at most {MAX_ENTRIES} entries, found {}", z.len())));
+    }
     std::fs::create_dir_all(dest).at(dest)?;
     let mut n = 0;
+    let mut total: u64 = 0;
     for i in 0..z.len() {
-        let mut file = z.by_index(i).map_err(|e| Error::format(wheel, "zip entry", e))?;
+        let mut file = z.by_index(i).map_err(|e| Error::format(wheel, format!("zip entry {i}"), zip_why(&e)))?;
         if file.is_dir() {
             continue;
         }
-        let Some(name) = file.enclosed_name() else {
-            return Err(Error::format(wheel, "zip entry", format!("{:?} escapes the folder", file.name())));
+        let shown = crate::error::excerpt(file.name_raw(), 120);
+        let raw = file.name_raw();
+        let absolute = raw.first().is_some_and(|&c| c == b'/' || c == b'\\') || (raw.len() > 1 && raw[1] == b':');
+        let Some(name) = file.enclosed_name().filter(|_| !absolute) else {
+            return Err(Error::format(wheel, format!("zip entry {i}"), format!(
+                "expected a path inside the folder, found {shown}, which escapes it (refused)")));
         };
         let Ok(rel) = name.strip_prefix(prefix) else { continue };
         if rel.as_os_str().is_empty() || rel.extension().is_some_and(|x| x == "py" || x == "pyc") {
             continue;
+        }
+        let size = file.size();
+        total = total.saturating_add(size);
+        if total > MAX_UNPACKED {
+            return Err(Error::format(wheel, format!("zip entry {shown}"), format!(
+                "expected at most {} GiB unpacked in all, found entries declaring {total} bytes: is this the right file?", MAX_UNPACKED >> 30)));
         }
         let out = dest.join(rel);
         if let Some(p) = out.parent() {
             std::fs::create_dir_all(p).at(p)?;
         }
         let mut w = File::create(&out).at(&out)?;
-        std::io::copy(&mut file, &mut w).at(&out)?;
+        // never more than the declared size (a lying header cannot fill the disk)
+        let copied = std::io::copy(&mut (&mut file).take(size + 1), &mut w).map_err(|e| {
+            Error::format(wheel, format!("zip entry {shown}"), format!("expected {size} bytes of intact data, reading failed: {e} — re-download it"))
+        })?;
+        if copied != size {
+            return Err(Error::format(wheel, format!("zip entry {shown}"), format!(
+                "expected {size} bytes (the size the archive gives), found {copied}: the archive is damaged — re-download it")));
+        }
         n += 1;
     }
     if n == 0 {
-        return Err(Error::format(wheel, "contents", format!("no files under {prefix:?}")));
+        return Err(Error::format(wheel, "contents", format!("expected files under {prefix:?}, found none")));
     }
     Ok(())
 }

@@ -17,7 +17,7 @@ pub mod table;
 
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, IoContext, Result};
+use crate::error::{excerpt, json_error, read_text, Error, IoContext, Result};
 
 /// The manifest's file name inside the data folder.
 pub const MANIFEST: &str = "manifest.tsv";
@@ -66,7 +66,7 @@ impl Manifest {
     /// Read `data/manifest.tsv`.
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).at(path)?;
+        let text = read_text(path, "manifest", 16 << 20)?;
         Self::parse(&text, path)
     }
 
@@ -76,7 +76,8 @@ impl Manifest {
         let header: Vec<&str> = lines.next().map(|(_, l)| l.split('\t').collect()).unwrap_or_default();
         let want = ["name", "kind", "source", "sha256", "licence", "extract"];
         if header != want {
-            return Err(Error::format(path, "header", format!("expected columns {want:?}, found {header:?}")));
+            let shown: Vec<String> = header.iter().take(12).map(|h| excerpt(h.as_bytes(), 40)).collect();
+            return Err(Error::format(path, "header", format!("expected the tab-separated columns {}, found {}", want.join(" "), shown.join(" "))));
         }
         let mut entries = Vec::new();
         for (i, l) in lines {
@@ -88,13 +89,13 @@ impl Manifest {
             let kind = match f[1] {
                 "file" => Kind::File,
                 "wheel" => Kind::Wheel,
-                k => return Err(Error::format(path, at("kind"), format!("expected 'file' or 'wheel', found {k:?}"))),
+                k => return Err(Error::format(path, at("kind"), format!("expected 'file' or 'wheel', found {}", excerpt(k.as_bytes(), 40)))),
             };
             if f[3].len() != 64 || !f[3].bytes().all(|b| b.is_ascii_hexdigit()) {
-                return Err(Error::format(path, at("sha256"), format!("expected 64 hex digits, found {:?}", f[3])));
+                return Err(Error::format(path, at("sha256"), format!("expected 64 hex digits, found {}", excerpt(f[3].as_bytes(), 80))));
             }
             if f[0].split('/').any(|c| c.is_empty() || c == "." || c == "..") || f[0].starts_with('/') {
-                return Err(Error::format(path, at("name"), format!("{:?} is not a plain relative path", f[0])));
+                return Err(Error::format(path, at("name"), format!("expected a plain relative path (no empty, '.' or '..' parts), found {}", excerpt(f[0].as_bytes(), 80))));
             }
             entries.push(Entry {
                 name: f[0].to_string(),
@@ -174,8 +175,8 @@ impl std::fmt::Display for Json {
 /// Read a JSON file.
 pub fn read_json(path: impl AsRef<Path>) -> Result<Json> {
     let path = path.as_ref();
-    let text = std::fs::read_to_string(path).at(path)?;
-    serde_json::from_str(&text).map(Json).map_err(|e| Error::format(path, "json", e))
+    let text = read_text(path, "json", 1 << 30)?;
+    serde_json::from_str(&text).map(Json).map_err(|e| json_error(path, "json", &e))
 }
 
 /// The files in `dir` whose name ends in `.ext`, sorted by name (e.g. a session's CSV files).

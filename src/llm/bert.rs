@@ -140,7 +140,13 @@ impl Bert {
             norm: layer_norm(h, config.layer_norm_eps, e.pp("LayerNorm"))?,
         };
         let eps = config.layer_norm_eps;
-        let mut layers = Vec::with_capacity(config.num_hidden_layers);
+        // nothing is allocated from num_hidden_layers before the weights are known to hold
+        // that many layers (a config.json saying 10^12 layers is an error, not an abort)
+        let n = config.num_hidden_layers;
+        if n == 0 || n > 256 || !vb.contains_tensor(&format!("encoder.layer.{}.attention.self.query.weight", n - 1)) {
+            candle_core::bail!("num_hidden_layers {n}: the weights do not hold that many layers (1 to 256 expected)");
+        }
+        let mut layers = Vec::with_capacity(n);
         for i in 0..config.num_hidden_layers {
             let l = vb.pp(format!("encoder.layer.{i}"));
             let a = l.pp("attention");

@@ -10,14 +10,20 @@
 
 use std::path::{Path, PathBuf};
 
-use candle_core::quantized::{gguf_file, QMatMul};
+use candle_core::quantized::gguf_file::Value;
+use candle_core::quantized::QMatMul;
 use candle_core::{Device, Module, Tensor};
 use candle_nn::Embedding;
 use candle_transformers::quantized_nn::RmsNorm;
 use ndarray::{Array1, Array2, Array3};
 
 use super::tokenize::{Tokenized, Tokenizer};
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, Result};
+
+/// Most layers a GGUF model may declare (the largest open models have about 130).
+const MAX_LAYERS: u64 = 1024;
+/// Largest embedding size / head count accepted.
+const MAX_DIM: u64 = 1 << 16;
 
 struct Layer {
     wq: QMatMul,
@@ -84,9 +90,13 @@ impl Surprisal {
 }
 
 impl CausalLm {
-    /// Load a GGUF file (llama architecture). The header is read first; every tensor's size
-    /// is checked against the file before it is read (candle's `TensorInfo::read`), so a
-    /// truncated file is an error naming the file, not an allocation or a panic.
+    /// Load a GGUF file (llama architecture). The header is read first by brainml's own
+    /// checked reader (`llm/gguf.rs`: every count, length, dimension and offset against the
+    /// file's size); then the hyperparameters are checked against sane limits (layers ≤ 1024,
+    /// RMS epsilon in (0, 1), heads dividing the embedding into even head sizes, context ≥ 1)
+    /// and every tensor's shape against them, before any tensor is read; norm weights that are
+    /// not finite are refused. A damaged file is an error naming the file and field, never an
+    /// allocation, a panic or an abort.
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
         Self::load_with(path, false)
     }
@@ -97,44 +107,117 @@ impl CausalLm {
     /// match transformers to ~1e-4 instead of ~0.6.
     pub fn load_with(path: impl AsRef<Path>, dequantize: bool) -> Result<Self> {
         let path = path.as_ref();
-        let mut file = std::fs::File::open(path).at(path)?;
-        let ct = gguf_file::Content::read(&mut file).map_err(|e| Error::format(path, "GGUF header", e))?;
+        let super::gguf::Gguf { content: ct, reader: mut file } = super::gguf::open(path)?;
         let tokenizer = Tokenizer::from_gguf_metadata(path, &ct.metadata)?;
-        let md = |k: &str| ct.metadata.get(k).ok_or_else(|| Error::format(path, k, "missing from the GGUF metadata"));
-        let u = |k: &str| -> Result<usize> { md(k)?.to_u32().map(|v| v as usize).map_err(|e| Error::format(path, k, e)) };
-        let arch = md("general.architecture")?.to_string().map_err(|e| Error::format(path, "general.architecture", e))?.clone();
-        if arch != "llama" {
-            return Err(Error::format(path, "general.architecture", format!("{arch:?}: only llama is supported")));
-        }
-        let n_head = u("llama.attention.head_count")?;
-        let n_kv_head = u("llama.attention.head_count_kv")?;
-        let n_layer = u("llama.block_count")?;
-        let dim = u("llama.embedding_length")?;
-        let context_length = u("llama.context_length").unwrap_or(2048);
-        if n_head == 0 || n_kv_head == 0 || dim % n_head != 0 || n_head % n_kv_head != 0 {
-            return Err(Error::format(path, "llama.attention.head_count", format!("{n_head} heads, {n_kv_head} kv heads, {dim} dims do not fit")));
-        }
-        let eps = md("llama.attention.layer_norm_rms_epsilon")?.to_f32().map_err(|e| Error::format(path, "llama.attention.layer_norm_rms_epsilon", e))? as f64;
-        let rope_base = ct.metadata.get("llama.rope.freq_base").and_then(|v| v.to_f32().ok()).unwrap_or(10000.0);
-        let bos = ct.metadata.get("tokenizer.ggml.bos_token_id").and_then(|v| v.to_u32().ok());
-        let dev = Device::Cpu;
-        let mut t = |name: &str| ct.tensor(&mut file, name, &dev).map_err(|e| Error::format(path, name, e));
-        let emb_q = t("token_embd.weight")?;
-        let (vocab, edim) = emb_q.shape().dims2().map_err(|e| Error::format(path, "token_embd.weight", e))?;
-        if edim != dim {
-            return Err(Error::format(path, "token_embd.weight", format!("{edim} columns, llama.embedding_length says {dim}")));
-        }
-        let emb = emb_q.dequantize(&dev).map_err(|e| Error::format(path, "token_embd.weight", e))?;
-        let norm = RmsNorm::from_qtensor(t("output_norm.weight")?, eps).map_err(|e| Error::format(path, "output_norm.weight", e))?;
-        let output = match t("output.weight") {
-            Ok(o) => o,
-            Err(_) => emb_q, // tied embeddings (SmolLM2)
+        let md = |k: &str| ct.metadata.get(k).ok_or_else(|| Error::format(path, format!("metadata {k}"), "missing from the GGUF metadata"));
+        let field = |k: &str| format!("metadata {k}");
+        // an integer in lo..=hi (any GGUF integer type)
+        let int = |k: &str, lo: u64, hi: u64| -> Result<usize> {
+            let v = match md(k)? {
+                Value::U8(v) => *v as i128,
+                Value::I8(v) => *v as i128,
+                Value::U16(v) => *v as i128,
+                Value::I16(v) => *v as i128,
+                Value::U32(v) => *v as i128,
+                Value::I32(v) => *v as i128,
+                Value::U64(v) => *v as i128,
+                Value::I64(v) => *v as i128,
+                other => return Err(Error::format(path, field(k), format!("expected an integer, found {}", super::gguf::describe(other)))),
+            };
+            if v < lo as i128 || v > hi as i128 {
+                return Err(Error::format(path, field(k), format!("expected an integer from {lo} to {hi}, found {v}")));
+            }
+            Ok(v as usize)
         };
+        let float = |k: &str| -> Result<f64> {
+            match md(k)? {
+                Value::F32(v) => Ok(*v as f64),
+                Value::F64(v) => Ok(*v),
+                other => Err(Error::format(path, field(k), format!("expected a float, found {}", super::gguf::describe(other)))),
+            }
+        };
+        let arch = md("general.architecture")?.to_string().map_err(|e| Error::format(path, field("general.architecture"), e))?.clone();
+        if arch != "llama" {
+            return Err(Error::format(path, field("general.architecture"), format!("expected \"llama\", found {}: only llama models are supported", crate::error::excerpt(arch.as_bytes(), 40))));
+        }
+        let n_layer = int("llama.block_count", 1, MAX_LAYERS)?;
+        let dim = int("llama.embedding_length", 1, MAX_DIM)?;
+        let n_head = int("llama.attention.head_count", 1, MAX_DIM)?;
+        let n_kv_head = int("llama.attention.head_count_kv", 1, MAX_DIM)?;
+        let context_length = if ct.metadata.contains_key("llama.context_length") { int("llama.context_length", 1, 1 << 24)? } else { 2048 };
+        if dim % n_head != 0 || (dim / n_head) % 2 != 0 {
+            return Err(Error::format(path, field("llama.attention.head_count"), format!(
+                "expected a head count that divides llama.embedding_length ({dim}) into heads of an even size, found {n_head}")));
+        }
+        if n_head % n_kv_head != 0 {
+            return Err(Error::format(path, field("llama.attention.head_count_kv"), format!(
+                "expected a divisor of llama.attention.head_count ({n_head}), found {n_kv_head}")));
+        }
+        let eps = float("llama.attention.layer_norm_rms_epsilon")?;
+        if !(eps > 0.0 && eps < 1.0) {
+            return Err(Error::format(path, field("llama.attention.layer_norm_rms_epsilon"), format!("expected a small positive number such as 1e-5, found {eps}")));
+        }
+        let rope_base = if ct.metadata.contains_key("llama.rope.freq_base") { float("llama.rope.freq_base")? as f32 } else { 10000.0 };
+        if !(rope_base.is_finite() && rope_base > 1.0) {
+            return Err(Error::format(path, field("llama.rope.freq_base"), format!("expected a number above 1 such as 10000, found {rope_base}")));
+        }
+        let bos = match ct.metadata.get("tokenizer.ggml.bos_token_id") {
+            None => None,
+            Some(_) => Some(int("tokenizer.ggml.bos_token_id", 0, tokenizer.vocab_size().saturating_sub(1) as u64)? as u32),
+        };
+        // every tensor's shape against the hyperparameters, before any is read
+        let head_dim = dim / n_head;
+        let kv_dim = n_kv_head * head_dim;
+        let shape = |name: &str| ct.tensor_infos.get(name).map(|i| i.shape.dims().to_vec());
+        let expect = |name: &str, want: &[Option<usize>]| -> Result<Vec<usize>> {
+            let got = shape(name).ok_or_else(|| Error::format(path, format!("tensor {name}"), format!(
+                "missing: llama.block_count says {n_layer} layers (is the file complete?)")))?;
+            if got.len() != want.len() || got.iter().zip(want).any(|(g, w)| w.is_some_and(|w| w != *g)) {
+                let want: Vec<String> = want.iter().map(|w| w.map_or("any".into(), |w| w.to_string())).collect();
+                return Err(Error::format(path, format!("tensor {name}"), format!(
+                    "expected shape [{}] from the metadata (embedding_length {dim}, {n_head} heads, {n_kv_head} kv heads), found {got:?}", want.join(", "))));
+            }
+            Ok(got)
+        };
+        let vocab = expect("token_embd.weight", &[None, Some(dim)])?[0];
+        if vocab < tokenizer.vocab_size() {
+            return Err(Error::format(path, "tensor token_embd.weight", format!(
+                "expected at least one row per token ({}), found {vocab}", tokenizer.vocab_size())));
+        }
+        expect("output_norm.weight", &[Some(dim)])?;
+        if ct.tensor_infos.contains_key("output.weight") {
+            expect("output.weight", &[Some(vocab), Some(dim)])?;
+        }
+        for i in 0..n_layer {
+            let n = |s: &str| format!("blk.{i}.{s}.weight");
+            expect(&n("attn_q"), &[Some(dim), Some(dim)])?;
+            expect(&n("attn_k"), &[Some(kv_dim), Some(dim)])?;
+            expect(&n("attn_v"), &[Some(kv_dim), Some(dim)])?;
+            expect(&n("attn_output"), &[Some(dim), Some(dim)])?;
+            expect(&n("attn_norm"), &[Some(dim)])?;
+            expect(&n("ffn_norm"), &[Some(dim)])?;
+            let ff = expect(&n("ffn_gate"), &[None, Some(dim)])?[0];
+            expect(&n("ffn_up"), &[Some(ff), Some(dim)])?;
+            expect(&n("ffn_down"), &[Some(dim), Some(ff)])?;
+        }
+        let dev = Device::Cpu;
+        let mut t = |name: &str| ct.tensor(&mut file, name, &dev).map_err(|e| Error::format(path, format!("tensor {name}"), e));
+        let emb_q = t("token_embd.weight")?;
+        let emb = emb_q.dequantize(&dev).map_err(|e| Error::format(path, "token_embd.weight", e))?;
+        let rms = |q: candle_core::quantized::QTensor, name: &str| {
+            let w = q.dequantize(&dev).and_then(|w| w.to_vec1::<f32>()).map_err(|e| Error::format(path, name, e))?;
+            if let Some(bad) = w.iter().position(|v| !v.is_finite()) {
+                return Err(Error::format(path, format!("tensor {name}"), format!("expected finite weights, found {} at index {bad}: the file is corrupt — re-download it", w[bad])));
+            }
+            RmsNorm::from_qtensor(q, eps).map_err(|e| Error::format(path, name, e))
+        };
+        let norm = rms(t("output_norm.weight")?, "output_norm.weight")?;
+        // tied embeddings (SmolLM2) when there is no output.weight
+        let output = if ct.tensor_infos.contains_key("output.weight") { t("output.weight")? } else { emb_q };
         let qm = |q: candle_core::quantized::QTensor, name: &str| {
             if dequantize { q.dequantize(&dev).map(QMatMul::Tensor) } else { QMatMul::from_qtensor(q) }
                 .map_err(|e| Error::format(path, name, e))
         };
-        let rms = |q: candle_core::quantized::QTensor, name: &str| RmsNorm::from_qtensor(q, eps).map_err(|e| Error::format(path, name, e));
         let mut layers = Vec::with_capacity(n_layer);
         for i in 0..n_layer {
             let n = |s: &str| format!("blk.{i}.{s}.weight");
@@ -160,7 +243,7 @@ impl CausalLm {
             head_dim: dim / n_head,
             rope_base,
             context_length,
-            bos: bos.filter(|&b| (b as usize) < vocab),
+            bos,
             tokenizer,
             path: path.to_path_buf(),
         })

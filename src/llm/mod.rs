@@ -11,6 +11,8 @@ pub mod analysis;
 pub mod bert;
 pub mod causal;
 pub mod embed;
+mod gguf;
+mod safetensors_check;
 pub mod tokenize;
 
 pub use analysis::{cosine_by_layer, encoding_by_layer, encoding_score, pca, pearson_r, planted_response, stack_layers, EncodingScore, LayerScores, Pca, Ridge, RidgeCv, RidgeFit};

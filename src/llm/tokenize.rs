@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 
 use crate::display::{dataframe_html, emit, EvcxrDisplay};
-use crate::error::{Error, IoContext, Result};
+use crate::error::{excerpt, json_error, read_text, short_json, Error, Result};
 
 /// A tokenizer loaded from local files (an owned value a notebook cell can keep).
 #[derive(Clone)]
@@ -123,11 +123,22 @@ pub(crate) fn split_words(text: &str) -> Vec<(usize, usize)> {
 impl Tokenizer {
     /// Load a `tokenizer.json` (mirrors `tokenizers.Tokenizer.from_file`), switching off the
     /// padding and truncation stored in the file.
+    ///
+    /// The file is checked before the `tokenizers` crate sees it: UTF-8 (with the position of a
+    /// bad byte), JSON syntax (line and column), each section on its own (so an error names
+    /// `model`, `decoder`, ... instead of an "untagged enum"), and the special tokens a
+    /// post-processor template names. `tokenizers` 0.23.2 panics on two of these (a decoder
+    /// section with a syntax error, decoders/mod.rs:90; a template naming an undefined special
+    /// token, at the first `encode`, processors/template.rs:563); any other panic inside it is
+    /// caught here and returned as an error.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).at(path)?;
-        let mut inner = tokenizers::Tokenizer::from_bytes(&bytes)
-            .map_err(|e| Error::format(path, "tokenizer.json", e))?;
+        let text = read_text(path, "tokenizer.json", 1 << 30)?;
+        let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| json_error(path, "tokenizer.json", &e))?;
+        drop(text);
+        check_tokenizer_json(path, &json)?;
+        let mut inner: tokenizers::Tokenizer = guard(path, "tokenizer.json", || <tokenizers::Tokenizer as serde::Deserialize>::deserialize(&json))?
+            .map_err(|e| Error::format(path, "tokenizer.json", format!("not a tokenizer the tokenizers library can load: {}", untagged(&e.to_string()))))?;
         inner.with_padding(None);
         inner.with_truncation(None).map_err(|e| Error::format(path, "truncation", e))?;
         Ok(Tokenizer { inner, source: path.to_path_buf() })
@@ -141,42 +152,42 @@ impl Tokenizer {
     /// No BOS token is added (SmolLM2's `add_bos_token` is false).
     pub fn from_gguf(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let mut file = std::fs::File::open(path).at(path)?;
-        let ct = candle_core::quantized::gguf_file::Content::read(&mut file)
-            .map_err(|e| Error::format(path, "GGUF header", e))?;
-        Self::from_gguf_metadata(path, &ct.metadata)
+        let g = super::gguf::open(path)?;
+        Self::from_gguf_metadata(path, &g.content.metadata)
     }
 
     pub(crate) fn from_gguf_metadata(
         path: &Path,
         md: &std::collections::HashMap<String, candle_core::quantized::gguf_file::Value>,
     ) -> Result<Self> {
-        let get = |k: &str| md.get(k).ok_or_else(|| Error::format(path, k, "missing from the GGUF metadata"));
-        let model = get("tokenizer.ggml.model")?.to_string().map_err(|e| Error::format(path, "tokenizer.ggml.model", e))?;
+        let f = |k: &str| format!("metadata {k}");
+        let get = |k: &str| md.get(k).ok_or_else(|| Error::format(path, f(k), "missing from the GGUF metadata"));
+        let model = get("tokenizer.ggml.model")?.to_string().map_err(|e| Error::format(path, f("tokenizer.ggml.model"), e))?;
         if model != "gpt2" {
-            return Err(Error::format(path, "tokenizer.ggml.model", format!("{model:?}: only byte-level BPE (\"gpt2\") is supported")));
+            return Err(Error::format(path, f("tokenizer.ggml.model"), format!("expected \"gpt2\" (byte-level BPE, the only kind supported), found {}", excerpt(model.as_bytes(), 40))));
         }
         let strings = |k: &str| -> Result<Vec<String>> {
             get(k)?
                 .to_vec()
-                .map_err(|e| Error::format(path, k, e))?
+                .map_err(|e| Error::format(path, f(k), format!("expected an array of strings: {e}")))?
                 .iter()
-                .map(|v| v.to_string().cloned().map_err(|e| Error::format(path, k, e)))
+                .map(|v| v.to_string().cloned().map_err(|e| Error::format(path, f(k), format!("expected an array of strings: {e}"))))
                 .collect()
         };
         let tokens = strings("tokenizer.ggml.tokens")?;
         let merges = strings("tokenizer.ggml.merges")?;
+        check_bpe(path, &tokens, &merges)?;
         let types: Vec<i32> = match md.get("tokenizer.ggml.token_type") {
             Some(v) => v
                 .to_vec()
-                .map_err(|e| Error::format(path, "tokenizer.ggml.token_type", e))?
+                .map_err(|e| Error::format(path, f("tokenizer.ggml.token_type"), e))?
                 .iter()
-                .map(|v| v.to_i32().map_err(|e| Error::format(path, "tokenizer.ggml.token_type", e)))
+                .map(|v| v.to_i32().map_err(|e| Error::format(path, f("tokenizer.ggml.token_type"), e)))
                 .collect::<Result<_>>()?,
             None => vec![1; tokens.len()],
         };
         if types.len() != tokens.len() {
-            return Err(Error::format(path, "tokenizer.ggml.token_type", format!("{} entries for {} tokens", types.len(), tokens.len())));
+            return Err(Error::format(path, f("tokenizer.ggml.token_type"), format!("expected one entry per token ({}), found {}", tokens.len(), types.len())));
         }
         let pre = md.get("tokenizer.ggml.pre").and_then(|v| v.to_string().ok()).cloned().unwrap_or_else(|| "default".into());
         let byte_level = serde_json::json!({"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true});
@@ -184,7 +195,7 @@ impl Tokenizer {
             "smollm" => serde_json::json!({"type": "Sequence", "pretokenizers": [
                 {"type": "Digits", "individual_digits": true}, byte_level]}),
             "default" | "gpt2" | "gpt-2" => byte_level,
-            other => return Err(Error::format(path, "tokenizer.ggml.pre", format!("{other:?} is not supported (smollm, gpt2, default)"))),
+            other => return Err(Error::format(path, f("tokenizer.ggml.pre"), format!("expected smollm, gpt2 or default, found {}", excerpt(other.as_bytes(), 40)))),
         };
         let vocab: serde_json::Map<String, serde_json::Value> =
             tokens.iter().enumerate().map(|(i, t)| (t.clone(), serde_json::Value::from(i as u32))).collect();
@@ -206,10 +217,9 @@ impl Tokenizer {
                 "end_of_word_suffix": null, "fuse_unk": false, "byte_fallback": false, "ignore_merges": false,
                 "vocab": vocab, "merges": merges}
         });
-        let inner: tokenizers::Tokenizer = serde_json::to_string(&json)
-            .map_err(|e| Error::format(path, "tokenizer.ggml.*", e))?
-            .parse()
-            .map_err(|e: tokenizers::Error| Error::format(path, "tokenizer.ggml.*", e))?;
+        // the JSON is brainml's own: a tokenizers error is reported without its position in it
+        let inner: tokenizers::Tokenizer = guard(path, "tokenizer.ggml.*", || <tokenizers::Tokenizer as serde::Deserialize>::deserialize(&json))?
+            .map_err(|e| Error::format(path, "tokenizer.ggml.*", format!("the tokenizers library refused the vocabulary: {}", untagged(&e.to_string()))))?;
         Ok(Tokenizer { inner, source: path.to_path_buf() })
     }
 
@@ -227,7 +237,8 @@ impl Tokenizer {
     }
     /// Text of a sequence of ids (mirrors `tokenizer.decode`).
     pub fn decode(&self, ids: &[u32], skip_special_tokens: bool) -> Result<String> {
-        self.inner.decode(ids, skip_special_tokens).map_err(|e| Error::data(format!("decode: {e}")))
+        guard(&self.source, "decode", || self.inner.decode(ids, skip_special_tokens))?
+            .map_err(|e| Error::data(format!("{}: decode: {e}", self.source.display())))
     }
 
     /// Encode one text with the model's special tokens (mirrors `tokenizer(text)`).
@@ -241,9 +252,7 @@ impl Tokenizer {
         if text.trim().is_empty() {
             return Err(Error::data(format!("{}: cannot tokenise an empty text", self.source.display())));
         }
-        let enc = self
-            .inner
-            .encode(text, add_special_tokens)
+        let enc = guard(&self.source, "encode", || self.inner.encode(text, add_special_tokens))?
             .map_err(|e| Error::data(format!("{}: tokenising {text:?}: {e}", self.source.display())))?;
         let offsets: Vec<(usize, usize)> = enc.get_offsets().to_vec();
         let special = enc.get_special_tokens_mask().to_vec();
@@ -308,4 +317,189 @@ fn truncate(tk: &mut Tokenized, max: usize) {
     for w in &mut tk.words {
         w.tokens.retain(|&t| t < keep);
     }
+}
+
+/// Run `f`, turning a panic inside the tokenizers library into an error on `path`.
+pub(crate) fn guard<T>(path: &Path, field: &str, f: impl FnOnce() -> T) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|p| {
+        let msg = p.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| p.downcast_ref::<String>().cloned()).unwrap_or_default();
+        Error::format(path, field, format!("internal error in the tokenizers library on this file ({msg}): the file is probably damaged — re-download it"))
+    })
+}
+
+/// serde's "data did not match any variant of untagged enum X" in words.
+fn untagged(msg: &str) -> String {
+    let msg = msg.rsplit_once(" at line ").map_or(msg, |(w, _)| w);
+    match msg.find("untagged enum ") {
+        Some(i) => {
+            let what = msg[i + 14..].split_whitespace().next().unwrap_or("").trim_end_matches("Untagged").trim_end_matches("Wrapper");
+            format!("a {} section matches none of the forms the library knows (wrong \"type\", a missing or mistyped field)", what.to_lowercase())
+        }
+        None => msg.to_string(),
+    }
+}
+
+/// What can be checked in a tokenizer.json before the tokenizers library reads it: the
+/// top-level layout, each section on its own (so that an error names the section), and the
+/// special tokens a post-processor template names.
+fn check_tokenizer_json(path: &Path, json: &serde_json::Value) -> Result<()> {
+    use serde_json::Value as J;
+    let obj = json.as_object().ok_or_else(|| Error::format(path, "tokenizer.json", format!("expected a JSON object, found {}", kind(json))))?;
+    let model = obj.get("model").ok_or_else(|| Error::format(path, "model", "missing: a tokenizer.json must have a \"model\" section"))?;
+    let section = |name: &str, r: std::result::Result<(), serde_json::Error>| -> Result<()> {
+        r.map_err(|e| Error::format(path, name, format!("not valid: {}", untagged(&e.to_string()))))
+    };
+    if let Some(pp) = obj.get("post_processor") {
+        check_templates(path, pp)?;
+    }
+    let m = model.as_object().ok_or_else(|| Error::format(path, "model", format!("expected an object, found {}", kind(model))))?;
+    let ty = m.get("type").and_then(|t| t.as_str()).unwrap_or("");
+    use tokenizers::models::{bpe::BPE, unigram::Unigram, wordlevel::WordLevel, wordpiece::WordPiece};
+    let r = guard(path, "model", || match ty {
+        "WordPiece" => <WordPiece as serde::Deserialize>::deserialize(model).map(drop),
+        "BPE" => <BPE as serde::Deserialize>::deserialize(model).map(drop),
+        "Unigram" => <Unigram as serde::Deserialize>::deserialize(model).map(drop),
+        "WordLevel" => <WordLevel as serde::Deserialize>::deserialize(model).map(drop),
+        _ => <tokenizers::ModelWrapper as serde::Deserialize>::deserialize(model).map(drop),
+    })?;
+    section(&format!("model ({})", if ty.is_empty() { "no type" } else { ty }), r)?;
+    for (name, v) in obj.iter().filter(|(_, v)| !v.is_null()) {
+        let r = guard(path, name, || match name.as_str() {
+            "normalizer" => <tokenizers::NormalizerWrapper as serde::Deserialize>::deserialize(v).map(drop),
+            "pre_tokenizer" => <tokenizers::PreTokenizerWrapper as serde::Deserialize>::deserialize(v).map(drop),
+            "post_processor" => {
+                use tokenizers::processors::{bert::BertProcessing, byte_level::ByteLevel, roberta::RobertaProcessing, sequence::Sequence,
+                    template::TemplateProcessing};
+                // by its type, for an error that names the field (the wrapper is an untagged enum)
+                match v.get("type").and_then(|t| t.as_str()) {
+                    Some("TemplateProcessing") => <TemplateProcessing as serde::Deserialize>::deserialize(v).map(drop),
+                    Some("BertProcessing") => <BertProcessing as serde::Deserialize>::deserialize(v).map(drop),
+                    Some("RobertaProcessing") => <RobertaProcessing as serde::Deserialize>::deserialize(v).map(drop),
+                    Some("ByteLevel") => <ByteLevel as serde::Deserialize>::deserialize(v).map(drop),
+                    Some("Sequence") => <Sequence as serde::Deserialize>::deserialize(v).map(drop),
+                    _ => <tokenizers::PostProcessorWrapper as serde::Deserialize>::deserialize(v).map(drop),
+                }
+            }
+            "decoder" => <tokenizers::DecoderWrapper as serde::Deserialize>::deserialize(v).map(drop),
+            "truncation" => <tokenizers::TruncationParams as serde::Deserialize>::deserialize(v).map(drop),
+            "padding" => <tokenizers::PaddingParams as serde::Deserialize>::deserialize(v).map(drop),
+            "added_tokens" => <Vec<J> as serde::Deserialize<'_>>::deserialize(v).map(drop),
+            _ => Ok(()),
+        })?;
+        section(name, r)?;
+    }
+    for (i, t) in obj.get("added_tokens").and_then(|a| a.as_array()).into_iter().flatten().enumerate() {
+        let field = format!("added_tokens[{i}]");
+        if !t.is_object() {
+            return Err(Error::format(path, field, format!("expected an object {{\"id\", \"content\", ...}}, found {}", kind(t))));
+        }
+        if !t.get("id").is_some_and(|id| id.as_u64().is_some_and(|id| id <= u32::MAX as u64)) {
+            return Err(Error::format(path, field, format!("expected an \"id\" from 0 to {}, found {}", u32::MAX, short_json(t.get("id").unwrap_or(&J::Null)))));
+        }
+        let r = guard(path, &field, || <tokenizers::AddedToken as serde::Deserialize>::deserialize(t).map(drop))?;
+        section(&field, r)?;
+    }
+    for (name, known, children) in SECTION_TYPES {
+        if let Some(v) = obj.get(*name).filter(|v| !v.is_null()) {
+            check_types(path, name, v, known, children)?;
+        }
+    }
+    Ok(())
+}
+
+/// The `"type"` of each section as tokenizers 0.23.2 writes it, and the key of a Sequence's
+/// children. The library also accepts an unknown type when the other fields happen to fit
+/// another kind (untagged fallback), which would silently load something else.
+const SECTION_TYPES: &[(&str, &[&str], &str)] = &[
+    ("normalizer", &["BertNormalizer", "Bert", "Strip", "StripAccents", "NFC", "NFD", "NFKC", "NFKD", "Sequence", "Lowercase", "Nmt",
+        "Precompiled", "Replace", "Prepend", "ByteLevel"], "normalizers"),
+    ("pre_tokenizer", &["BertPreTokenizer", "ByteLevel", "Delimiter", "CharDelimiterSplit", "Metaspace", "Whitespace", "Sequence", "Split",
+        "Punctuation", "WhitespaceSplit", "Digits", "UnicodeScripts", "FixedLength"], "pretokenizers"),
+    ("post_processor", &["RobertaProcessing", "BertProcessing", "ByteLevel", "TemplateProcessing", "Sequence"], "processors"),
+    ("decoder", &["BPEDecoder", "ByteLevel", "WordPiece", "Metaspace", "CTC", "Sequence", "Replace", "Fuse", "Strip", "ByteFallback"], "decoders"),
+];
+
+fn check_types(path: &Path, field: &str, v: &serde_json::Value, known: &[&str], children: &str) -> Result<()> {
+    let Some(t) = v.get("type") else { return Ok(()) };
+    let t = t.as_str().unwrap_or("");
+    if !known.contains(&t) {
+        return Err(Error::format(path, field, format!("expected a \"type\" of {}, found {}", known.join(", "), short_json(&v["type"]))));
+    }
+    if t == "Sequence" {
+        for (i, c) in v.get(children).and_then(|c| c.as_array()).into_iter().flatten().enumerate() {
+            check_types(path, &format!("{field}.{children}[{i}]"), c, known, children)?;
+        }
+    }
+    Ok(())
+}
+
+/// Every special token a `TemplateProcessing` template names must be in its `special_tokens`.
+fn check_templates(path: &Path, pp: &serde_json::Value) -> Result<()> {
+    match pp.get("type").and_then(|t| t.as_str()) {
+        Some("Sequence") => {
+            for p in pp.get("processors").and_then(|p| p.as_array()).into_iter().flatten() {
+                check_templates(path, p)?;
+            }
+        }
+        Some("TemplateProcessing") => {
+            let defined = pp.get("special_tokens").and_then(|s| s.as_object());
+            for which in ["single", "pair"] {
+                let names: Vec<String> = match pp.get(which) {
+                    Some(serde_json::Value::String(s)) => s.split(' ').filter(|p| !p.starts_with('$') && !p.is_empty()).map(|p| p.split(':').next().unwrap_or(p).to_string()).collect(),
+                    Some(serde_json::Value::Array(a)) => a.iter().filter_map(|p| p.get("SpecialToken")?.get("id")?.as_str().map(str::to_string)).collect(),
+                    _ => vec![],
+                };
+                for n in names {
+                    let tok = defined.and_then(|d| d.get(&n));
+                    let ids = tok.and_then(|t| t.get("ids")).and_then(|i| i.as_array()).map_or(0, |i| i.len());
+                    let toks = tok.and_then(|t| t.get("tokens")).and_then(|i| i.as_array()).map_or(0, |i| i.len());
+                    if tok.is_none() {
+                        return Err(Error::format(path, format!("post_processor.{which}"), format!(
+                            "the template names the special token {}, which is not defined in post_processor.special_tokens", excerpt(n.as_bytes(), 40))));
+                    }
+                    if ids != toks {
+                        return Err(Error::format(path, format!("post_processor.special_tokens.{n}"), format!(
+                            "expected as many ids as tokens, found {ids} ids and {toks} tokens")));
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+/// A GGUF BPE vocabulary the tokenizers library will accept: tokens unique, each merge two
+/// tokens of the vocabulary separated by one space whose concatenation is a token too.
+fn check_bpe(path: &Path, tokens: &[String], merges: &[String]) -> Result<()> {
+    if tokens.is_empty() {
+        return Err(Error::format(path, "metadata tokenizer.ggml.tokens", "expected a vocabulary, found an empty array"));
+    }
+    let mut ids = std::collections::HashMap::with_capacity(tokens.len());
+    for (i, t) in tokens.iter().enumerate() {
+        if let Some(j) = ids.insert(t.as_str(), i) {
+            return Err(Error::format(path, "metadata tokenizer.ggml.tokens", format!("expected distinct tokens, found {} at entries {j} and {i}", excerpt(t.as_bytes(), 40))));
+        }
+    }
+    for (i, m) in merges.iter().enumerate() {
+        let ok = m.split_once(' ').filter(|(a, b)| {
+            !a.is_empty() && !b.is_empty() && ids.contains_key(a) && ids.contains_key(b) && ids.contains_key(format!("{a}{b}").as_str())
+        });
+        if ok.is_none() {
+            return Err(Error::format(path, "metadata tokenizer.ggml.merges", format!(
+                "entry {i}: expected two tokens of the vocabulary separated by a space whose concatenation is a token too, found {}", excerpt(m.as_bytes(), 60))));
+        }
+    }
+    Ok(())
 }
