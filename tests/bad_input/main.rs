@@ -10,8 +10,10 @@
 //! error message that does not name the damaged file, and on a hand-made "must be refused"
 //! case that loads. A summary table is printed at the end.
 //!
-//! Adding a format (EEG, fMRI, ...) is one more module with a `format()` returning its cases and
-//! one entry in [`runner`] naming the function a child runs on one input.
+//! Formats: the manifest, model JSON, tokenizer.json, GGUF, BERT folders and wheels (`json.rs`,
+//! `llm.rs`, `wheel.rs`); BDF, EDF and Muse CSV (`eeg.rs`); NIfTI (.nii, .nii.gz, masks) and
+//! the fMRI tables (`fmri.rs`). Adding a format is one more module with a `format()` returning
+//! its cases and one entry in [`runner`] naming the function a child runs on one input.
 //!
 //! Environment: `BRAINML_BAD_INPUT_RANDOM=N` random cases per format (default 300),
 //! `BRAINML_BAD_INPUT_SEED` (default 15), `BRAINML_BAD_INPUT_FORMATS=gguf,bert` some formats only, `BRAINML_BAD_INPUT_ONLY=<substring>` runs the cases
@@ -29,6 +31,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+#[cfg(feature = "eeg")]
+mod eeg;
+#[cfg(feature = "fmri")]
+mod fmri;
 mod gen;
 mod json;
 #[cfg(feature = "llm")]
@@ -87,6 +93,22 @@ fn runner(format: &str) -> Option<fn(&Path) -> Result<String, String>> {
         "bert" => llm::run_bert,
         #[cfg(all(feature = "cli", feature = "fmri"))]
         "wheel" => wheel::run,
+        #[cfg(feature = "eeg")]
+        "bdf" => eeg::run_bdf,
+        #[cfg(feature = "eeg")]
+        "edf" => eeg::run_edf,
+        #[cfg(feature = "eeg")]
+        "muse-csv" => eeg::run_muse,
+        #[cfg(feature = "fmri")]
+        "nifti" | "nifti-gz" => fmri::run_img,
+        #[cfg(feature = "fmri")]
+        "mask" => fmri::run_mask,
+        #[cfg(feature = "fmri")]
+        "events.tsv" => fmri::run_events,
+        #[cfg(feature = "fmri")]
+        "attributes" => fmri::run_attributes,
+        #[cfg(feature = "fmri")]
+        "motion" => fmri::run_motion,
         // the harness's own check (BRAINML_BAD_INPUT_SELFTEST=1): each must be caught
         "selftest-panic" => |_| panic!("deliberate"),
         "selftest-abort" => |_| std::process::abort(),
@@ -117,6 +139,10 @@ fn selftest(exe: &Path, dir: &Path) -> bool {
 
 fn formats(models: Option<&Path>, random: usize, seed: u64) -> Vec<Format> {
     let mut out = vec![json::manifest_format(random, seed)];
+    #[cfg(feature = "eeg")]
+    out.extend(eeg::formats(random, seed));
+    #[cfg(feature = "fmri")]
+    out.extend(fmri::formats(random, seed));
     if let Some(m) = models {
         out.push(json::json_format(m, random, seed));
         #[cfg(feature = "llm")]
