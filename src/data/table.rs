@@ -15,8 +15,9 @@ pub const MAX_TABLE_BYTES: u64 = 512 << 20;
 
 /// Check that `path` is UTF-8 text whose lines all have as many `sep`-separated fields as the
 /// first (blank lines, a trailing newline and `\r\n` endings are fine; quoted fields are not
-/// used by the files brainml reads and are not parsed). Returns the number of data lines.
-pub fn check_delimited(path: &Path, sep: u8, header: bool) -> Result<usize> {
+/// used by the files brainml reads and are not parsed). Returns the file's bytes, for the
+/// parser to read without opening the file again.
+pub fn check_delimited(path: &Path, sep: u8, header: bool) -> Result<Vec<u8>> {
     let len = std::fs::metadata(path).at(path)?.len();
     if len > MAX_TABLE_BYTES {
         return Err(Error::format(path, "size", format!("{len} bytes; a table brainml reads is at most {MAX_TABLE_BYTES} bytes (is this the right file?)")));
@@ -31,9 +32,9 @@ pub fn check_delimited(path: &Path, sep: u8, header: bool) -> Result<usize> {
             return Err(Error::format(path, format!("line {line}, column {col}"), format!("byte {at} (0x{:02x}) is not UTF-8 text (is this a text table? if it was saved in another encoding, save it as UTF-8)", bytes[at])));
         }
     };
-    let fields = |l: &str| -> usize { l.split(sep as char).count() };
+    let fields = |l: &str| -> usize { 1 + l.bytes().filter(|&b| b == sep).count() };
     let mut expected: Option<(usize, usize)> = None;
-    let mut n: usize = 0;
+
     for (i, line) in text.lines().enumerate() {
         let line = line.strip_suffix('\r').unwrap_or(line);
         if line.trim().is_empty() {
@@ -54,12 +55,11 @@ pub fn check_delimited(path: &Path, sep: u8, header: bool) -> Result<usize> {
             }
             _ => {}
         }
-        n += 1;
     }
     if expected.is_none() {
         return Err(Error::format(path, "lines", "the file is empty"));
     }
-    Ok(if header { n.saturating_sub(1) } else { n })
+    Ok(bytes)
 }
 
 #[cfg(test)]
@@ -71,7 +71,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("t.tsv");
         std::fs::write(&p, "onset\tduration\ttrial_type\n1\t2\tface\n\n3\t4\thouse\r\n").unwrap();
-        assert_eq!(check_delimited(&p, b'\t', true).unwrap(), 2);
+        assert!(check_delimited(&p, b'\t', true).is_ok());
         std::fs::write(&p, "onset\tduration\ttrial_type\n1\t2\tface\n3\t4\n").unwrap();
         let e = check_delimited(&p, b'\t', true).unwrap_err().to_string();
         assert!(e.contains("t.tsv") && e.contains("line 3") && e.contains("2 tab-separated fields") && e.contains("header"), "{e}");
@@ -81,7 +81,7 @@ mod tests {
         std::fs::write(&p, "").unwrap();
         assert!(check_delimited(&p, b'\t', true).unwrap_err().to_string().contains("empty"));
         std::fs::write(&p, "face 0\nhouse 1\n").unwrap();
-        assert_eq!(check_delimited(&p, b' ', false).unwrap(), 2);
+        assert!(check_delimited(&p, b' ', false).is_ok());
         std::fs::write(&p, "face 0\nhouse  1\n").unwrap();
         assert!(check_delimited(&p, b' ', false).unwrap_err().to_string().contains("3 space-separated fields"));
     }

@@ -17,12 +17,12 @@ pub struct Events {
 }
 
 fn read_table(path: &Path, sep: u8, header: bool) -> Result<DataFrame> {
-    crate::data::table::check_delimited(path, sep, header)?;
+    let bytes = crate::data::table::check_delimited(path, sep, header)?;
     CsvReadOptions::default()
         .with_has_header(header)
         .with_parse_options(CsvParseOptions::default().with_separator(sep))
-        .try_into_reader_with_file_path(Some(path.to_path_buf()))
-        .and_then(|r| r.finish())
+        .into_reader_with_file_handle(std::io::Cursor::new(bytes))
+        .finish()
         .map_err(|e| Error::format(path, "table", e.to_string().lines().next().unwrap_or("unreadable")))
 }
 

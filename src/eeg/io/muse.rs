@@ -22,12 +22,12 @@ const EEG: [&str; 4] = ["TP9", "AF7", "AF8", "TP10"];
 /// Read one Muse CSV file.
 pub fn read_raw_muse_csv(path: impl AsRef<Path>) -> Result<Raw> {
     let path = path.as_ref();
-    crate::data::table::check_delimited(path, b',', true)?;
+    let bytes = crate::data::table::check_delimited(path, b',', true)?;
     let df = CsvReadOptions::default()
         .with_has_header(true)
         .with_infer_schema_length(Some(1000))
-        .try_into_reader_with_file_path(Some(path.to_path_buf()))
-        .and_then(|r| r.finish())
+        .into_reader_with_file_handle(std::io::Cursor::new(bytes))
+        .finish()
         .map_err(|e| Error::format(path, "csv", e.to_string().lines().next().unwrap_or("unreadable")))?;
     let mut names: Vec<String> = Vec::new();
     let mut types = Vec::new();
