@@ -6,12 +6,12 @@
 //! errors are reported as "after reading <file>: …" (in a notebook the learner knows which
 //! recording the cell used); the readers' own errors must name the file themselves.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use brainml::eeg::{find_events, Epochs, Raw};
 
-use super::{file_case, mutate_bytes, random_cases, Case, Expect, Format, Rng};
+use super::{file_case, mutate_bytes, random_cases, workshop_file, Case, Expect, Format, Rng};
 
 fn after(p: &Path, e: brainml::Error) -> String {
     format!("after reading {}: {e}", p.display())
@@ -44,22 +44,6 @@ pub fn run_muse(p: &Path) -> Result<String, String> {
     read_and_epoch(p, raw)
 }
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data")
-}
-
-/// The file, or `None` with a printed reason (a failure under `CI=true`).
-fn source(rel: &str) -> Option<Vec<u8>> {
-    let p = root().join(rel);
-    match std::fs::read(&p) {
-        Ok(b) => Some(b),
-        Err(e) => {
-            assert!(std::env::var("CI").as_deref() != Ok("true"), "{}: {e} (scripts/run.sh fetches and simulates the data)", p.display());
-            println!("skipped: {} ({e})", p.display());
-            None
-        }
-    }
-}
 
 /// Byte offsets of header fields (EDF spec): the fixed part, then per-signal fields stored
 /// field by field.
@@ -177,7 +161,7 @@ fn hand_cases(base: &Arc<Vec<u8>>, file: &'static str) -> Vec<Case> {
 
 pub fn formats(random: usize, seed: u64) -> Vec<Format> {
     let mut out = Vec::new();
-    if let Some(full) = source("simulated/sub-01/eeg/sub-01_task-faces_eeg.bdf") {
+    if let Some(full) = workshop_file("simulated/sub-01/eeg/sub-01_task-faces_eeg.bdf") {
         let base = Arc::new(small_bdf(&full, 4));
         drop(full);
         let mut cases = hand_cases(&base, "recording.bdf");
@@ -185,7 +169,7 @@ pub fn formats(random: usize, seed: u64) -> Vec<Format> {
         cases.extend(random_cases("bdf", random, seed, "recording.bdf", base, move |rng: &mut Rng, b: &mut Vec<u8>| mutate_bytes(rng, b, 0, hl)));
         out.push(Format { name: "bdf", cases });
     }
-    if let Some(edf) = source("public/eeg-formats/bv_export_edf+.edf") {
+    if let Some(edf) = workshop_file("public/eeg-formats/bv_export_edf+.edf") {
         let base = Arc::new(edf);
         let mut cases = hand_cases(&base, "recording.edf");
         // EDF+ annotation junk: the TAL signal's bytes of the first record overwritten
@@ -215,7 +199,7 @@ pub fn formats(random: usize, seed: u64) -> Vec<Format> {
         }));
         out.push(Format { name: "edf", cases });
     }
-    if let Some(csv) = source("public/eeg-n170-muse/subject1/session1/data_2017-09-13-15.30.01.csv") {
+    if let Some(csv) = workshop_file("public/eeg-n170-muse/subject1/session1/data_2017-09-13-15.30.01.csv") {
         // the header and the first 3000 rows (about 12 s, with events)
         let text = String::from_utf8_lossy(&csv).to_string();
         let head: String = text.lines().take(3001).map(|l| format!("{l}\n")).collect();

@@ -4,10 +4,10 @@
 //! events and confounds).
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
-use super::{file_case, mutate_bytes, random_cases, Case, Expect, Format, Rng};
+use super::{file_case, mutate_bytes, random_cases, workshop_file, Case, Expect, Format, Rng};
 
 pub fn run_img(p: &Path) -> Result<String, String> {
     brainml::fmri::load_img(p).map(|i| format!("{:?}, {} warnings", i.data.shape(), i.warnings.len())).map_err(|e| e.to_string())
@@ -29,17 +29,6 @@ pub fn run_motion(p: &Path) -> Result<String, String> {
     brainml::fmri::read_motion(p).map(|m| format!("{} rows", m.len())).map_err(|e| e.to_string())
 }
 
-fn source(rel: &str) -> Option<Vec<u8>> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data").join(rel);
-    match std::fs::read(&p) {
-        Ok(b) => Some(b),
-        Err(e) => {
-            assert!(std::env::var("CI").as_deref() != Ok("true"), "{}: {e} (scripts/run.sh fetches and simulates the data)", p.display());
-            println!("skipped: {} ({e})", p.display());
-            None
-        }
-    }
-}
 
 fn gunzip(b: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
@@ -127,7 +116,7 @@ fn table_cases(name: &'static str, base: Arc<Vec<u8>>, file: &'static str, hand:
 
 pub fn formats(random: usize, seed: u64) -> Vec<Format> {
     let mut out = Vec::new();
-    if let Some(t1) = source("simulated/sub-01/anat/sub-01_T1w.nii.gz") {
+    if let Some(t1) = workshop_file("simulated/sub-01/anat/sub-01_T1w.nii.gz") {
         let nii = Arc::new(gunzip(&t1));
         let mut cases = nifti_hand(&nii, "image.nii", false);
         // a 4-D image whose TR is stored in ms with units "seconds": loads, with a warning
@@ -150,7 +139,7 @@ pub fn formats(random: usize, seed: u64) -> Vec<Format> {
         cases.extend(random_cases("nifti-gz", random / 3, seed, "image.nii.gz", gz, move |rng: &mut Rng, b: &mut Vec<u8>| mutate_bytes(rng, b, 0, n)));
         out.push(Format { name: "nifti-gz", cases });
     }
-    if let Some(m) = source("public/fmri-haxby2001/mask.nii.gz") {
+    if let Some(m) = workshop_file("public/fmri-haxby2001/mask.nii.gz") {
         let m = Arc::new(m);
         let mut cases = vec![];
         let b = m.clone();
@@ -159,7 +148,7 @@ pub fn formats(random: usize, seed: u64) -> Vec<Format> {
         cases.extend(random_cases("mask", random / 3, seed, "mask.nii", raw, |rng: &mut Rng, b: &mut Vec<u8>| mutate_bytes(rng, b, 0, 352)));
         out.push(Format { name: "mask", cases });
     }
-    if let Some(ev) = source("simulated/sub-01/func/sub-01_task-faces_run-01_events.tsv") {
+    if let Some(ev) = workshop_file("simulated/sub-01/func/sub-01_task-faces_run-01_events.tsv") {
         let hand = vec![
             ("negative onset", Expect::Error, "onset\tduration\ttrial_type\n-2.5\t1\tface\n".to_string()),
             ("negative duration", Expect::Error, "onset\tduration\ttrial_type\n2.5\t-1\tface\n".to_string()),
@@ -169,7 +158,7 @@ pub fn formats(random: usize, seed: u64) -> Vec<Format> {
         ];
         out.push(table_cases("events.tsv", Arc::new(ev), "events.tsv", hand, random, seed));
     }
-    if let Some(a) = source("public/fmri-haxby2001/attributes_literal.txt") {
+    if let Some(a) = workshop_file("public/fmri-haxby2001/attributes_literal.txt") {
         let hand = vec![
             ("chunk 1.5", Expect::Error, "face 0\nhouse 1.5\n".to_string()),
             ("chunk -1", Expect::Error, "face 0\nhouse -1\n".to_string()),
@@ -178,7 +167,7 @@ pub fn formats(random: usize, seed: u64) -> Vec<Format> {
         ];
         out.push(table_cases("attributes", Arc::new(a), "attributes.txt", hand, random, seed));
     }
-    if let Some(c) = source("simulated/sub-01/func/sub-01_task-faces_run-01_desc-confounds_timeseries.tsv") {
+    if let Some(c) = workshop_file("simulated/sub-01/func/sub-01_task-faces_run-01_desc-confounds_timeseries.tsv") {
         let hand = vec![
             ("a column missing", Expect::Error, "trans_x\ttrans_y\ttrans_z\trot_x\trot_y\n0\t0\t0\t0\t0\n".to_string()),
             ("inf", Expect::Error, "trans_x\ttrans_y\ttrans_z\trot_x\trot_y\trot_z\n0\tinf\t0\t0\t0\t0\n".to_string()),

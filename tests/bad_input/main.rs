@@ -8,7 +8,8 @@
 //! (RLIMIT_AS: the valid input's peak address space + 4 × the case's input size + 64 MiB for
 //! extra threads' stacks) with a 20 s
 //! timeout. The test fails on any panic, abort, signal, timeout, allocation failure, on an
-//! error message that does not name the damaged file, and on a hand-made "must be refused"
+//! error message that does not name the damaged file or shows a dependency's Debug-formatted
+//! error (`Io(…)`, `Custom { … }`: counted as "unnamed"), and on a hand-made "must be refused"
 //! case that loads. A summary table is printed at the end.
 //!
 //! Formats: the manifest, model JSON, tokenizer.json, GGUF, BERT folders and wheels (`json.rs`,
@@ -316,7 +317,8 @@ fn run_case(exe: &Path, format: &str, case: &Case, dir: &Path, base_kb: u64) -> 
         Outcome::Panic
     } else if let Some(r) = &result {
         if let Some(msg) = r.strip_prefix("ERR ") {
-            if !msg.contains(&made.must_name) {
+            // an error must name the damaged file, and must not be a dependency's Debug text
+            if !msg.contains(&made.must_name) || ["Io(", "Custom {", "Error { kind"].iter().any(|d| msg.contains(d)) {
                 Outcome::Unnamed
             } else if case.expect == Expect::Ok {
                 Outcome::RefusedValid

@@ -16,6 +16,7 @@ import json
 import os
 import pathlib
 import subprocess
+import sys
 import tempfile
 
 import mne
@@ -34,23 +35,15 @@ def write_files(folder):
     subprocess.run(["bash", "-c", cmd], check=True, env={**os.environ, "BRAINML_PARITY_DIR": str(folder)})
 
 
-def load_muse_csv_as_raw(path):
-    """eeg-notebooks' `load_muse_csv_as_raw` (muse, 256 Hz): TP9, AF7, AF8, TP10 + Marker0."""
-    import pandas as pd
-    data = pd.read_csv(path)
-    ch_names = ["TP9", "AF7", "AF8", "TP10"]
-    x = data[ch_names + ["Marker0"]].values.T.astype(float)
-    x[:-1] *= 1e-6
-    info = mne.create_info(ch_names + ["stim"], sfreq=256.0, ch_types=["eeg"] * 4 + ["stim"])
-    return mne.io.RawArray(x, info, verbose=False)
-
-
 def muse_pipeline(files):
     from mne.decoding import Vectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import cross_val_score
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from eeg_muse import load_muse_csv_as_raw  # eeg-notebooks' loader, as the bench uses it
 
     raw = mne.concatenate_raws([load_muse_csv_as_raw(f) for f in files])
     raw.filter(1.0, 30.0)  # skip_by_annotation=("edge", "bad_acq_skip"): file by file
