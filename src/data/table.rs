@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, Result};
 
 /// The largest table file read (the Muse CSV files are ~3 MB; events/attributes files KB).
 pub const MAX_TABLE_BYTES: u64 = 512 << 20;
@@ -18,25 +18,12 @@ pub const MAX_TABLE_BYTES: u64 = 512 << 20;
 /// used by the files brainml reads and are not parsed). Returns the file's bytes, for the
 /// parser to read without opening the file again.
 pub fn check_delimited(path: &Path, sep: u8, header: bool) -> Result<Vec<u8>> {
-    let len = std::fs::metadata(path).at(path)?.len();
-    if len > MAX_TABLE_BYTES {
-        return Err(Error::format(path, "size", format!("{len} bytes; a table brainml reads is at most {MAX_TABLE_BYTES} bytes (is this the right file?)")));
-    }
-    let bytes = std::fs::read(path).at(path)?;
-    let text = match std::str::from_utf8(&bytes) {
-        Ok(t) => t,
-        Err(e) => {
-            let at = e.valid_up_to();
-            let line = bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1;
-            let col = at - bytes[..at].iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1) + 1;
-            return Err(Error::format(path, format!("line {line}, column {col}"), format!("byte {at} (0x{:02x}) is not UTF-8 text (is this a text table? if it was saved in another encoding, save it as UTF-8)", bytes[at])));
-        }
-    };
+    // size and UTF-8 (with the position of the first bad byte), as every text file brainml reads
+    let text = crate::error::read_text(path, "text", MAX_TABLE_BYTES)?;
     let fields = |l: &str| -> usize { 1 + l.bytes().filter(|&b| b == sep).count() };
     let mut expected: Option<(usize, usize)> = None;
-
+    // (`lines` also drops the `\r` of `\r\n` endings)
     for (i, line) in text.lines().enumerate() {
-        let line = line.strip_suffix('\r').unwrap_or(line);
         if line.trim().is_empty() {
             continue;
         }
@@ -59,7 +46,7 @@ pub fn check_delimited(path: &Path, sep: u8, header: bool) -> Result<Vec<u8>> {
     if expected.is_none() {
         return Err(Error::format(path, "lines", "the file is empty"));
     }
-    Ok(bytes)
+    Ok(text.into_bytes())
 }
 
 #[cfg(test)]
@@ -77,7 +64,7 @@ mod tests {
         assert!(e.contains("t.tsv") && e.contains("line 3") && e.contains("2 tab-separated fields") && e.contains("header"), "{e}");
         std::fs::write(&p, b"onset\tduration\n1\t2\n3\t\xff\n").unwrap();
         let e = check_delimited(&p, b'\t', true).unwrap_err().to_string();
-        assert!(e.contains("line 3, column 3") && e.contains("0xff"), "{e}");
+        assert!(e.contains("line 3, column 3") && e.contains("\\xff"), "{e}");
         std::fs::write(&p, "").unwrap();
         assert!(check_delimited(&p, b'\t', true).unwrap_err().to_string().contains("empty"));
         std::fs::write(&p, "face 0\nhouse 1\n").unwrap();

@@ -114,9 +114,8 @@ pub fn find_events_with(raw: &Raw, stim_channel: &str, opts: &FindEvents) -> Res
         }
         steps.retain(|s| s[1] != s[2]);
     }
-    let onsets: Vec<usize> = (0..steps.len()).filter(|&i| steps[i][2] > steps[i][1]).collect();
+    let mut onsets: Vec<usize> = (0..steps.len()).filter(|&i| steps[i][2] > steps[i][1]).collect();
     let mut offsets: Vec<usize> = (0..steps.len()).filter(|&i| (steps[i][2] > steps[i][1] || steps[i][2] == 0) && steps[i][1] > 0).collect();
-    let mut onsets = onsets;
     if !onsets.is_empty() && !offsets.is_empty() {
         if onsets[0] > offsets[0] {
             offsets.remove(0); // orphaned offset at the beginning

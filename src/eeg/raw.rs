@@ -215,15 +215,9 @@ impl Raw {
     /// a segment in two. Empty ranges are left out.
     pub fn annotation_segments(&self, kinds: &[&str]) -> Vec<std::ops::Range<usize>> {
         let n = self.n_times();
-        let to_idx = |t: f64| ((t * self.sfreq).round_ties_even().max(0.0) as usize).min(n);
         let mut keep = vec![true; n];
         let mut cuts = Vec::new();
-        for a in &self.annotations {
-            let d = a.description.to_uppercase();
-            if !kinds.iter().any(|k| d.starts_with(&k.to_uppercase())) {
-                continue;
-            }
-            let (s0, s1) = (to_idx(a.onset), to_idx(a.onset + a.duration.max(0.0)));
+        for (s0, s1) in self.annotation_samples(kinds) {
             if s0 == s1 {
                 cuts.push(s0);
             }
@@ -249,6 +243,22 @@ impl Raw {
         starts.sort_unstable();
         ends.sort_unstable();
         starts.into_iter().zip(ends).filter(|(a, b)| b > a).map(|(a, b)| a..b).collect()
+    }
+
+    /// The sample spans `[start, end)` of the annotations whose description starts with one of
+    /// `kinds` (any case), rounded as MNE's `raw.time_as_index(..., use_rounding=True)`.
+    fn annotation_samples(&self, kinds: &[&str]) -> Vec<(usize, usize)> {
+        let n = self.n_times();
+        let to_idx = |t: f64| ((t * self.sfreq).round_ties_even().max(0.0) as usize).min(n);
+        let kinds: Vec<String> = kinds.iter().map(|k| k.to_uppercase()).collect();
+        self.annotations
+            .iter()
+            .filter(|a| {
+                let d = a.description.to_uppercase();
+                kinds.iter().any(|k| d.starts_with(k.as_str()))
+            })
+            .map(|a| (to_idx(a.onset), to_idx(a.onset + a.duration.max(0.0))))
+            .collect()
     }
 
     /// Apply `f` to every EEG/EOG/misc channel (stim channels are left alone), in parallel,
@@ -352,11 +362,10 @@ impl Raw {
         let ratio = sfreq / self.sfreq;
         // the parts: split only at zero-length "EDGE" annotations (file joins)
         let mut cuts: Vec<usize> = self
-            .annotations
-            .iter()
-            .filter(|a| a.duration == 0.0 && a.description.to_uppercase().starts_with("EDGE"))
-            .map(|a| ((a.onset * self.sfreq).round_ties_even().max(0.0) as usize).min(self.n_times()))
-            .filter(|&c| c > 0 && c < self.n_times())
+            .annotation_samples(&["edge"])
+            .into_iter()
+            .filter(|&(s0, s1)| s0 == s1 && s0 > 0 && s0 < self.n_times())
+            .map(|(s0, _)| s0)
             .collect();
         cuts.sort_unstable();
         cuts.dedup();

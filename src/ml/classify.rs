@@ -188,7 +188,8 @@ struct LogisticLoss<'a> {
     /// standard layout: row i is `x[i*nf..(i+1)*nf]`
     x: &'a [f64],
     nf: usize,
-    y: Array1<f64>,
+    /// labels as ±1
+    y: Vec<f64>,
     alpha: f64,
     /// the last parameters the loss was evaluated at, with its cost and gradient (argmin
     /// asks for both at every point the line search tries)
@@ -248,16 +249,15 @@ impl LogisticLoss<'_> {
             }
         }
         let nf = self.nf;
-        let w = &p.as_slice().unwrap_or(&p.to_vec())[..nf].to_vec();
+        let w: Vec<f64> = p.iter().take(nf).copied().collect();
         let b = p[nf];
-        let ys = self.y.as_slice().unwrap_or(&[]);
         let parts: Vec<(f64, f64, Vec<f64>)> = self
             .x
             .par_chunks(LOSS_BLOCK * nf.max(1))
-            .zip(ys.par_chunks(LOSS_BLOCK))
+            .zip(self.y.par_chunks(LOSS_BLOCK))
             .map(|(xb, yb)| {
                 let mut g = vec![0.0; nf];
-                let (nll, gb) = loss_block(xb, yb, w, b, &mut g);
+                let (nll, gb) = loss_block(xb, yb, &w, b, &mut g);
                 (nll, gb, g)
             })
             .collect();

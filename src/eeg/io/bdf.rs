@@ -20,7 +20,7 @@ use std::path::Path;
 use ndarray::Array2;
 
 use crate::eeg::raw::{Annotation, ChannelType, Raw};
-use crate::error::{write_atomically, Error, IoContext, Result};
+use crate::error::{excerpt, write_atomically, Error, IoContext, Result};
 
 /// Sample width of the two formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -189,9 +189,6 @@ fn read_header_from(f: &mut impl Read, path: &Path, file_len: u64) -> Result<Hea
         }
         n as usize
     };
-    if n_records == 0 {
-        return Err(Error::format(path, "number of data records", "the file holds no data records (an empty or unfinished recording)"));
-    }
     Ok(Header {
         flavor,
         patient: field_str(&h[8..88], path, "patient identification")?,
@@ -297,7 +294,7 @@ pub fn read_raw_edf_family_with(path: impl AsRef<Path>, opts: &EdfOptions) -> Re
     }
     let mut annotations = Vec::new();
     if keep.is_empty() {
-        return Err(Error::format(path, "signals", if hdr.signals.iter().enumerate().all(|(i, _)| is_annot(i)) { "no data signal (only annotations)" } else { "every data signal was excluded" }));
+        return Err(Error::format(path, "signals", if (0..hdr.signals.len()).all(is_annot) { "no data signal (only annotations)" } else { "every data signal was excluded" }));
     }
     let is_stim: Vec<bool> = keep.iter().map(|&j| is_stim_label(&hdr.signals[j].label)).collect();
     // the output rate: the most samples per record among the data (non-stim) channels
@@ -308,6 +305,11 @@ pub fn read_raw_edf_family_with(path: impl AsRef<Path>, opts: &EdfOptions) -> Re
     // channels read at a lower rate, collected whole and resampled at the end (MNE does this
     // after reading every chunk "to prevent edge artifacts")
     let mut low: Vec<(usize, Vec<f64>)> = (0..keep.len()).filter(|&k| !is_stim[k] && spr_of(k) != spr).map(|k| (k, Vec::with_capacity(hdr.n_records * spr_of(k)))).collect();
+    // kept channel → its slot in `low`, if it has one
+    let mut low_slot: Vec<Option<usize>> = vec![None; keep.len()];
+    for (slot, (k, _)) in low.iter().enumerate() {
+        low_slot[*k] = Some(slot);
+    }
     let nb = hdr.flavor.bytes();
     let record_bytes: usize = hdr.signals.iter().map(|s| s.samples_per_record).sum::<usize>() * nb;
     let mut rec = vec![0u8; record_bytes];
@@ -333,8 +335,8 @@ pub fn read_raw_edf_family_with(path: impl AsRef<Path>, opts: &EdfOptions) -> Re
         f.read_exact(&mut rec).map_err(|e| Error::format(path, "data records", format!("record {} of {} unreadable: {e} (truncated?)", r + 1, hdr.n_records)))?;
         for &(k, o, n, gain, offset) in &layout {
             let bytes = &rec[o..o + n * nb];
-            if let Some((_, buf)) = low.iter_mut().find(|(kk, _)| *kk == k) {
-                buf.extend((0..n).map(|t| decode(bytes, t) as f64 * gain + offset));
+            if let Some(slot) = low_slot[k] {
+                low[slot].1.extend((0..n).map(|t| decode(bytes, t) as f64 * gain + offset));
                 continue;
             }
             let mut row = data.row_mut(k);
@@ -368,12 +370,6 @@ pub fn read_raw_edf_family_with(path: impl AsRef<Path>, opts: &EdfOptions) -> Re
     Ok(raw)
 }
 
-/// At most 40 bytes of `b`, escaped, for an error message (never a raw binary dump).
-fn excerpt(b: &[u8]) -> String {
-    let shown: String = b.iter().take(40).flat_map(|&c| std::ascii::escape_default(c)).map(char::from).collect();
-    if b.len() > 40 { format!("\"{shown}…\" ({} bytes)", b.len()) } else { format!("\"{shown}\"") }
-}
-
 /// Parse the time-stamped annotation lists (TALs) of one record's annotation signal (EDF+
 /// spec section 2.2.2: `+onset[\x15duration]\x14text\x14[text\x14…]\x00`, then zero
 /// padding). Written by hand: no maintained Rust crate reads EDF+ annotations.
@@ -383,12 +379,12 @@ fn parse_tals(bytes: &[u8], out: &mut Vec<Annotation>) -> std::result::Result<()
         let time = parts.next().unwrap_or_default();
         let mut tp = time.split(|&b| b == 0x15);
         let num = |b: &[u8], what: &str| -> std::result::Result<f64, String> {
-            let txt = std::str::from_utf8(b).map_err(|_| format!("{what} is not text (found {})", excerpt(b)))?;
-            txt.trim().parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| format!("{what} {} is not a number", excerpt(b)))
+            let txt = std::str::from_utf8(b).map_err(|_| format!("{what} is not text (found {})", excerpt(b, 40)))?;
+            txt.trim().parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| format!("{what} {} is not a number", excerpt(b, 40)))
         };
         let onset_b = tp.next().unwrap_or_default();
         if !matches!(onset_b.first(), Some(b'+') | Some(b'-')) {
-            return Err(format!("a TAL must start with + or - (found {})", excerpt(onset_b)));
+            return Err(format!("a TAL must start with + or - (found {})", excerpt(onset_b, 40)));
         }
         let onset = num(onset_b, "onset")?;
         let duration = match tp.next() {
