@@ -32,11 +32,13 @@ fn main() -> brainml::Result<()> {
     let mut one = Array2::<f32>::zeros((n_eeg + 1, sf));
     for c in 0..n_eeg {
         for t in 0..sf {
-            one[[c, t]] = 20e-6 * ((t as f32 / sf as f32) * 2.0 * std::f32::consts::PI * (1.0 + c as f32 % 30.0)).sin();
+            one[[c, t]] =
+                20e-6 * ((t as f32 / sf as f32) * 2.0 * std::f32::consts::PI * (1.0 + c as f32 % 30.0)).sin();
         }
     }
     one[[n_eeg, 0]] = 1.0;
-    let mut names: Vec<String> = (0..n_eeg).map(|c| format!("{}{}", ["A", "B", "C", "D"][c / 32], c % 32 + 1)).collect();
+    let mut names: Vec<String> =
+        (0..n_eeg).map(|c| format!("{}{}", ["A", "B", "C", "D"][c / 32], c % 32 + 1)).collect();
     names.push("Status".into());
     let mut types = vec![ChannelType::Eeg; n_eeg];
     types.push(ChannelType::Stim);

@@ -9,7 +9,9 @@ use brainml::eeg::{find_events, Epochs, Raw};
 use brainml::ml::{cross_val_score, Classifier, Cv, Scoring};
 
 fn main() -> brainml::Result<()> {
-    let dir = std::env::args().nth(1).ok_or_else(|| brainml::Error::data("usage: bench_eeg_muse DIR (a folder of Muse CSV files)"))?;
+    let dir = std::env::args()
+        .nth(1)
+        .ok_or_else(|| brainml::Error::data("usage: bench_eeg_muse DIR (a folder of Muse CSV files)"))?;
     let t_all = Instant::now();
     let mut t = Instant::now();
     let mut stage = |name: &str, out: &mut Vec<(String, f64)>| {
@@ -28,7 +30,13 @@ fn main() -> brainml::Result<()> {
     let x = epochs.to_features();
     let y = epochs.labels("face");
     stage("epochs", &mut times);
-    let score = cross_val_score(x.view(), &y, &Cv::stratified(5).shuffle(42), &Classifier::logistic(), Scoring::RocAuc)?;
+    let score = cross_val_score(
+        x.view(),
+        &y,
+        &Cv::stratified(5).shuffle(42),
+        &Classifier::logistic(),
+        Scoring::RocAuc,
+    )?;
     stage("decode", &mut times);
     let total = t_all.elapsed().as_secs_f64();
     let stages: Vec<String> = times.iter().map(|(n, s)| format!("\"{n}\": {s:.6}")).collect();

@@ -21,10 +21,39 @@ fn main() -> brainml::Result<()> {
 
 /// 256 sentences of 6–20 words, made from templates (deterministic).
 pub fn sentences() -> Vec<String> {
-    let subj = ["The N170", "A face-selective region", "The fusiform gyrus", "Language models", "The listener", "Each participant", "The hippocampus", "Visual cortex"];
-    let verb = ["responds more strongly to", "is predicted by", "encodes", "tracks the surprisal of", "shows adaptation to", "differs between"];
-    let obj = ["faces than scrambled images", "the next word in a sentence", "familiar and unfamiliar faces", "words that are hard to predict",
-        "the meaning of a whole paragraph read aloud slowly", "objects"];
-    let tail = ["", " in every session", " across all twenty participants in both runs of the experiment", " after filtering"];
-    (0..256).map(|i| format!("{} {} {}{}.", subj[i % 8], verb[(i / 8) % 6], obj[(i / 3) % 6], tail[(i / 5) % 4])).collect()
+    let subj = [
+        "The N170",
+        "A face-selective region",
+        "The fusiform gyrus",
+        "Language models",
+        "The listener",
+        "Each participant",
+        "The hippocampus",
+        "Visual cortex",
+    ];
+    let verb = [
+        "responds more strongly to",
+        "is predicted by",
+        "encodes",
+        "tracks the surprisal of",
+        "shows adaptation to",
+        "differs between",
+    ];
+    let obj = [
+        "faces than scrambled images",
+        "the next word in a sentence",
+        "familiar and unfamiliar faces",
+        "words that are hard to predict",
+        "the meaning of a whole paragraph read aloud slowly",
+        "objects",
+    ];
+    let tail = [
+        "",
+        " in every session",
+        " across all twenty participants in both runs of the experiment",
+        " after filtering",
+    ];
+    (0..256)
+        .map(|i| format!("{} {} {}{}.", subj[i % 8], verb[(i / 8) % 6], obj[(i / 3) % 6], tail[(i / 5) % 4]))
+        .collect()
 }

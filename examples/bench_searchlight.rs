@@ -16,7 +16,11 @@ use brainml::Result;
 fn peak_rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
@@ -27,20 +31,38 @@ fn haxby(out: &str) -> Result<()> {
     let mask = Mask::load(root.join("mask.nii.gz"))?;
     let att = read_attributes(root.join("attributes_literal.txt"))?;
     let x = clean(mask.apply(&img)?.view(), &att.chunks, &CleanOptions::default())?;
-    let idx: Vec<usize> = (0..att.labels.len()).filter(|&t| att.labels[t] == "face" || att.labels[t] == "house").collect();
+    let idx: Vec<usize> =
+        (0..att.labels.len()).filter(|&t| att.labels[t] == "face" || att.labels[t] == "house").collect();
     let xs = x.select(ndarray::Axis(0), &idx);
     let y: Vec<bool> = idx.iter().map(|&t| att.labels[t] == "face").collect();
     let cv = Cv::leave_one_group_out(idx.iter().map(|&t| att.chunks[t]));
     let prep = t0.elapsed().as_secs_f64();
     let mut times = Vec::new();
-    for (name, est) in [("gnb", SlEstimator::GaussianNb), ("correlation", SlEstimator::Correlation), ("svc", SlEstimator::LinearSvc { c: 1.0 }), ("linfa_svm", SlEstimator::Classifier(Classifier::linear_svm().standardize(false)))] {
+    for (name, est) in [
+        ("gnb", SlEstimator::GaussianNb),
+        ("correlation", SlEstimator::Correlation),
+        ("svc", SlEstimator::LinearSvc { c: 1.0 }),
+        ("linfa_svm", SlEstimator::Classifier(Classifier::linear_svm().standardize(false))),
+    ] {
         let t = Instant::now();
         let sl = SearchLight::new(5.6).estimator(est).verbose(false).fit(&mask, xs.view(), &y, &cv)?;
         let secs = t.elapsed().as_secs_f64();
-        save_img(&sl.to_img()?, std::path::Path::new(out).join(format!("brainml_{name}.nii.gz")), Dtype::F32)?;
-        times.push(format!("\"{name}\": {{\"seconds\": {secs:.6}, \"mean\": {:.4}, \"max\": {:.4}}}", sl.mean(), sl.max()));
+        save_img(
+            &sl.to_img()?,
+            std::path::Path::new(out).join(format!("brainml_{name}.nii.gz")),
+            Dtype::F32,
+        )?;
+        times.push(format!(
+            "\"{name}\": {{\"seconds\": {secs:.6}, \"mean\": {:.4}, \"max\": {:.4}}}",
+            sl.mean(),
+            sl.max()
+        ));
     }
-    println!("{{\"load_clean_seconds\": {prep:.4}, {}, \"peak_rss_mb\": {:.1}}}", times.join(", "), peak_rss_mb());
+    println!(
+        "{{\"load_clean_seconds\": {prep:.4}, {}, \"peak_rss_mb\": {:.1}}}",
+        times.join(", "),
+        peak_rss_mb()
+    );
     Ok(())
 }
 
@@ -48,7 +70,13 @@ fn synthetic(n_min: usize) -> Result<()> {
     // the smallest cube-ish box with ≥ n_min voxels, 3 mm isotropic
     let side = (n_min as f64).cbrt().ceil() as usize;
     let shape = [side, side, n_min.div_ceil(side * side)];
-    let like = Img { data: ndarray::ArrayD::zeros(ndarray::IxDyn(&shape)), affine: affine_ras([3.0; 3], [0.0; 3]), zooms: [3.0; 3], tr: None, warnings: Vec::new() };
+    let like = Img {
+        data: ndarray::ArrayD::zeros(ndarray::IxDyn(&shape)),
+        affine: affine_ras([3.0; 3], [0.0; 3]),
+        zooms: [3.0; 3],
+        tr: None,
+        warnings: Vec::new(),
+    };
     let mask = Mask::from_array(ndarray::Array3::from_elem((shape[0], shape[1], shape[2]), true), &like)?;
     let p = mask.n_voxels();
     let (runs, per_run) = (12usize, 20usize);

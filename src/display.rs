@@ -87,12 +87,15 @@ const TABLE_TAIL: usize = 5;
 pub fn dataframe_html(df: &DataFrame) -> String {
     let (n, m) = df.shape();
     let mut h = String::new();
-    let _ = write!(
-        h,
-        "<div><small>shape: ({n}, {m})</small><table border=\"1\" class=\"dataframe\"><thead><tr>"
-    );
+    let _ =
+        write!(h, "<div><small>shape: ({n}, {m})</small><table border=\"1\" class=\"dataframe\"><thead><tr>");
     for c in df.get_columns() {
-        let _ = write!(h, "<th>{}<br><small>{}</small></th>", html_escape(c.name()), html_escape(&c.dtype().to_string()));
+        let _ = write!(
+            h,
+            "<th>{}<br><small>{}</small></th>",
+            html_escape(c.name()),
+            html_escape(&c.dtype().to_string())
+        );
     }
     h.push_str("</tr></thead><tbody>");
     let rows: Vec<Option<usize>> = if n <= TABLE_HEAD + TABLE_TAIL {

@@ -23,18 +23,10 @@ pub enum Error {
     },
     /// A file does not hold what its format promises.
     #[error("{}: field {field:?}: {why}", path.display())]
-    Format {
-        path: PathBuf,
-        field: String,
-        why: String,
-    },
+    Format { path: PathBuf, field: String, why: String },
     /// An array or table has the wrong shape.
     #[error("{what}: expected {expected}, got {got}")]
-    Shape {
-        what: String,
-        expected: String,
-        got: String,
-    },
+    Shape { what: String, expected: String, got: String },
     /// Values that cannot be used (NaN, empty, out of range, unknown names...).
     #[error("{0}")]
     Data(String),
@@ -62,6 +54,21 @@ impl Error {
     /// Unusable values.
     pub fn data(why: impl fmt::Display) -> Self {
         Error::Data(why.to_string())
+    }
+}
+
+/// ndarray's shape errors (`from_shape_vec`, `stack`, `into_shape_with_order`, ...) as a
+/// [`Error::Shape`], so a cell can end with `?` on them.
+impl From<ndarray::ShapeError> for Error {
+    fn from(e: ndarray::ShapeError) -> Self {
+        Error::Shape { what: "arrays".into(), expected: "compatible shapes".into(), got: e.to_string() }
+    }
+}
+
+/// plotters' drawing errors (one conversion for every figure in [`crate::plot`]).
+impl<E: std::error::Error + Send + Sync> From<plotters::drawing::DrawingAreaErrorKind<E>> for Error {
+    fn from(e: plotters::drawing::DrawingAreaErrorKind<E>) -> Self {
+        Error::Data(format!("drawing the figure failed: {e}"))
     }
 }
 
@@ -112,7 +119,8 @@ pub(crate) fn excerpt(bytes: &[u8], max: usize) -> String {
 /// At most `max` bytes of `bytes`, printable ASCII kept and everything else escaped (`\xff`),
 /// without quotes: a name from a damaged file, safe to put in a field name.
 pub(crate) fn escaped(bytes: &[u8], max: usize) -> String {
-    let mut s: String = bytes.iter().take(max).flat_map(|&b| std::ascii::escape_default(b)).map(char::from).collect();
+    let mut s: String =
+        bytes.iter().take(max).flat_map(|&b| std::ascii::escape_default(b)).map(char::from).collect();
     if bytes.len() > max {
         s.push('…');
     }
@@ -137,13 +145,22 @@ pub(crate) fn utf8<'a>(path: &Path, field: &str, bytes: &'a [u8]) -> Result<&'a 
 pub(crate) fn read_text(path: &Path, field: &str, max_bytes: u64) -> Result<String> {
     let len = std::fs::metadata(path).at(path)?.len();
     if len > max_bytes {
-        return Err(Error::format(path, field, format!(
-            "expected a file of at most {} MiB, found {} bytes: is this the right file?", max_bytes >> 20, len)));
+        return Err(Error::format(
+            path,
+            field,
+            format!(
+                "expected a file of at most {} MiB, found {} bytes: is this the right file?",
+                max_bytes >> 20,
+                len
+            ),
+        ));
     }
     let bytes = std::fs::read(path).at(path)?;
     match String::from_utf8(bytes) {
         Ok(s) => Ok(s),
-        Err(e) => Err(utf8(path, field, e.as_bytes()).err().unwrap_or_else(|| Error::format(path, field, "not UTF-8 text"))),
+        Err(e) => Err(utf8(path, field, e.as_bytes())
+            .err()
+            .unwrap_or_else(|| Error::format(path, field, "not UTF-8 text"))),
     }
 }
 
@@ -154,7 +171,8 @@ pub(crate) fn json_error(path: &Path, field: &str, e: &serde_json::Error) -> Err
     let msg = e.to_string();
     // serde_json appends " at line L column C"; say it once, in our words
     let what = msg.rsplit_once(" at line ").map_or(msg.as_str(), |(w, _)| w);
-    let at = if e.line() > 0 { format!(" at line {}, column {}", e.line(), e.column()) } else { String::new() };
+    let at =
+        if e.line() > 0 { format!(" at line {}, column {}", e.line(), e.column()) } else { String::new() };
     let why = match e.classify() {
         Category::Eof => format!("expected more JSON, found the end of the file{at}: the file is cut short (truncated download?) — re-download or re-create it"),
         Category::Syntax => format!("expected valid JSON, found a syntax error{at}: {what}"),
@@ -168,5 +186,9 @@ pub(crate) fn json_error(path: &Path, field: &str, e: &serde_json::Error) -> Err
 #[cfg_attr(not(feature = "llm"), allow(dead_code))]
 pub(crate) fn short_json(v: &serde_json::Value) -> String {
     let s = v.to_string();
-    if s.chars().count() <= 60 { s } else { format!("{}…", s.chars().take(60).collect::<String>()) }
+    if s.chars().count() <= 60 {
+        s
+    } else {
+        format!("{}…", s.chars().take(60).collect::<String>())
+    }
 }

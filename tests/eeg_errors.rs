@@ -7,10 +7,22 @@ use ndarray::Array2;
 fn small_raw() -> Raw {
     let n = 2560;
     let data = Array2::from_shape_fn((3, n), |(c, t)| match c {
-        2 => if t % 500 == 100 { 5.0 } else { 0.0 },
+        2 => {
+            if t % 500 == 100 {
+                5.0
+            } else {
+                0.0
+            }
+        }
         _ => 1e-6 * ((t as f32 * 0.1 + c as f32).sin()),
     });
-    Raw::new(data, vec!["Cz".into(), "Pz".into(), "STI".into()], vec![ChannelType::Eeg, ChannelType::Eeg, ChannelType::Stim], 256.0).unwrap()
+    Raw::new(
+        data,
+        vec!["Cz".into(), "Pz".into(), "STI".into()],
+        vec![ChannelType::Eeg, ChannelType::Eeg, ChannelType::Stim],
+        256.0,
+    )
+    .unwrap()
 }
 
 fn msg<T: std::fmt::Debug>(r: brainml::Result<T>) -> String {
@@ -47,7 +59,17 @@ fn epochs_and_events_reject_bad_input() {
     assert!(msg(raw.resample(0.0)).contains("positive"));
     assert!(msg(Raw::concatenate(&[])).contains("no recordings"));
     let mut nan = raw.clone();
-    nan = Raw::new({ let mut d = nan.data().clone(); d[[0, 10]] = f32::NAN; d }, nan.ch_names().to_vec(), nan.ch_types().to_vec(), 256.0).unwrap();
+    nan = Raw::new(
+        {
+            let mut d = nan.data().clone();
+            d[[0, 10]] = f32::NAN;
+            d
+        },
+        nan.ch_names().to_vec(),
+        nan.ch_types().to_vec(),
+        256.0,
+    )
+    .unwrap();
     assert!(msg(nan.filter(Some(1.0), Some(30.0))).contains("NaN"));
 }
 
@@ -67,5 +89,9 @@ fn resample_and_concatenate_keep_events() {
     assert_eq!(ev.len(), 10);
     // the epoch at the end of the first file would straddle the join: dropped
     let ep = Epochs::new(&both, &ev, &[("a", 5)], -0.1, 2.0).unwrap();
-    assert!(ep.drop_log().iter().any(|d| d.first().is_some_and(|s| s == "BAD boundary")), "{:?}", ep.drop_log());
+    assert!(
+        ep.drop_log().iter().any(|d| d.first().is_some_and(|s| s == "BAD boundary")),
+        "{:?}",
+        ep.drop_log()
+    );
 }

@@ -25,21 +25,14 @@ fn muse_subject1_whole_epoch_auc_equals_mne_and_scikit_learn() {
         .collect();
     files.sort();
     assert_eq!(files.len(), 6);
-    let raws: Vec<Raw> = files
-        .iter()
-        .map(|f| read_raw_muse_csv(f).unwrap())
-        .collect();
-    let raw = Raw::concatenate(&raws)
-        .unwrap()
-        .filter(Some(1.0), Some(30.0))
-        .unwrap();
+    let raws: Vec<Raw> = files.iter().map(|f| read_raw_muse_csv(f).unwrap()).collect();
+    let raw = Raw::concatenate(&raws).unwrap().filter(Some(1.0), Some(30.0)).unwrap();
     let events = find_events(&raw, "stim").unwrap();
     assert_eq!(events.len() as u64, g["n_events"].as_u64().unwrap());
-    let epochs = Epochs::new(&raw, &events, &[("house", 1), ("face", 2)], -0.1, 0.6)
-        .unwrap()
-        .drop_bad(75e-6)
-        .unwrap();
-    let selection: Vec<usize> = g["selection"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
+    let epochs =
+        Epochs::new(&raw, &events, &[("house", 1), ("face", 2)], -0.1, 0.6).unwrap().drop_bad(75e-6).unwrap();
+    let selection: Vec<usize> =
+        g["selection"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
     let kept: Vec<usize> = (0..events.len()).filter(|i| !epochs.dropped().contains(i)).collect();
     assert_eq!(kept, selection, "the same epochs kept as MNE");
     let y = epochs.labels("face");
@@ -48,6 +41,10 @@ fn muse_subject1_whole_epoch_auc_equals_mne_and_scikit_learn() {
         let score = cross_val_score(x.view(), &y, &cv, &Classifier::logistic(), Scoring::RocAuc).unwrap();
         let want = g[format!("auc_{name}")].as_f64().unwrap();
         eprintln!("{name}: brainml {score}; MNE + scikit-learn {want:.4}");
-        assert!((score.mean - want).abs() <= 0.005, "{name}: brainml {:.4}, MNE + scikit-learn {want:.4}", score.mean);
+        assert!(
+            (score.mean - want).abs() <= 0.005,
+            "{name}: brainml {:.4}, MNE + scikit-learn {want:.4}",
+            score.mean
+        );
     }
 }

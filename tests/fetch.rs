@@ -35,7 +35,10 @@ struct Setup {
 }
 
 fn files() -> Vec<(&'static str, Vec<u8>)> {
-    vec![("set/a.csv", b"timestamps,TP9\n0,1.5\n".to_vec()), ("set/sub/b.bin", (0..=255u8).cycle().take(200_000).collect())]
+    vec![
+        ("set/a.csv", b"timestamps,TP9\n0,1.5\n".to_vec()),
+        ("set/sub/b.bin", (0..=255u8).cycle().take(200_000).collect()),
+    ]
 }
 
 /// A mirror folder with two files, served over HTTP, and a data folder whose manifest
@@ -69,7 +72,13 @@ fn setup() -> Setup {
 }
 
 fn fetcher(s: &Setup) -> Fetcher {
-    Fetcher { data_dir: s.data.clone(), mirror: None, mirror_url: None, python: "python3".into(), verbose: false }
+    Fetcher {
+        data_dir: s.data.clone(),
+        mirror: None,
+        mirror_url: None,
+        python: "python3".into(),
+        verbose: false,
+    }
 }
 
 /// Every file under `dir`, to prove failed fetches leave nothing behind.
@@ -125,7 +134,11 @@ fn copies_from_mirror_folder_and_falls_back_to_url_when_mirror_is_corrupt() {
 fn wrong_checksum_404_and_unreachable_are_clear_errors_leaving_nothing() {
     let s = setup();
     let f = fetcher(&s);
-    for (name, expect) in [("bad/hash.csv", "SHA-256 mismatch"), ("bad/missing.csv", "HTTP 404"), ("bad/dead.csv", "unreachable")] {
+    for (name, expect) in [
+        ("bad/hash.csv", "SHA-256 mismatch"),
+        ("bad/missing.csv", "HTTP 404"),
+        ("bad/dead.csv", "unreachable"),
+    ] {
         let e = f.fetch(&[name.into()]).unwrap_err().to_string();
         assert!(e.contains(name) && e.contains(expect), "{name}: {e}");
         assert_eq!(e.lines().count(), 1, "one-line error: {e}");
@@ -160,7 +173,12 @@ fn command_line_errors_are_one_line_naming_the_file() {
     // an unwritable target (a file where the `public/` folder must go; root ignores modes)
     let _ = fs::remove_dir_all(s.data.join("public"));
     fs::write(s.data.join("public"), b"in the way").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_brainml")).arg("--data-dir").arg(&s.data).args(["fetch", "--no-mirror", "set/a.csv"]).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_brainml"))
+        .arg("--data-dir")
+        .arg(&s.data)
+        .args(["fetch", "--no-mirror", "set/a.csv"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("public") && err.trim().lines().count() == 1, "{err}");
@@ -177,8 +195,18 @@ fn real_mirror_over_http() {
     }
     let tmp = tempfile::tempdir().unwrap();
     fs::copy(root.join("data/manifest.tsv"), tmp.path().join("manifest.tsv")).unwrap();
-    let f = Fetcher { data_dir: tmp.path().to_path_buf(), mirror: None, mirror_url: Some(serve(mirror.clone())), python: "python3".into(), verbose: false };
-    let got = f.fetch(&["fmri-haxby2001/attributes.txt".into(), "eeg-formats/bv_export_edf+.edf".into()]).unwrap();
+    let f = Fetcher {
+        data_dir: tmp.path().to_path_buf(),
+        mirror: None,
+        mirror_url: Some(serve(mirror.clone())),
+        python: "python3".into(),
+        verbose: false,
+    };
+    let got =
+        f.fetch(&["fmri-haxby2001/attributes.txt".into(), "eeg-formats/bv_export_edf+.edf".into()]).unwrap();
     assert!(got.iter().all(|g| g.1 == Outcome::Downloaded), "{got:?}");
-    assert_eq!(fs::read(tmp.path().join("public/fmri-haxby2001/attributes.txt")).unwrap(), fs::read(mirror.join("fmri-haxby2001/attributes.txt")).unwrap());
+    assert_eq!(
+        fs::read(tmp.path().join("public/fmri-haxby2001/attributes.txt")).unwrap(),
+        fs::read(mirror.join("fmri-haxby2001/attributes.txt")).unwrap()
+    );
 }

@@ -6,14 +6,17 @@ use brainml::eeg::filter::{butter, Band};
 
 #[test]
 fn matches_scipy_sosfiltfilt_to_1e6_relative() {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/filters.json")).unwrap();
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/filters.json")).unwrap();
     let g: serde_json::Value = serde_json::from_str(&text).unwrap();
     let sfreq = g["sfreq"].as_f64().unwrap();
     let x: Vec<f64> = g["x"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
     for case in g["cases"].as_array().unwrap() {
         let order = case["order"].as_u64().unwrap() as usize;
         let band = match case["btype"].as_str().unwrap() {
-            "bandpass" => Band::Bandpass(case["freqs"][0].as_f64().unwrap(), case["freqs"][1].as_f64().unwrap()),
+            "bandpass" => {
+                Band::Bandpass(case["freqs"][0].as_f64().unwrap(), case["freqs"][1].as_f64().unwrap())
+            }
             "lowpass" => Band::Lowpass(case["freqs"].as_f64().unwrap()),
             _ => Band::Highpass(case["freqs"].as_f64().unwrap()),
         };
@@ -30,8 +33,18 @@ fn matches_scipy_sosfiltfilt_to_1e6_relative() {
 fn raw_filter_leaves_stim_channels_alone() {
     use brainml::eeg::{ChannelType, Raw};
     let n = 2000;
-    let data = ndarray::Array2::from_shape_fn((2, n), |(c, t)| if c == 0 { 1e-5 + 1e-6 * (t as f32 * 0.3).sin() } else if t % 500 == 0 { 5.0 } else { 0.0 });
-    let raw = Raw::new(data, vec!["Cz".into(), "Status".into()], vec![ChannelType::Eeg, ChannelType::Stim], 256.0).unwrap();
+    let data = ndarray::Array2::from_shape_fn((2, n), |(c, t)| {
+        if c == 0 {
+            1e-5 + 1e-6 * (t as f32 * 0.3).sin()
+        } else if t % 500 == 0 {
+            5.0
+        } else {
+            0.0
+        }
+    });
+    let raw =
+        Raw::new(data, vec!["Cz".into(), "Status".into()], vec![ChannelType::Eeg, ChannelType::Stim], 256.0)
+            .unwrap();
     let f = raw.filter_iir(Some(1.0), Some(30.0), 4).unwrap();
     assert_eq!(f.data().row(1), raw.data().row(1));
     let mean: f32 = f.data().row(0).iter().skip(200).take(1600).sum::<f32>() / 1600.0;
@@ -41,7 +54,8 @@ fn raw_filter_leaves_stim_channels_alone() {
 }
 
 fn golden_mne() -> serde_json::Value {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/mne_filters.json")).unwrap();
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/mne_filters.json"))
+        .unwrap();
     serde_json::from_str(&text).unwrap()
 }
 
@@ -86,7 +100,11 @@ fn matches_mne_filter_data_notch_and_resample_to_1e6_relative() {
                     _ => unreachable!(),
                 };
                 let sos = butter(4, band, sfreq).unwrap();
-                assert_eq!(sos.ringing_samples() as u64, case["padlen"].as_u64().unwrap(), "IIR {band:?} padlen");
+                assert_eq!(
+                    sos.ringing_samples() as u64,
+                    case["padlen"].as_u64().unwrap(),
+                    "IIR {band:?} padlen"
+                );
                 (format!("iir {band:?}"), sos.filtfilt_mne(&x).unwrap())
             }
             "notch" => {

@@ -6,7 +6,13 @@ use brainml::ml::Cv;
 use ndarray::{Array2, Array3, ArrayD, IxDyn};
 
 fn img4(shape: [usize; 4], tr: f64) -> Img {
-    Img { data: ArrayD::from_shape_fn(IxDyn(&shape), |ix| 100.0 + (ix[3] % 3) as f32 + ix[0] as f32), affine: affine_ras([3.0; 3], [0.0; 3]), zooms: [3.0; 3], tr: Some(tr), warnings: Vec::new() }
+    Img {
+        data: ArrayD::from_shape_fn(IxDyn(&shape), |ix| 100.0 + (ix[3] % 3) as f32 + ix[0] as f32),
+        affine: affine_ras([3.0; 3], [0.0; 3]),
+        zooms: [3.0; 3],
+        tr: Some(tr),
+        warnings: Vec::new(),
+    }
 }
 
 #[test]
@@ -41,7 +47,10 @@ fn dimensionality_grid_affine_and_nan_errors() {
     let vol = mean_img(&img).unwrap();
     assert!(compute_qc(&vol, &mask, None, &QcThresholds::default()).unwrap_err().to_string().contains("4-D"));
     // motion with the wrong number of rows
-    assert!(compute_qc(&img, &mask, Some(&[[0.0; 6]; 3]), &QcThresholds::default()).unwrap_err().to_string().contains("motion"));
+    assert!(compute_qc(&img, &mask, Some(&[[0.0; 6]; 3]), &QcThresholds::default())
+        .unwrap_err()
+        .to_string()
+        .contains("motion"));
     // mask on another grid / affine
     let other = img4([5, 4, 3, 10], 2.0);
     assert!(mask.apply(&other).is_err());
@@ -57,13 +66,29 @@ fn dimensionality_grid_affine_and_nan_errors() {
     // searchlight: wrong number of columns, labels, one-class folds, negative radius
     let x = Array2::<f64>::zeros((4, mask.n_voxels()));
     let y = [true, false, true, false];
-    assert!(SearchLight::new(3.0).verbose(false).fit(&mask, x.view(), &y[..3], &Cv::leave_one_group_out([0, 0, 1, 1])).is_err());
-    assert!(SearchLight::new(3.0).verbose(false).fit(&mask, x.slice(ndarray::s![.., ..3]), &y, &Cv::leave_one_group_out([0, 0, 1, 1])).is_err());
-    assert!(SearchLight::new(3.0).verbose(false).fit(&mask, x.view(), &[true, true, false, false], &Cv::leave_one_group_out([0, 0, 1, 1])).is_err());
-    assert!(SearchLight::new(-3.0).verbose(false).fit(&mask, x.view(), &y, &Cv::leave_one_group_out([0, 1, 0, 1])).is_err());
+    assert!(SearchLight::new(3.0)
+        .verbose(false)
+        .fit(&mask, x.view(), &y[..3], &Cv::leave_one_group_out([0, 0, 1, 1]))
+        .is_err());
+    assert!(SearchLight::new(3.0)
+        .verbose(false)
+        .fit(&mask, x.slice(ndarray::s![.., ..3]), &y, &Cv::leave_one_group_out([0, 0, 1, 1]))
+        .is_err());
+    assert!(SearchLight::new(3.0)
+        .verbose(false)
+        .fit(&mask, x.view(), &[true, true, false, false], &Cv::leave_one_group_out([0, 0, 1, 1]))
+        .is_err());
+    assert!(SearchLight::new(-3.0)
+        .verbose(false)
+        .fit(&mask, x.view(), &y, &Cv::leave_one_group_out([0, 1, 0, 1]))
+        .is_err());
     // events beyond the run
-    let ev = Events { onset: vec![5.0, 50.0], duration: vec![1.0, 1.0], trial_type: vec!["a".into(), "b".into()] };
-    assert!(make_first_level_design_matrix(10, 2.0, &ev, 0.01, false).unwrap_err().to_string().contains("outside the run"));
+    let ev =
+        Events { onset: vec![5.0, 50.0], duration: vec![1.0, 1.0], trial_type: vec!["a".into(), "b".into()] };
+    assert!(make_first_level_design_matrix(10, 2.0, &ev, 0.01, false)
+        .unwrap_err()
+        .to_string()
+        .contains("outside the run"));
     assert!(trial_patterns(mask.apply(&img).unwrap().view(), &ev, 2.0, 4.0, 2.0).is_err());
 }
 
@@ -113,7 +138,13 @@ fn hostile_nifti_headers_are_errors_naming_the_field() {
     assert!(patch("complex.nii", &[(70, i16s(&[32, 64]))]).contains("datatype"));
     assert!(patch("rgb.nii", &[(70, i16s(&[128, 24]))]).contains("datatype"));
     // vox_offset NaN, infinite, negative, 1e30, beyond the end
-    for (name, v) in [("vnan.nii", f32::NAN), ("vinf.nii", f32::INFINITY), ("vneg.nii", -8.0), ("v1e30.nii", 1e30), ("vfar.nii", 1e6)] {
+    for (name, v) in [
+        ("vnan.nii", f32::NAN),
+        ("vinf.nii", f32::INFINITY),
+        ("vneg.nii", -8.0),
+        ("v1e30.nii", 1e30),
+        ("vfar.nii", 1e6),
+    ] {
         assert!(patch(name, &[(108, f32b(v))]).contains("vox_offset"), "{name}");
     }
     // voxel sizes NaN / 0 / negative; a NaN in the sform; sizeof_hdr 0
@@ -151,12 +182,17 @@ fn bad_tables_are_errors_with_line_numbers() {
     };
     let e = read_events(w("neg.tsv", b"onset\tduration\ttrial_type\n-2\t1\tface\n")).unwrap_err().to_string();
     assert!(e.contains("neg.tsv") && e.contains("onset") && e.contains("negative"), "{e}");
-    let e = read_events(w("ragged.tsv", b"onset\tduration\ttrial_type\n2\t1\tface\n3\t1\n")).unwrap_err().to_string();
+    let e = read_events(w("ragged.tsv", b"onset\tduration\ttrial_type\n2\t1\tface\n3\t1\n"))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("ragged.tsv") && e.contains("line 3") && !e.contains("truncate_ragged_lines"), "{e}");
-    let e = read_events(w("latin1.tsv", b"onset\tduration\ttrial_type\n2\t1\tvisage\xe9\n")).unwrap_err().to_string();
+    let e = read_events(w("latin1.tsv", b"onset\tduration\ttrial_type\n2\t1\tvisage\xe9\n"))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("latin1.tsv") && e.contains("line 2, column 11"), "{e}");
     for (name, chunk) in [("half.txt", "1.5"), ("minus.txt", "-1")] {
-        let e = read_attributes(w(name, format!("face 0\nhouse {chunk}\n").as_bytes())).unwrap_err().to_string();
+        let e =
+            read_attributes(w(name, format!("face 0\nhouse {chunk}\n").as_bytes())).unwrap_err().to_string();
         assert!(e.contains(name) && e.contains("chunk") && e.contains("line 2"), "{e}");
     }
 }

@@ -27,9 +27,19 @@ fn slice() -> (Mask, ndarray::Array2<f64>, Attributes) {
     (mask, x, att)
 }
 
-fn pick(x: &ndarray::Array2<f64>, att: &Attributes, a: &str, b: &str) -> (ndarray::Array2<f64>, Vec<bool>, Vec<i64>) {
-    let idx: Vec<usize> = (0..att.labels.len()).filter(|&t| att.labels[t] == a || att.labels[t] == b).collect();
-    (x.select(ndarray::Axis(0), &idx), idx.iter().map(|&t| att.labels[t] == a).collect(), idx.iter().map(|&t| att.chunks[t]).collect())
+fn pick(
+    x: &ndarray::Array2<f64>,
+    att: &Attributes,
+    a: &str,
+    b: &str,
+) -> (ndarray::Array2<f64>, Vec<bool>, Vec<i64>) {
+    let idx: Vec<usize> =
+        (0..att.labels.len()).filter(|&t| att.labels[t] == a || att.labels[t] == b).collect();
+    (
+        x.select(ndarray::Axis(0), &idx),
+        idx.iter().map(|&t| att.labels[t] == a).collect(),
+        idx.iter().map(|&t| att.chunks[t]).collect(),
+    )
 }
 
 #[test]
@@ -38,7 +48,9 @@ fn leave_one_run_out_decoding_matches_nilearn() {
     for (other, want) in [("house", 0.95), ("scrambledpix", 0.9)] {
         let (xs, y, g) = pick(&x, &att, "face", other);
         for clf in [Classifier::linear_svm(), Classifier::lda()] {
-            let s = cross_val_score(xs.view(), &y, &Cv::leave_one_group_out(g.clone()), &clf, Scoring::Accuracy).unwrap();
+            let s =
+                cross_val_score(xs.view(), &y, &Cv::leave_one_group_out(g.clone()), &clf, Scoring::Accuracy)
+                    .unwrap();
             eprintln!("face vs {other}, {}: {s}", clf.name());
             assert!(s.mean >= want, "face vs {other}, {}: {}", clf.name(), s.mean);
         }
@@ -52,8 +64,18 @@ fn slice_searchlight_peaks_high() {
     let cv = Cv::leave_one_group_out(g);
     // nilearn's SearchLight (LinearSVC) on the same data: best sphere 0.99, mean 0.68
     for (est, best) in [(SlEstimator::GaussianNb, 0.95), (SlEstimator::Correlation, 0.8)] {
-        let sl = SearchLight::new(5.6).estimator(est.clone()).verbose(false).fit(&mask, xs.view(), &y, &cv).unwrap();
-        eprintln!("{est:?}: {} centres, mean {:.3}, best {:.3}, {:.3} s", sl.scores.len(), sl.mean(), sl.max(), sl.seconds);
+        let sl = SearchLight::new(5.6)
+            .estimator(est.clone())
+            .verbose(false)
+            .fit(&mask, xs.view(), &y, &cv)
+            .unwrap();
+        eprintln!(
+            "{est:?}: {} centres, mean {:.3}, best {:.3}, {:.3} s",
+            sl.scores.len(),
+            sl.mean(),
+            sl.max(),
+            sl.seconds
+        );
         assert!(sl.max() >= best && sl.mean() > 0.6, "{est:?}");
     }
 }
@@ -78,8 +100,18 @@ fn whole_brain_25mm_runs_with_events() {
         }
     }
     let x = ndarray::stack(ndarray::Axis(0), &xs.iter().map(|r| r.view()).collect::<Vec<_>>()).unwrap();
-    let sl = SearchLight::new(30.0).estimator(SlEstimator::Correlation).verbose(false).fit(&mask, x.view(), &y, &Cv::leave_one_group_out(g)).unwrap();
-    eprintln!("25 mm: {} blocks, {} centres, mean {:.3}, best {:.3}", y.len(), sl.scores.len(), sl.mean(), sl.max());
+    let sl = SearchLight::new(30.0)
+        .estimator(SlEstimator::Correlation)
+        .verbose(false)
+        .fit(&mask, x.view(), &y, &Cv::leave_one_group_out(g))
+        .unwrap();
+    eprintln!(
+        "25 mm: {} blocks, {} centres, mean {:.3}, best {:.3}",
+        y.len(),
+        sl.scores.len(),
+        sl.mean(),
+        sl.max()
+    );
     assert_eq!(y.len(), 24);
     assert!(sl.max() >= 0.9);
 }

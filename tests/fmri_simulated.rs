@@ -13,7 +13,8 @@ fn func() -> PathBuf {
 }
 
 fn truth() -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(func().join("sub-01_task-faces_truth.json")).unwrap()).unwrap()
+    serde_json::from_str(&std::fs::read_to_string(func().join("sub-01_task-faces_truth.json")).unwrap())
+        .unwrap()
 }
 
 fn run(r: usize) -> (Img, Events, Vec<[f64; 6]>) {
@@ -26,7 +27,11 @@ fn run(r: usize) -> (Img, Events, Vec<[f64; 6]>) {
 }
 
 fn brain() -> Mask {
-    Mask::load(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/simulated/sub-01/anat/sub-01_desc-brain_mask.nii.gz")).unwrap()
+    Mask::load(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("data/simulated/sub-01/anat/sub-01_desc-brain_mask.nii.gz"),
+    )
+    .unwrap()
 }
 
 fn region(name: &str) -> Mask {
@@ -41,11 +46,15 @@ fn qc_flags_the_planted_sabotage_and_nothing_else() {
         let (img, _, motion) = run(r);
         assert!(check_img(&img, Some(&mask)).unwrap().is_empty());
         let qc = compute_qc(&img, &mask, Some(&motion), &QcThresholds::default()).unwrap();
-        let spikes: Vec<usize> = (0..qc.reasons.len()).filter(|&v| qc.reasons[v].contains(&"spike")).collect();
-        let moved: Vec<usize> = (0..qc.reasons.len()).filter(|&v| qc.reasons[v].contains(&"motion")).collect();
+        let spikes: Vec<usize> =
+            (0..qc.reasons.len()).filter(|&v| qc.reasons[v].contains(&"spike")).collect();
+        let moved: Vec<usize> =
+            (0..qc.reasons.len()).filter(|&v| qc.reasons[v].contains(&"motion")).collect();
         let want_spikes: Vec<usize> = serde_json::from_value(t["spike_volumes"][r - 1].clone()).unwrap();
         let want_jerk: Vec<usize> = serde_json::from_value(t["jerk_volumes"][r - 1].clone()).unwrap();
-        eprintln!("run {r}: spikes {spikes:?} (planted {want_spikes:?}), motion {moved:?} (planted {want_jerk:?})");
+        eprintln!(
+            "run {r}: spikes {spikes:?} (planted {want_spikes:?}), motion {moved:?} (planted {want_jerk:?})"
+        );
         // every planted spike is a spike; motion flags are exactly the jerk; nothing else is flagged
         assert!(want_spikes.iter().all(|v| spikes.contains(v)), "run {r} spikes");
         assert_eq!(moved, want_jerk, "run {r} motion");
@@ -95,7 +104,12 @@ fn searchlight_finds_the_face_area_and_not_the_control() {
         let qc = compute_qc(&img, &mask, Some(&motion), &QcThresholds::default()).unwrap();
         let x = mask.apply(&img).unwrap();
         let runs = vec![r as i64; x.nrows()];
-        let x = clean(x.view(), &runs, &CleanOptions { detrend: true, standardize: true, high_pass: Some(0.01), t_r: img.tr }).unwrap();
+        let x = clean(
+            x.view(),
+            &runs,
+            &CleanOptions { detrend: true, standardize: true, high_pass: Some(0.01), t_r: img.tr },
+        )
+        .unwrap();
         let (p, tt) = trial_patterns(x.view(), &ev, 2.0, 4.0, 2.0).unwrap();
         // drop trials whose window touches a flagged volume
         let bad = qc.flagged();
@@ -110,7 +124,10 @@ fn searchlight_finds_the_face_area_and_not_the_control() {
         }
     }
     let x = ndarray::stack(ndarray::Axis(0), &xs.iter().map(|r| r.view()).collect::<Vec<_>>()).unwrap();
-    let sl = SearchLight::new(6.0).verbose(false).fit(&mask, x.view(), &labels, &Cv::leave_one_group_out(groups)).unwrap();
+    let sl = SearchLight::new(6.0)
+        .verbose(false)
+        .fit(&mask, x.view(), &labels, &Cv::leave_one_group_out(groups))
+        .unwrap();
     let ffa = sl.mean_in(&region("ffa")).unwrap();
     let control = sl.mean_in(&region("control")).unwrap();
     let chance = labels.iter().filter(|&&l| l).count() as f64 / labels.len() as f64;

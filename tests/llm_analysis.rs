@@ -34,10 +34,28 @@ fn pca_matches_sklearn_including_signs() {
         let g = &c["pca"];
         let name = c["name"].as_str().unwrap();
         let comps = mat(&g["components"]);
-        assert!(max_rel(p.components.as_slice().unwrap(), comps.as_slice().unwrap()) < 1e-8, "{name}: components");
-        assert!(max_rel(p.explained_variance.as_slice().unwrap(), vec1(&g["explained_variance"]).as_slice().unwrap()) < 1e-10, "{name}");
-        assert!(max_rel(p.explained_variance_ratio.as_slice().unwrap(), vec1(&g["explained_variance_ratio"]).as_slice().unwrap()) < 1e-10, "{name}");
-        assert!(max_rel(p.scores.as_slice().unwrap(), mat(&g["scores"]).as_slice().unwrap()) < 1e-8, "{name}: scores");
+        assert!(
+            max_rel(p.components.as_slice().unwrap(), comps.as_slice().unwrap()) < 1e-8,
+            "{name}: components"
+        );
+        assert!(
+            max_rel(
+                p.explained_variance.as_slice().unwrap(),
+                vec1(&g["explained_variance"]).as_slice().unwrap()
+            ) < 1e-10,
+            "{name}"
+        );
+        assert!(
+            max_rel(
+                p.explained_variance_ratio.as_slice().unwrap(),
+                vec1(&g["explained_variance_ratio"]).as_slice().unwrap()
+            ) < 1e-10,
+            "{name}"
+        );
+        assert!(
+            max_rel(p.scores.as_slice().unwrap(), mat(&g["scores"]).as_slice().unwrap()) < 1e-8,
+            "{name}: scores"
+        );
     }
 }
 
@@ -48,15 +66,26 @@ fn ridge_and_ridgecv_match_sklearn() {
         let name = c["name"].as_str().unwrap();
         let g = &c["ridge"];
         let f = Ridge::new(g["alpha"].as_f64().unwrap()).fit(x.view(), y.view()).unwrap();
-        assert!(max_rel(f.coef.as_slice().unwrap(), vec1(&g["coef"]).as_slice().unwrap()) < 1e-9, "{name}: Ridge coef");
+        assert!(
+            max_rel(f.coef.as_slice().unwrap(), vec1(&g["coef"]).as_slice().unwrap()) < 1e-9,
+            "{name}: Ridge coef"
+        );
         assert!((f.intercept - g["intercept"].as_f64().unwrap()).abs() < 1e-8, "{name}: Ridge intercept");
 
         let g = &c["ridgecv"];
         let alphas: Vec<f64> = serde_json::from_value(g["alphas"].clone()).unwrap();
         let f = RidgeCv::new(alphas).fit(x.view(), y.view()).unwrap();
-        assert!(max_rel(&f.loo_mse, vec1(&g["loo_mse"]).as_slice().unwrap()) < 1e-8, "{name}: LOO errors {:?} vs {}", f.loo_mse, g["loo_mse"]);
+        assert!(
+            max_rel(&f.loo_mse, vec1(&g["loo_mse"]).as_slice().unwrap()) < 1e-8,
+            "{name}: LOO errors {:?} vs {}",
+            f.loo_mse,
+            g["loo_mse"]
+        );
         assert_eq!(f.alpha, g["alpha"].as_f64().unwrap(), "{name}: chosen alpha");
-        assert!(max_rel(f.coef.as_slice().unwrap(), vec1(&g["coef"]).as_slice().unwrap()) < 1e-9, "{name}: RidgeCV coef");
+        assert!(
+            max_rel(f.coef.as_slice().unwrap(), vec1(&g["coef"]).as_slice().unwrap()) < 1e-9,
+            "{name}: RidgeCV coef"
+        );
         assert!((f.intercept - g["intercept"].as_f64().unwrap()).abs() < 1e-8, "{name}: RidgeCV intercept");
     }
 }
@@ -71,7 +100,12 @@ fn encoding_score_matches_sklearn_kfold() {
         let folds = c["encoding_kfold5"].as_array().unwrap();
         assert_eq!(s.fold_r.len(), folds.len());
         for (k, f) in folds.iter().enumerate() {
-            assert!((s.fold_r[k] - f["r"].as_f64().unwrap()).abs() < 1e-9, "{name}: fold {k} r {} vs {}", s.fold_r[k], f["r"]);
+            assert!(
+                (s.fold_r[k] - f["r"].as_f64().unwrap()).abs() < 1e-9,
+                "{name}: fold {k} r {} vs {}",
+                s.fold_r[k],
+                f["r"]
+            );
             assert_eq!(s.fold_alpha[k], f["alpha"].as_f64().unwrap(), "{name}: fold {k} alpha");
         }
     }
@@ -79,8 +113,14 @@ fn encoding_score_matches_sklearn_kfold() {
 
 #[test]
 fn cosine_by_layer_and_plots() {
-    let l0 = Embeddings { data: ndarray::arr2(&[[1.0f32, 0.0], [1.0, 1.0], [0.0, 2.0]]), labels: vec!["a".into(), "b".into(), "c".into()] };
-    let l1 = Embeddings { data: ndarray::arr2(&[[1.0f32, 0.0], [2.0, 0.0], [-1.0, 0.0]]), labels: l0.labels.clone() };
+    let l0 = Embeddings {
+        data: ndarray::arr2(&[[1.0f32, 0.0], [1.0, 1.0], [0.0, 2.0]]),
+        labels: vec!["a".into(), "b".into(), "c".into()],
+    };
+    let l1 = Embeddings {
+        data: ndarray::arr2(&[[1.0f32, 0.0], [2.0, 0.0], [-1.0, 0.0]]),
+        labels: l0.labels.clone(),
+    };
     let c = cosine_by_layer(&[l0.clone(), l1.clone()], &[(0, 1), (0, 2)]).unwrap();
     assert!((c[(0, 0)] - 0.5f64.sqrt()).abs() < 1e-6 && (c[(0, 1)] - 1.0).abs() < 1e-6);
     assert!(c[(1, 0)].abs() < 1e-6 && (c[(1, 1)] + 1.0).abs() < 1e-6);
@@ -101,7 +141,11 @@ fn bad_input_is_an_error_not_a_panic() {
     assert!(pca(x.view(), 0).is_err());
     assert!(Ridge::new(-1.0).fit(x.view(), y.view()).is_err());
     assert!(RidgeCv::new(vec![]).fit(x.view(), y.view()).is_err());
-    assert!(Ridge::new(1.0).fit(x.view(), y.slice(ndarray::s![..5])).unwrap_err().to_string().contains("one per row"));
+    assert!(Ridge::new(1.0)
+        .fit(x.view(), y.slice(ndarray::s![..5]))
+        .unwrap_err()
+        .to_string()
+        .contains("one per row"));
     let fit = Ridge::new(1.0).fit(x.view(), y.view()).unwrap();
     assert!(fit.predict(x.slice(ndarray::s![.., ..3])).is_err());
     x[(2, 1)] = f64::NAN;

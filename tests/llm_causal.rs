@@ -13,8 +13,22 @@ fn grammatical_is_less_surprising_than_scrambled() {
     let lm = CausalLm::load(gguf()).unwrap();
     let good = lm.surprisal("The N170 is larger for faces than scrambled faces.").unwrap();
     let bad = lm.surprisal("Faces the than larger scrambled is for N170 faces.").unwrap();
-    eprintln!("grammatical {:.1} bits ({:.2}/token), scrambled {:.1} bits ({:.2}/token)", good.total(), good.mean(), bad.total(), bad.mean());
-    eprintln!("per word: {:?}", good.tokenized.words.iter().zip(good.word_bits.iter()).map(|(w, b)| format!("{} {b:.1}", w.text)).collect::<Vec<_>>());
+    eprintln!(
+        "grammatical {:.1} bits ({:.2}/token), scrambled {:.1} bits ({:.2}/token)",
+        good.total(),
+        good.mean(),
+        bad.total(),
+        bad.mean()
+    );
+    eprintln!(
+        "per word: {:?}",
+        good.tokenized
+            .words
+            .iter()
+            .zip(good.word_bits.iter())
+            .map(|(w, b)| format!("{} {b:.1}", w.text))
+            .collect::<Vec<_>>()
+    );
     assert_eq!(good.word_bits.len(), 9);
     assert!((good.word_bits.sum() - good.total()).abs() < 1e-6);
     assert!(good.total() < bad.total());
@@ -72,16 +86,29 @@ fn compare(dequantize: bool, lp_tol: f64, logit_tol: f64, norm_tol: f64) {
         let tids = g["top5_ids"][i].as_array().unwrap();
         for (k, id) in tids.iter().enumerate() {
             let id = id.as_u64().unwrap() as usize;
-            logit_diff = logit_diff.max((out.logits[(i, id)] as f64 - g["top5_logits"][i][k].as_f64().unwrap()).abs());
+            logit_diff =
+                logit_diff.max((out.logits[(i, id)] as f64 - g["top5_logits"][i][k].as_f64().unwrap()).abs());
         }
-        let argmax = out.logits.row(i).iter().enumerate().fold((0, f32::NEG_INFINITY), |a, (j, &v)| if v > a.1 { (j, v) } else { a }).0;
+        let argmax = out
+            .logits
+            .row(i)
+            .iter()
+            .enumerate()
+            .fold((0, f32::NEG_INFINITY), |a, (j, &v)| if v > a.1 { (j, v) } else { a })
+            .0;
         top1_same += (argmax as u64 == tids[0].as_u64().unwrap()) as usize;
     }
     // hidden states: relative error of each token's norm, worst over layers
     let mut rel = vec![0f64; out.hidden_states.dim().0];
     for (l, r) in rel.iter_mut().enumerate() {
         for t in 0..n {
-            let norm = out.hidden_states.slice(ndarray::s![l, t, ..]).iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
+            let norm = out
+                .hidden_states
+                .slice(ndarray::s![l, t, ..])
+                .iter()
+                .map(|x| (*x as f64).powi(2))
+                .sum::<f64>()
+                .sqrt();
             let gn = g["hidden_norm"][l][t].as_f64().unwrap();
             *r = r.max((norm - gn).abs() / gn);
         }
@@ -90,7 +117,9 @@ fn compare(dequantize: bool, lp_tol: f64, logit_tol: f64, norm_tol: f64) {
     let mut emb_diff = 0f64;
     for t in 0..n {
         for d in 0..16 {
-            emb_diff = emb_diff.max((out.hidden_states[(0, t, d)] as f64 - g["hidden_head"][0][t][d].as_f64().unwrap()).abs());
+            emb_diff = emb_diff.max(
+                (out.hidden_states[(0, t, d)] as f64 - g["hidden_head"][0][t][d].as_f64().unwrap()).abs(),
+            );
         }
     }
     eprintln!("dequantize={dequantize}: max |log p diff| {lp_diff:.4} nats, max |top-5 logit diff| {logit_diff:.4}, top-1 agree {top1_same}/{n}, \

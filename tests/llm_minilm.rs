@@ -2,8 +2,8 @@
 //! tests/python/make_llm_golden.py), and bad input.
 #![cfg(feature = "llm")]
 
-use brainml::llm::{Embedder, Pooling, Tokenizer};
 use brainml::data::model_dir;
+use brainml::llm::{Embedder, Pooling, Tokenizer};
 
 const N170: &str = "The N170 is larger for faces than scrambled faces.";
 
@@ -40,7 +40,8 @@ fn minilm_hidden_states_and_embeddings_match_transformers() {
     let g = golden();
     let emb = Embedder::load(model_dir("all-minilm-l6-v2").unwrap()).unwrap();
     let dims = g["dims"].as_u64().unwrap() as usize;
-    let texts: Vec<String> = g["sentences"].as_array().unwrap().iter().map(|s| s["text"].as_str().unwrap().to_string()).collect();
+    let texts: Vec<String> =
+        g["sentences"].as_array().unwrap().iter().map(|s| s["text"].as_str().unwrap().to_string()).collect();
     let mut worst = vec![0f32; 7];
     for s in g["sentences"].as_array().unwrap() {
         let hs = emb.hidden_states(s["text"].as_str().unwrap()).unwrap();
@@ -98,7 +99,9 @@ fn missing_folder_is_an_error() {
 
 fn copy_model(dir: &std::path::Path) {
     let src = model_dir("all-minilm-l6-v2").unwrap();
-    for f in ["config.json", "tokenizer.json", "model.safetensors", "modules.json", "sentence_bert_config.json"] {
+    for f in
+        ["config.json", "tokenizer.json", "model.safetensors", "modules.json", "sentence_bert_config.json"]
+    {
         std::fs::copy(src.join(f), dir.join(f)).unwrap();
     }
 }

@@ -29,7 +29,11 @@ const STATUS_HIGH: f64 = (0x1C_0000) as f64;
 fn raw(eeg: Vec<Vec<f64>>, stim: Vec<f64>) -> Raw {
     let n = stim.len();
     let n_ch = eeg.len() + 1;
-    let data = Array2::from_shape_fn((n_ch, n), |(c, t)| if c < eeg.len() { eeg[c][t] as f32 } else { stim[t] as f32 });
+    let data =
+        Array2::from_shape_fn(
+            (n_ch, n),
+            |(c, t)| if c < eeg.len() { eeg[c][t] as f32 } else { stim[t] as f32 },
+        );
     let mut names: Vec<String> = ["Fz", "Cz", "Pz"].iter().take(eeg.len()).map(|s| s.to_string()).collect();
     names.push("Status".into());
     let mut types = vec![ChannelType::Eeg; eeg.len()];
@@ -97,7 +101,14 @@ fn write_files(dir: &Path) -> Vec<(String, PathBuf)> {
     // 1–2: status bits above the triggers, and the trigger already high at sample 0
     let n = 2048;
     let mut stim = vec![STATUS_HIGH; n];
-    for (a, b, code) in [(0, 6, 4.0), (300, 310, 4.0), (700, 705, 8.0), (1200, 1210, 4.0), (1500, 1510, 4.0), (1510, 1520, 12.0)] {
+    for (a, b, code) in [
+        (0, 6, 4.0),
+        (300, 310, 4.0),
+        (700, 705, 8.0),
+        (1200, 1210, 4.0),
+        (1500, 1510, 4.0),
+        (1510, 1520, 12.0),
+    ] {
         stim[a..b].iter_mut().for_each(|v| *v = STATUS_HIGH + code);
     }
     let p = dir.join("status_bits.bdf");
@@ -106,8 +117,16 @@ fn write_files(dir: &Path) -> Vec<(String, PathBuf)> {
     // 3: two files with an 80 µV step between them (electrode offsets differ per file)
     for (name, offset, phase) in [("join_a.bdf", 40e-6, 0.0), ("join_b.bdf", -40e-6, 0.7)] {
         let n = 1024;
-        let fz: Vec<f64> = sine(n, 10.0, 10e-6, phase).iter().zip(sine(n, 0.3, 5e-6, phase)).map(|(a, b)| a + b + offset).collect();
-        let cz: Vec<f64> = sine(n, 50.0, 3e-6, phase).iter().zip(sine(n, 7.0, 8e-6, 0.0)).map(|(a, b)| a + b - offset / 2.0).collect();
+        let fz: Vec<f64> = sine(n, 10.0, 10e-6, phase)
+            .iter()
+            .zip(sine(n, 0.3, 5e-6, phase))
+            .map(|(a, b)| a + b + offset)
+            .collect();
+        let cz: Vec<f64> = sine(n, 50.0, 3e-6, phase)
+            .iter()
+            .zip(sine(n, 7.0, 8e-6, 0.0))
+            .map(|(a, b)| a + b - offset / 2.0)
+            .collect();
         let mut stim = vec![0.0; n];
         stim[100..105].iter_mut().for_each(|v| *v = 1.0);
         stim[900..905].iter_mut().for_each(|v| *v = 2.0);
@@ -118,13 +137,29 @@ fn write_files(dir: &Path) -> Vec<(String, PathBuf)> {
     // 5: EDF with two 256 Hz EEG channels and a 32 Hz respiration channel
     let recs = 6;
     let p = dir.join("mixed.edf");
-    let resp: Vec<f64> = (0..32 * recs).map(|i| 200e-6 * (2.0 * std::f64::consts::PI * 0.25 * i as f64 / 32.0).sin() + 30e-6 * ((i * 7919) % 13) as f64 / 13.0).collect();
-    write_edf(&p, &[("EEG Fz", 256, sine(256 * recs, 10.0, 30e-6, 0.0)), ("EEG Cz", 256, sine(256 * recs, 3.0, 25e-6, 0.5)), ("Resp", 32, resp)], recs);
+    let resp: Vec<f64> = (0..32 * recs)
+        .map(|i| {
+            200e-6 * (2.0 * std::f64::consts::PI * 0.25 * i as f64 / 32.0).sin()
+                + 30e-6 * ((i * 7919) % 13) as f64 / 13.0
+        })
+        .collect();
+    write_edf(
+        &p,
+        &[
+            ("EEG Fz", 256, sine(256 * recs, 10.0, 30e-6, 0.0)),
+            ("EEG Cz", 256, sine(256 * recs, 3.0, 25e-6, 0.5)),
+            ("Resp", 32, resp),
+        ],
+        recs,
+    );
     out.push(("mixed.edf".to_string(), p));
     // 6: a 4-D image whose TR of 2 s is stored as 2000 with units "seconds"
-    let data = ArrayD::from_shape_fn(IxDyn(&[3, 3, 2, 4]), |ix| (100 + ix[0] * 7 + ix[1] * 3 + ix[2] + 5 * ix[3]) as f32);
+    let data = ArrayD::from_shape_fn(IxDyn(&[3, 3, 2, 4]), |ix| {
+        (100 + ix[0] * 7 + ix[1] * 3 + ix[2] + 5 * ix[3]) as f32
+    });
     let p = dir.join("tr_ms.nii");
-    save_img(&Img::new(data, affine_ras([3.0, 3.0, 4.0], [-3.0, -3.0, 0.0]), Some(2000.0)), &p, Dtype::I16).unwrap();
+    save_img(&Img::new(data, affine_ras([3.0, 3.0, 4.0], [-3.0, -3.0, 0.0]), Some(2000.0)), &p, Dtype::I16)
+        .unwrap();
     out.push(("tr_ms.nii".to_string(), p));
     out
 }
@@ -154,7 +189,11 @@ fn files() -> (tempfile::TempDir, std::collections::HashMap<String, PathBuf>) {
     let g = golden();
     let files: std::collections::HashMap<String, PathBuf> = write_files(dir.path()).into_iter().collect();
     for (name, p) in &files {
-        assert_eq!(g["sha256"][name].as_str(), Some(sha256(p).as_str()), "{name} is not the file the goldens were made from: re-run tests/python/make_parity_golden.py");
+        assert_eq!(
+            g["sha256"][name].as_str(),
+            Some(sha256(p).as_str()),
+            "{name} is not the file the goldens were made from: re-run tests/python/make_parity_golden.py"
+        );
     }
     (dir, files)
 }
@@ -164,7 +203,11 @@ fn f64s(v: &Value) -> Vec<f64> {
 }
 
 fn events_of(v: &Value) -> Vec<(usize, i32)> {
-    v.as_array().unwrap().iter().map(|e| (e[0].as_u64().unwrap() as usize, e[2].as_i64().unwrap() as i32)).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e[0].as_u64().unwrap() as usize, e[2].as_i64().unwrap() as i32))
+        .collect()
 }
 
 fn max_abs_diff(a: &[f64], b: &[f64]) -> f64 {
@@ -182,10 +225,12 @@ fn biosemi_status_bits_and_an_event_at_sample_0_as_mne() {
     let ev = find_events(&raw, "Status").unwrap();
     let got: Vec<(usize, i32)> = ev.sample.iter().copied().zip(ev.code.iter().copied()).collect();
     assert_eq!(got, events_of(&g["events"]), "find_events (initial_event=False)");
-    let ev = find_events_with(&raw, "Status", &FindEvents { initial_event: true, ..FindEvents::default() }).unwrap();
+    let ev = find_events_with(&raw, "Status", &FindEvents { initial_event: true, ..FindEvents::default() })
+        .unwrap();
     let got: Vec<(usize, i32)> = ev.sample.iter().copied().zip(ev.code.iter().copied()).collect();
     assert_eq!(got, events_of(&g["events_initial"]), "find_events(initial_event=True)");
-    let ev = find_events_with(&raw, "Status", &FindEvents { mask: Some(0xFF), ..FindEvents::default() }).unwrap();
+    let ev =
+        find_events_with(&raw, "Status", &FindEvents { mask: Some(0xFF), ..FindEvents::default() }).unwrap();
     let got: Vec<(usize, i32)> = ev.sample.iter().copied().zip(ev.code.iter().copied()).collect();
     assert_eq!(got, events_of(&g["events_mask_ff"]), "find_events(mask=0xFF)");
 }
@@ -223,7 +268,8 @@ fn filtering_a_joined_recording_is_segment_wise_as_mne() {
     let got: Vec<(usize, i32)> = ev.sample.iter().copied().zip(ev.code.iter().copied()).collect();
     assert_eq!(got, events_of(&g["events"]));
     let ep = Epochs::new(&filt, &ev, &[("a", 1), ("b", 2)], -0.2, 0.5).unwrap();
-    let dropped: Vec<usize> = g["epochs_dropped"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
+    let dropped: Vec<usize> =
+        g["epochs_dropped"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
     assert_eq!((ep.len(), ep.dropped()), (g["epochs_kept"].as_u64().unwrap() as usize, dropped));
 }
 
@@ -233,7 +279,8 @@ fn mixed_rate_edf_reads_as_mne_with_include_and_exclude() {
     let g = &golden()["mixed"];
     let raw = read_raw_edf(&f["mixed.edf"]).unwrap();
     assert_eq!(raw.sfreq(), g["sfreq"].as_f64().unwrap());
-    let names: Vec<String> = g["ch_names"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
+    let names: Vec<String> =
+        g["ch_names"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
     assert_eq!(raw.ch_names(), &names[..]);
     for (c, want) in g["data"].as_array().unwrap().iter().enumerate() {
         let want = f64s(want);
@@ -244,14 +291,23 @@ fn mixed_rate_edf_reads_as_mne_with_include_and_exclude() {
         assert!(err < 1e-6 * scale, "{}: {err:e}", names[c]);
     }
     let ex = read_raw_edf_with(&f["mixed.edf"], &EdfOptions::exclude(&["Resp"])).unwrap();
-    assert_eq!((ex.sfreq(), ex.ch_names().len()), (g["exclude_sfreq"].as_f64().unwrap(), g["exclude_n_ch"].as_u64().unwrap() as usize));
+    assert_eq!(
+        (ex.sfreq(), ex.ch_names().len()),
+        (g["exclude_sfreq"].as_f64().unwrap(), g["exclude_n_ch"].as_u64().unwrap() as usize)
+    );
     let inc = read_raw_edf_with(&f["mixed.edf"], &EdfOptions::include(&["Resp"])).unwrap();
-    assert_eq!((inc.sfreq(), inc.n_times()), (g["include_sfreq"].as_f64().unwrap(), g["include_n_times"].as_u64().unwrap() as usize));
+    assert_eq!(
+        (inc.sfreq(), inc.n_times()),
+        (g["include_sfreq"].as_f64().unwrap(), g["include_n_times"].as_u64().unwrap() as usize)
+    );
     let want = f64s(&g["include_data"]);
     let got: Vec<f64> = inc.data().row(0).iter().map(|&v| v as f64).collect();
     let scale = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
     assert!(max_abs_diff(&got, &want) < 1e-6 * scale, "include=[\"Resp\"]: {:e}", max_abs_diff(&got, &want));
-    assert!(read_raw_edf_with(&f["mixed.edf"], &EdfOptions::exclude(&["Nope"])).unwrap_err().to_string().contains("Nope"));
+    assert!(read_raw_edf_with(&f["mixed.edf"], &EdfOptions::exclude(&["Nope"]))
+        .unwrap_err()
+        .to_string()
+        .contains("Nope"));
 }
 
 #[test]
@@ -280,7 +336,12 @@ fn shuffled_folds_are_scikit_learns() {
             "StratifiedKFold" => Cv::stratified(k).shuffle(seed),
             _ => Cv::kfold(k).shuffle(seed),
         };
-        let want: Vec<Vec<usize>> = case["test"].as_array().unwrap().iter().map(|f| f.as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect()).collect();
+        let want: Vec<Vec<usize>> = case["test"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f.as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect())
+            .collect();
         let got: Vec<Vec<usize>> = cv.split(&y).unwrap().into_iter().map(|s| s.test).collect();
         assert_eq!(got, want, "{} n={} k={k} seed={seed}", case["kind"], y.len());
     }

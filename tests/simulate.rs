@@ -43,7 +43,9 @@ fn simulated_eeg_reads_back_and_shows_the_planted_n170() {
     assert_eq!(tsv.lines().count(), 1 + 450);
 
     // plain averaging at P8: face − scrambled minimum within ±10 ms of the truth
-    let truth: serde_json::Value = serde_json::from_str(&fs::read_to_string(eegdir.join("sub-01_task-faces_truth.json")).unwrap()).unwrap();
+    let truth: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(eegdir.join("sub-01_task-faces_truth.json")).unwrap())
+            .unwrap();
     let t_true = truth["n170_latency"].as_f64().unwrap();
     let p8 = raw.channel("P8").unwrap();
     let (pre, post) = (51usize, 256usize); // -0.1 .. 0.5 s at 512 Hz
@@ -62,9 +64,15 @@ fn simulated_eeg_reads_back_and_shows_the_planted_n170() {
     let jmin = window.clone().min_by(|&a, &b| diff[a].total_cmp(&diff[b])).unwrap();
     let t_min = (jmin as f64 - pre as f64) / 512.0;
     assert!((t_min - t_true).abs() <= 0.010, "face − scrambled minimum at {t_min:.3} s, truth {t_true}");
-    let amp_true = truth["n170_face_minus_scrambled_uv"].as_array().unwrap().iter().find(|v| v[0] == "P8").unwrap()[1].as_f64().unwrap();
+    let amp_true =
+        truth["n170_face_minus_scrambled_uv"].as_array().unwrap().iter().find(|v| v[0] == "P8").unwrap()[1]
+            .as_f64()
+            .unwrap();
     let amp = diff[jmin] * 1e6;
-    assert!(amp < 0.0 && (amp - amp_true).abs() < 0.5 * amp_true.abs(), "P8 difference {amp:.2} µV, truth {amp_true} µV");
+    assert!(
+        amp < 0.0 && (amp - amp_true).abs() < 0.5 * amp_true.abs(),
+        "P8 difference {amp:.2} µV, truth {amp_true} µV"
+    );
 }
 
 #[test]
@@ -139,7 +147,9 @@ mod fmri_sim {
         assert!(t_ffa > 5.0 && effect > 0.0, "face area: t = {t_ffa:.1}, effect {effect:.2}");
         let (t_ctl, _) = face_minus_scrambled_t(tmp.path(), "control");
         assert!(t_ctl.abs() < 3.0, "control region: t = {t_ctl:.1}");
-        let truth: serde_json::Value = serde_json::from_str(&fs::read_to_string(func.join("sub-01_task-faces_truth.json")).unwrap()).unwrap();
+        let truth: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(func.join("sub-01_task-faces_truth.json")).unwrap())
+                .unwrap();
         assert_eq!(truth["spike_volumes"][0].as_array().unwrap().len(), 0, "run 1 is clean");
         assert_eq!(truth["spike_volumes"][1].as_array().unwrap().len(), 2);
         eprintln!("face area t = {t_ffa:.1}, control t = {t_ctl:.2}");
@@ -151,8 +161,17 @@ mod fmri_sim {
         let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
         fmri::write_fmri(&fmri::simulate_fmri(&p).unwrap(), a.path()).unwrap();
         fmri::write_fmri(&fmri::simulate_fmri(&p).unwrap(), b.path()).unwrap();
-        for f in ["func/sub-01_task-faces_run-02_bold.nii.gz", "func/sub-01_task-faces_run-01_events.tsv", "anat/sub-01_T1w.nii.gz", "func/sub-01_task-faces_truth.json"] {
-            assert_eq!(fs::read(a.path().join("sub-01").join(f)).unwrap(), fs::read(b.path().join("sub-01").join(f)).unwrap(), "{f}");
+        for f in [
+            "func/sub-01_task-faces_run-02_bold.nii.gz",
+            "func/sub-01_task-faces_run-01_events.tsv",
+            "anat/sub-01_T1w.nii.gz",
+            "func/sub-01_task-faces_truth.json",
+        ] {
+            assert_eq!(
+                fs::read(a.path().join("sub-01").join(f)).unwrap(),
+                fs::read(b.path().join("sub-01").join(f)).unwrap(),
+                "{f}"
+            );
         }
         assert!(fmri::simulate_fmri(&fmri::FmriParams { n_volumes: 0, ..Default::default() }).is_err());
         assert!(fmri::simulate_fmri(&fmri::FmriParams { tr: -2.0, ..Default::default() }).is_err());

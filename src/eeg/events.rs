@@ -27,11 +27,7 @@ impl Events {
     /// `mne.events_to_dataframe`-style summaries and BIDS `events.tsv` show).
     pub fn to_frame(&self, event_id: &[(&str, i32)]) -> Result<DataFrame> {
         let name = |c: i32| {
-            event_id
-                .iter()
-                .find(|(_, v)| *v == c)
-                .map(|(n, _)| n.to_string())
-                .unwrap_or_else(|| "?".into())
+            event_id.iter().find(|(_, v)| *v == c).map(|(n, _)| n.to_string()).unwrap_or_else(|| "?".into())
         };
         df!(
             "sample" => self.sample.iter().map(|&s| s as u64).collect::<Vec<_>>(),
@@ -44,11 +40,10 @@ impl Events {
     /// How many events of each code, as a table.
     pub fn counts(&self, event_id: &[(&str, i32)]) -> Result<DataFrame> {
         let names: Vec<String> = event_id.iter().map(|(n, _)| n.to_string()).collect();
-        let counts: Vec<u32> = event_id
-            .iter()
-            .map(|(_, v)| self.code.iter().filter(|&&c| c == *v).count() as u32)
-            .collect();
-        df!("event" => names, "code" => event_id.iter().map(|e| e.1).collect::<Vec<_>>(), "count" => counts).map_err(|e| Error::data(e.to_string()))
+        let counts: Vec<u32> =
+            event_id.iter().map(|(_, v)| self.code.iter().filter(|&&c| c == *v).count() as u32).collect();
+        df!("event" => names, "code" => event_id.iter().map(|e| e.1).collect::<Vec<_>>(), "count" => counts)
+            .map_err(|e| Error::data(e.to_string()))
     }
 }
 
@@ -89,15 +84,14 @@ pub fn find_events(raw: &Raw, stim_channel: &str) -> Result<Events> {
 pub fn find_events_with(raw: &Raw, stim_channel: &str, opts: &FindEvents) -> Result<Events> {
     let c = raw.ch_index(stim_channel)?;
     if raw.ch_types()[c] != ChannelType::Stim {
-        return Err(Error::data(format!(
-            "find_events: channel {stim_channel:?} is not a stim channel"
-        )));
+        return Err(Error::data(format!("find_events: channel {stim_channel:?} is not a stim channel")));
     }
     // MNE casts to int64 and takes the absolute value of negative codes (with a warning)
     let data: Vec<i64> = raw.data().row(c).iter().map(|&v| (v as f64).round().abs() as i64).collect();
     let n = data.len();
     // steps: [sample, before, after] wherever the value changes, then a step back to 0
-    let mut steps: Vec<[i64; 3]> = (1..n).filter(|&i| data[i] != data[i - 1]).map(|i| [i as i64, data[i - 1], data[i]]).collect();
+    let mut steps: Vec<[i64; 3]> =
+        (1..n).filter(|&i| data[i] != data[i - 1]).map(|i| [i as i64, data[i - 1], data[i]]).collect();
     // (a channel that never changes has no steps at all, as in MNE)
     if let Some(&[_, _, last]) = steps.last() {
         if last != 0 {
@@ -115,7 +109,9 @@ pub fn find_events_with(raw: &Raw, stim_channel: &str, opts: &FindEvents) -> Res
         steps.retain(|s| s[1] != s[2]);
     }
     let mut onsets: Vec<usize> = (0..steps.len()).filter(|&i| steps[i][2] > steps[i][1]).collect();
-    let mut offsets: Vec<usize> = (0..steps.len()).filter(|&i| (steps[i][2] > steps[i][1] || steps[i][2] == 0) && steps[i][1] > 0).collect();
+    let mut offsets: Vec<usize> = (0..steps.len())
+        .filter(|&i| (steps[i][2] > steps[i][1] || steps[i][2] == 0) && steps[i][1] > 0)
+        .collect();
     if !onsets.is_empty() && !offsets.is_empty() {
         if onsets[0] > offsets[0] {
             offsets.remove(0); // orphaned offset at the beginning
@@ -127,9 +123,14 @@ pub fn find_events_with(raw: &Raw, stim_channel: &str, opts: &FindEvents) -> Res
         onsets.clear();
     }
     let sample: Vec<usize> = onsets.iter().map(|&i| steps[i][0] as usize).collect();
-    let code: Vec<i32> = onsets.iter().map(|&i| steps[i][2].clamp(i32::MIN as i64, i32::MAX as i64) as i32).collect();
+    let code: Vec<i32> =
+        onsets.iter().map(|&i| steps[i][2].clamp(i32::MIN as i64, i32::MAX as i64) as i32).collect();
     if sample.is_empty() {
-        let hint = if data[0] != 0 && !opts.initial_event { " other than its initial value (an event at sample 0 is only reported with initial_event: true)" } else { " (all zero)" };
+        let hint = if data[0] != 0 && !opts.initial_event {
+            " other than its initial value (an event at sample 0 is only reported with initial_event: true)"
+        } else {
+            " (all zero)"
+        };
         return Err(Error::data(format!("find_events: no events on {stim_channel:?}{hint}")));
     }
     let short = sample.windows(2).filter(|w| w[1] - w[0] < opts.shortest_event).count();
@@ -149,7 +150,8 @@ mod tests {
 
     fn stim_raw(stim: &[f32]) -> Raw {
         let data = Array2::from_shape_fn((2, stim.len()), |(c, t)| if c == 0 { 0.0 } else { stim[t] });
-        Raw::new(data, vec!["Cz".into(), "STI".into()], vec![ChannelType::Eeg, ChannelType::Stim], 100.0).unwrap()
+        Raw::new(data, vec!["Cz".into(), "STI".into()], vec![ChannelType::Eeg, ChannelType::Stim], 100.0)
+            .unwrap()
     }
 
     fn found(stim: &[f32], opts: &FindEvents) -> Result<Vec<(usize, i32)>> {
@@ -163,17 +165,30 @@ mod tests {
         // a value already on at sample 0 is not an event (initial_event=False) unless asked
         let x = [4.0, 4.0, 0.0, 0.0, 5.0, 5.0, 0.0, 0.0];
         assert_eq!(found(&x, &d).unwrap(), vec![(4, 5)]);
-        assert_eq!(found(&x, &FindEvents { initial_event: true, ..d.clone() }).unwrap(), vec![(0, 4), (4, 5)]);
+        assert_eq!(
+            found(&x, &FindEvents { initial_event: true, ..d.clone() }).unwrap(),
+            vec![(0, 4), (4, 5)]
+        );
         // "increasing": a rise while high is an event, a fall to a lower non-zero code is not
         assert_eq!(found(&[0.0, 0.0, 2.0, 2.0, 6.0, 6.0, 3.0, 3.0, 0.0], &d).unwrap(), vec![(2, 2), (4, 6)]);
         // an onset still high at the end of the recording counts (MNE pads a step back to 0)
         assert_eq!(found(&[0.0, 0.0, 0.0, 7.0, 7.0], &d).unwrap(), vec![(3, 7)]);
         // a mask keeps only some bits; steps that vanish under it are gone
-        assert_eq!(found(&[0.0, 0.0, 257.0, 257.0, 0.0, 0.0, 256.0, 0.0], &FindEvents { mask: Some(0xFF), ..d.clone() }).unwrap(), vec![(2, 1)]);
+        assert_eq!(
+            found(
+                &[0.0, 0.0, 257.0, 257.0, 0.0, 0.0, 256.0, 0.0],
+                &FindEvents { mask: Some(0xFF), ..d.clone() }
+            )
+            .unwrap(),
+            vec![(2, 1)]
+        );
         // events one sample apart are refused by default (shortest_event=2), as in MNE
         let close = [0.0, 0.0, 1.0, 2.0, 0.0, 0.0];
         assert!(found(&close, &d).unwrap_err().to_string().contains("shortest_event"));
-        assert_eq!(found(&close, &FindEvents { shortest_event: 1, ..d.clone() }).unwrap(), vec![(2, 1), (3, 2)]);
+        assert_eq!(
+            found(&close, &FindEvents { shortest_event: 1, ..d.clone() }).unwrap(),
+            vec![(2, 1), (3, 2)]
+        );
         // nothing to find: a clear error, also when only the initial value is non-zero
         assert!(found(&[0.0; 6], &d).unwrap_err().to_string().contains("all zero"));
         assert!(found(&[3.0, 3.0, 0.0, 0.0], &d).unwrap_err().to_string().contains("initial_event"));

@@ -39,14 +39,19 @@ pub fn butter(order: usize, band: Band, sfreq: f64) -> Result<Sos> {
     let nyq = sfreq / 2.0;
     let check = |f: f64, name: &str| -> Result<f64> {
         if !(f.is_finite() && f > 0.0 && f < nyq) {
-            return Err(Error::data(format!("{name} = {f} Hz must lie between 0 and the Nyquist frequency {nyq} Hz")));
+            return Err(Error::data(format!(
+                "{name} = {f} Hz must lie between 0 and the Nyquist frequency {nyq} Hz"
+            )));
         }
         Ok(f / nyq)
     };
     // pre-warp as scipy does (internal fs = 2)
     let warp = |wn: f64| 4.0 * (std::f64::consts::PI * wn / 2.0).tan();
     let n = order as i64;
-    let proto: Vec<C> = ((-n + 1)..n).step_by(2).map(|m| -(C::new(0.0, std::f64::consts::PI * m as f64 / (2.0 * n as f64))).exp()).collect();
+    let proto: Vec<C> = ((-n + 1)..n)
+        .step_by(2)
+        .map(|m| -(C::new(0.0, std::f64::consts::PI * m as f64 / (2.0 * n as f64))).exp())
+        .collect();
     let (zeros, poles, mut k): (Vec<C>, Vec<C>, f64) = match band {
         Band::Lowpass(f) => {
             let wo = warp(check(f, "h_freq")?);
@@ -55,7 +60,11 @@ pub fn butter(order: usize, band: Band, sfreq: f64) -> Result<Sos> {
         Band::Highpass(f) => {
             let wo = warp(check(f, "l_freq")?);
             let prod: C = proto.iter().map(|p| -p).product();
-            (vec![C::new(0.0, 0.0); order], proto.iter().map(|p| wo / p).collect(), (C::new(1.0, 0.0) / prod).re)
+            (
+                vec![C::new(0.0, 0.0); order],
+                proto.iter().map(|p| wo / p).collect(),
+                (C::new(1.0, 0.0) / prod).re,
+            )
         }
         Band::Bandpass(lo, hi) => {
             if lo >= hi {
@@ -75,7 +84,11 @@ pub fn butter(order: usize, band: Band, sfreq: f64) -> Result<Sos> {
     };
     // bilinear transform (fs = 2 → 2·fs = 4)
     let fs2 = C::new(4.0, 0.0);
-    let zd: Vec<C> = zeros.iter().map(|z| (fs2 + z) / (fs2 - z)).chain(std::iter::repeat_n(C::new(-1.0, 0.0), poles.len() - zeros.len())).collect();
+    let zd: Vec<C> = zeros
+        .iter()
+        .map(|z| (fs2 + z) / (fs2 - z))
+        .chain(std::iter::repeat_n(C::new(-1.0, 0.0), poles.len() - zeros.len()))
+        .collect();
     let pd: Vec<C> = poles.iter().map(|p| (fs2 + p) / (fs2 - p)).collect();
     let num: C = zeros.iter().map(|z| fs2 - z).product();
     let den: C = poles.iter().map(|p| fs2 - p).product();
@@ -98,7 +111,11 @@ pub fn butter(order: usize, band: Band, sfreq: f64) -> Result<Sos> {
     for (p1, p2) in pole_pairs {
         // one zero from each list when both have some (band-pass), else from the one that does
         let mut pick = |prefer_pos: bool| -> Option<C> {
-            if prefer_pos { zpos.pop().or_else(|| zneg.pop()) } else { zneg.pop().or_else(|| zpos.pop()) }
+            if prefer_pos {
+                zpos.pop().or_else(|| zneg.pop())
+            } else {
+                zneg.pop().or_else(|| zpos.pop())
+            }
         };
         let z1 = pick(true);
         let z2 = if p2.is_some() { pick(false) } else { None };
@@ -253,7 +270,10 @@ mod tests {
     /// Magnitude response at `f` Hz.
     fn gain(sos: &Sos, f: f64, sfreq: f64) -> f64 {
         let w = C::new(0.0, -2.0 * std::f64::consts::PI * f / sfreq).exp();
-        sos.0.iter().map(|s| ((s[0] + s[1] * w + s[2] * w * w) / (s[3] + s[4] * w + s[5] * w * w)).norm()).product()
+        sos.0
+            .iter()
+            .map(|s| ((s[0] + s[1] * w + s[2] * w * w) / (s[3] + s[4] * w + s[5] * w * w)).norm())
+            .product()
     }
 
     #[test]
@@ -280,7 +300,8 @@ mod tests {
         let lp = butter(4, Band::Lowpass(30.0), 256.0).unwrap();
         let y = lp.filtfilt(&[3.0; 100]).unwrap();
         assert!(y.iter().all(|v| (v - 3.0).abs() < 1e-9));
-        let x: Vec<f64> = (0..1000).map(|i| (2.0 * std::f64::consts::PI * 5.0 * i as f64 / 256.0).sin()).collect();
+        let x: Vec<f64> =
+            (0..1000).map(|i| (2.0 * std::f64::consts::PI * 5.0 * i as f64 / 256.0).sin()).collect();
         let y = lp.filtfilt(&x).unwrap();
         assert!(x.iter().zip(&y).skip(100).take(800).all(|(a, b)| (a - b).abs() < 1e-3));
         assert!(lp.filtfilt(&[1.0; 5]).is_err());

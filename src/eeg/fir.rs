@@ -119,9 +119,7 @@ impl Fir {
         h_trans: Option<f64>,
     ) -> Result<Fir> {
         if !(sfreq.is_finite() && sfreq > 0.0) {
-            return Err(Error::data(format!(
-                "filter: sampling frequency must be positive, got {sfreq}"
-            )));
+            return Err(Error::data(format!("filter: sampling frequency must be positive, got {sfreq}")));
         }
         let nyq = sfreq / 2.0;
         for (name, f) in [("l_freq", l_freq), ("h_freq", h_freq)] {
@@ -184,9 +182,7 @@ impl Fir {
         };
         let n = auto_length(min_trans, sfreq);
         let norm: Vec<f64> = freq.iter().map(|f| f / nyq).collect();
-        Ok(Fir {
-            h: firwin_design(n, &norm, &gain, sfreq)?,
-        })
+        Ok(Fir { h: firwin_design(n, &norm, &gain, sfreq)? })
     }
 
     /// Band-stop filter removing each `(low, high)` band (Hz), with transition bands `lt` above
@@ -214,9 +210,7 @@ impl Fir {
         let n = auto_length(min_trans, sfreq);
         let norm: Vec<f64> = pts.iter().map(|p| p.0 / nyq).collect();
         let gain: Vec<f64> = pts.iter().map(|p| p.1).collect();
-        Ok(Fir {
-            h: firwin_design(n, &norm, &gain, sfreq)?,
-        })
+        Ok(Fir { h: firwin_design(n, &norm, &gain, sfreq)? })
     }
 
     /// MNE's `notch_filter(x, sfreq, freqs)` with its FIR defaults: for each frequency `f` a
@@ -256,9 +250,7 @@ impl Fir {
             return Err(Error::data("cannot filter an empty signal"));
         }
         if x.iter().any(|v| !v.is_finite()) {
-            return Err(Error::data(
-                "cannot filter: the signal contains NaN or infinite values",
-            ));
+            return Err(Error::data("cannot filter: the signal contains NaN or infinite values"));
         }
         let n_h = self.h.len();
         if n_h == 1 {
@@ -274,9 +266,7 @@ impl Fir {
 
 fn check_edges(trans: f64, stop: f64, nyq: f64) -> Result<()> {
     if !(trans.is_finite() && trans > 0.0) {
-        return Err(Error::data(format!(
-            "filter: transition bandwidth must be positive, got {trans}"
-        )));
+        return Err(Error::data(format!("filter: transition bandwidth must be positive, got {trans}")));
     }
     if stop < 0.0 || stop > nyq {
         return Err(Error::data(format!("filter: the transition band reaches {stop:.2} Hz, outside 0–{nyq} Hz; reduce the transition bandwidth")));
@@ -316,7 +306,8 @@ pub fn fft_convolve(x: &[f64], h: &[f64]) -> Vec<f64> {
             .filter(|&n| n > n_h)
             .map(|n| {
                 let nf = n as f64;
-                let cost = (n_x as f64 / (n - n_h + 1) as f64).ceil() * nf * (nf.log2() + 1.0) + 4e-5 * nf * n_x as f64;
+                let cost = (n_x as f64 / (n - n_h + 1) as f64).ceil() * nf * (nf.log2() + 1.0)
+                    + 4e-5 * nf * n_x as f64;
                 (n, cost)
             })
             .min_by(|a, b| a.1.total_cmp(&b.1))
@@ -369,17 +360,13 @@ pub fn resample(x: &[f64], ratio: f64) -> Result<Vec<f64>> {
 /// pads `k` samples at each end (MNE's EDF reader upsamples slower channels with `npad=0`).
 pub fn resample_npad(x: &[f64], ratio: f64, npad: Option<usize>) -> Result<Vec<f64>> {
     if !(ratio.is_finite() && ratio > 0.0) {
-        return Err(Error::data(format!(
-            "resample: ratio must be positive, got {ratio}"
-        )));
+        return Err(Error::data(format!("resample: ratio must be positive, got {ratio}")));
     }
     if x.is_empty() {
         return Err(Error::data("resample: empty signal"));
     }
     if x.iter().any(|v| !v.is_finite()) {
-        return Err(Error::data(
-            "resample: the signal contains NaN or infinite values",
-        ));
+        return Err(Error::data("resample: the signal contains NaN or infinite values"));
     }
     let n = x.len();
     let final_len = (py_round(ratio * n as f64)).max(1) as usize;
@@ -395,9 +382,7 @@ pub fn resample_npad(x: &[f64], ratio: f64, npad: Option<usize>) -> Result<Vec<f
     let new_len = (py_round(ratio * orig_len as f64)).max(1) as usize;
     let rm0 = py_round(ratio * npad0 as f64).max(0) as usize;
     if new_len < final_len + rm0 {
-        return Err(Error::data(
-            "resample: ratio too extreme for this signal length",
-        ));
+        return Err(Error::data("resample: ratio too extreme for this signal length"));
     }
     let xp = smart_pad(x, npad0, npad1);
     let mut planner = RealFftPlanner::<f64>::new();
@@ -429,10 +414,7 @@ pub fn resample_npad(x: &[f64], ratio: f64, npad: Option<usize>) -> Result<Vec<f
     }
     let mut out = vec![0.0; new_len];
     let _ = inv.process(&mut spec2, &mut out);
-    Ok(out[rm0..rm0 + final_len]
-        .iter()
-        .map(|v| v / new_len as f64)
-        .collect())
+    Ok(out[rm0..rm0 + final_len].iter().map(|v| v / new_len as f64).collect())
 }
 
 #[cfg(test)]
@@ -443,25 +425,12 @@ mod tests {
     fn lengths_follow_mne() {
         // MNE logs "Filter length: 845 samples" for a 1–30 Hz band-pass at 256 Hz (the lower
         // transition is capped at l_freq = 1 Hz: ceil(3.3 / 1 · 256) = 845)
-        assert_eq!(
-            Fir::design(256.0, Some(1.0), Some(30.0), None, None)
-                .unwrap()
-                .len(),
-            845
-        );
+        assert_eq!(Fir::design(256.0, Some(1.0), Some(30.0), None, None).unwrap().len(), 845);
         // 0.1 Hz high-pass at 256 Hz: transition 0.1 Hz → 8449 taps
-        assert_eq!(
-            Fir::design(256.0, Some(0.1), None, None, None)
-                .unwrap()
-                .len(),
-            8449
-        );
+        assert_eq!(Fir::design(256.0, Some(0.1), None, None, None).unwrap().len(), 8449);
         let f = Fir::design(256.0, None, Some(40.0), None, None).unwrap();
         assert_eq!(f.len(), 85);
-        assert!(
-            (f.h.iter().sum::<f64>() - 1.0).abs() < 1e-12,
-            "unit DC gain"
-        );
+        assert!((f.h.iter().sum::<f64>() - 1.0).abs() < 1e-12, "unit DC gain");
         assert!(Fir::design(256.0, Some(200.0), None, None, None).is_err());
         assert!(Fir::design(256.0, None, None, None, None).is_err());
         assert!(Fir::notch(256.0, &[], None).is_err());

@@ -16,7 +16,10 @@ pub const HEAD_RADIUS: f64 = 0.095;
 
 /// The 64 channels of a BioSemi 64 cap, in BioSemi's order (as MNE's `biosemi64`).
 pub const BIOSEMI64: [&str; 64] = [
-    "Fp1", "AF7", "AF3", "F1", "F3", "F5", "F7", "FT7", "FC5", "FC3", "FC1", "C1", "C3", "C5", "T7", "TP7", "CP5", "CP3", "CP1", "P1", "P3", "P5", "P7", "P9", "PO7", "PO3", "O1", "Iz", "Oz", "POz", "Pz", "CPz", "Fpz", "Fp2", "AF8", "AF4", "AFz", "Fz", "F2", "F4", "F6", "F8", "FT8", "FC6", "FC4", "FC2", "FCz", "Cz", "C2", "C4", "C6", "T8", "TP8", "CP6", "CP4", "CP2", "P2", "P4", "P6", "P8", "P10", "PO8", "PO4", "O2",
+    "Fp1", "AF7", "AF3", "F1", "F3", "F5", "F7", "FT7", "FC5", "FC3", "FC1", "C1", "C3", "C5", "T7", "TP7",
+    "CP5", "CP3", "CP1", "P1", "P3", "P5", "P7", "P9", "PO7", "PO3", "O1", "Iz", "Oz", "POz", "Pz", "CPz",
+    "Fpz", "Fp2", "AF8", "AF4", "AFz", "Fz", "F2", "F4", "F6", "F8", "FT8", "FC6", "FC4", "FC2", "FCz", "Cz",
+    "C2", "C4", "C6", "T8", "TP8", "CP6", "CP4", "CP2", "P2", "P4", "P6", "P8", "P10", "PO8", "PO4", "O2",
 ];
 
 /// Electrode names with 3-D positions.
@@ -107,7 +110,9 @@ impl Montage {
     pub fn from_names(names: &[&str]) -> Result<Montage> {
         let mut pos = Vec::with_capacity(names.len());
         for n in names {
-            let p = position_1010(n).or_else(|| muse_extra(n)).ok_or_else(|| Error::data(format!("no 10-10 position for channel {n:?}")))?;
+            let p = position_1010(n)
+                .or_else(|| muse_extra(n))
+                .ok_or_else(|| Error::data(format!("no 10-10 position for channel {n:?}")))?;
             pos.push([p[0] * HEAD_RADIUS, p[1] * HEAD_RADIUS, p[2] * HEAD_RADIUS]);
         }
         Ok(Montage { ch_names: names.iter().map(|s| s.to_string()).collect(), pos })

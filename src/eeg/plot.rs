@@ -15,13 +15,7 @@ use crate::plot::{with_colorbar_html, Colormap, Figure, Image, LinePlot};
 /// `scale_uv` µV per unit of spacing (MNE `raw.plot(start, duration, n_channels,
 /// scalings=dict(eeg=...))`, as a static picture). Bad channels are grey, `BAD…`
 /// annotations shaded red, stim events marked by vertical lines with their codes.
-pub fn plot_raw(
-    raw: &Raw,
-    start: f64,
-    duration: f64,
-    n_channels: usize,
-    scale_uv: f64,
-) -> Result<Figure> {
+pub fn plot_raw(raw: &Raw, start: f64, duration: f64, n_channels: usize, scale_uv: f64) -> Result<Figure> {
     if !(duration > 0.0 && start >= 0.0 && start < raw.duration()) {
         return Err(Error::data(format!(
             "plot_raw: window {start}+{duration} s is outside the recording (0–{:.1} s)",
@@ -32,10 +26,7 @@ pub fn plot_raw(
         return Err(Error::data("plot_raw: scale_uv must be positive"));
     }
     let sf = raw.sfreq();
-    let (a, b) = (
-        (start * sf) as usize,
-        (((start + duration) * sf) as usize).min(raw.n_times()),
-    );
+    let (a, b) = ((start * sf) as usize, (((start + duration) * sf) as usize).min(raw.n_times()));
     let chans: Vec<usize> = (0..raw.ch_names().len())
         .filter(|&c| raw.ch_types()[c] != ChannelType::Stim)
         .take(n_channels.max(1))
@@ -46,17 +37,13 @@ pub fn plot_raw(
     let step = ((b - a) / 800).max(1);
     let mut svg = String::new();
     {
-        let root =
-            SVGBackend::with_string(&mut svg, (800, (120 + 22 * n) as u32)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, (800, (120 + 22 * n) as u32)).into_drawing_area();
         let err = |e: String| Error::data(format!("plot_raw: drawing failed: {e}"));
         root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
         let t1 = b as f64 / sf;
         let mut chart = ChartBuilder::on(&root)
             .caption(
-                format!(
-                    "{} channels, {start:.1}–{t1:.1} s ({scale_uv} µV per row)",
-                    n
-                ),
+                format!("{} channels, {start:.1}–{t1:.1} s ({scale_uv} µV per row)", n),
                 ("sans-serif", 16),
             )
             .margin(10)
@@ -88,10 +75,7 @@ pub fn plot_raw(
                 && an.onset + an.duration >= start
                 && an.onset <= t1
             {
-                let (x0, x1) = (
-                    an.onset.max(start),
-                    (an.onset + an.duration.max(1.0 / sf)).min(t1),
-                );
+                let (x0, x1) = (an.onset.max(start), (an.onset + an.duration.max(1.0 / sf)).min(t1));
                 chart
                     .draw_series(std::iter::once(Rectangle::new(
                         [(x0, -(n as f64) + 0.5), (x1, 0.5)],
@@ -100,9 +84,7 @@ pub fn plot_raw(
                     .map_err(|e| err(e.to_string()))?;
             }
         }
-        if let Some(stim) =
-            (0..raw.ch_names().len()).find(|&c| raw.ch_types()[c] == ChannelType::Stim)
-        {
+        if let Some(stim) = (0..raw.ch_names().len()).find(|&c| raw.ch_types()[c] == ChannelType::Stim) {
             let row = raw.data().row(stim);
             for i in a.max(1)..b {
                 if row[i] > 0.0 && row[i] > row[i - 1] {
@@ -134,16 +116,9 @@ pub fn plot_raw(
             };
             let pts: Vec<(f64, f64)> = (a..b)
                 .step_by(step)
-                .map(|i| {
-                    (
-                        i as f64 / sf,
-                        -(k as f64) + (row[i] as f64 - mean) * 1e6 / scale_uv,
-                    )
-                })
+                .map(|i| (i as f64 / sf, -(k as f64) + (row[i] as f64 - mean) * 1e6 / scale_uv))
                 .collect();
-            chart
-                .draw_series(LineSeries::new(pts, color.stroke_width(1)))
-                .map_err(|e| err(e.to_string()))?;
+            chart.draw_series(LineSeries::new(pts, color.stroke_width(1))).map_err(|e| err(e.to_string()))?;
         }
         root.present().map_err(|e| err(e.to_string()))?;
     }
@@ -162,9 +137,7 @@ impl Raw {
 /// (MNE bootstraps the band; here it is the normal approximation).
 pub fn plot_compare_evokeds(conditions: &[(&str, &Epochs)], ch: &str) -> Result<Figure> {
     if conditions.is_empty() {
-        return Err(Error::data(
-            "plot_compare_evokeds: give at least one condition",
-        ));
+        return Err(Error::data("plot_compare_evokeds: give at least one condition"));
     }
     let mut p = LinePlot::new(format!("{ch}: mean ± 95 % CI"))
         .xlabel("time (s)")
@@ -182,13 +155,7 @@ pub fn plot_compare_evokeds(conditions: &[(&str, &Epochs)], ch: &str) -> Result<
         let sem = ep.standard_error()?.data.row(c).mapv(|v| v * 1e6).to_vec();
         let lo: Vec<f64> = mean.iter().zip(&sem).map(|(m, s)| m - 1.96 * s).collect();
         let hi: Vec<f64> = mean.iter().zip(&sem).map(|(m, s)| m + 1.96 * s).collect();
-        p = p.line_band(
-            format!("{name} (n={})", ep.len()),
-            ep.times(),
-            &mean,
-            &lo,
-            &hi,
-        );
+        p = p.line_band(format!("{name} (n={})", ep.len()), ep.times(), &mean, &lo, &hi);
     }
     p.render()
 }
@@ -197,22 +164,15 @@ impl Evoked {
     /// Butterfly plot: every good EEG channel over time, µV (MNE `evoked.plot()`); the
     /// channel `highlight`, if given, drawn on top in colour.
     pub fn plot(&self, highlight: Option<&str>) -> Result<Figure> {
-        let mut p = LinePlot::new(format!(
-            "{} — {} channels",
-            self.comment,
-            self.good_eeg().len()
-        ))
-        .xlabel("time (s)")
-        .ylabel("µV")
-        .size(640, 340)
-        .hline(0.0)
-        .vline(0.0);
+        let mut p = LinePlot::new(format!("{} — {} channels", self.comment, self.good_eeg().len()))
+            .xlabel("time (s)")
+            .ylabel("µV")
+            .size(640, 340)
+            .hline(0.0)
+            .vline(0.0);
         let mut svg_lines = Vec::new();
         for c in self.good_eeg() {
-            svg_lines.push((
-                self.ch_names[c].clone(),
-                self.data.row(c).mapv(|v| v * 1e6).to_vec(),
-            ));
+            svg_lines.push((self.ch_names[c].clone(), self.data.row(c).mapv(|v| v * 1e6).to_vec()));
         }
         for (_, y) in &svg_lines {
             p = p.thin_grey(&self.times, y);
@@ -298,18 +258,10 @@ fn biharmonic(xy: &[[f64; 2]], v: &[f64]) -> Result<Vec<f64>> {
         }
     };
     // augmented matrix, Gaussian elimination with partial pivoting
-    let mut m: Vec<Vec<f64>> = (0..n)
-        .map(|i| {
-            (0..n)
-                .map(|j| g(xy[i], xy[j]))
-                .chain(std::iter::once(v[i]))
-                .collect()
-        })
-        .collect();
+    let mut m: Vec<Vec<f64>> =
+        (0..n).map(|i| (0..n).map(|j| g(xy[i], xy[j])).chain(std::iter::once(v[i])).collect()).collect();
     for col in 0..n {
-        let piv = (col..n)
-            .max_by(|&a, &b| m[a][col].abs().total_cmp(&m[b][col].abs()))
-            .unwrap_or(col);
+        let piv = (col..n).max_by(|&a, &b| m[a][col].abs().total_cmp(&m[b][col].abs())).unwrap_or(col);
         if m[piv][col].abs() < 1e-14 {
             return Err(Error::data("topomap: two electrodes at the same position"));
         }
@@ -330,16 +282,10 @@ fn biharmonic(xy: &[[f64; 2]], v: &[f64]) -> Result<Vec<f64>> {
 
 fn topomap_image(xy: &[[f64; 2]], v: &[f64], vmax: f64, size: usize) -> Result<Image> {
     if xy.len() < 3 {
-        return Err(Error::data(
-            "topomap: needs at least 3 good channels with known positions",
-        ));
+        return Err(Error::data("topomap: needs at least 3 good channels with known positions"));
     }
     let w = biharmonic(xy, v)?;
-    let reach = xy
-        .iter()
-        .map(|p| (p[0] * p[0] + p[1] * p[1]).sqrt())
-        .fold(1.0f64, f64::max)
-        * 1.02;
+    let reach = xy.iter().map(|p| (p[0] * p[0] + p[1] * p[1]).sqrt()).fold(1.0f64, f64::max) * 1.02;
     let extent = reach.max(1.0) * 1.12; // room for the nose
     let px = |i: usize| (i as f64 + 0.5) / size as f64 * 2.0 * extent - extent;
     let mut rgb = vec![255u8; size * size * 3];
@@ -366,12 +312,7 @@ fn topomap_image(xy: &[[f64; 2]], v: &[f64], vmax: f64, size: usize) -> Result<I
                         }
                     })
                     .sum();
-                set(
-                    xi,
-                    yi,
-                    Colormap::RdBuR.rgb((val / vmax + 1.0) / 2.0),
-                    &mut rgb,
-                );
+                set(xi, yi, Colormap::RdBuR.rgb((val / vmax + 1.0) / 2.0), &mut rgb);
             }
         }
     }
@@ -422,11 +363,7 @@ pub fn plot_decoding(
     ylabel: &str,
 ) -> Result<Figure> {
     if times.len() != scores.len() {
-        return Err(Error::shape(
-            "plot_decoding scores",
-            times.len(),
-            scores.len(),
-        ));
+        return Err(Error::shape("plot_decoding scores", times.len(), scores.len()));
     }
     let mut p = LinePlot::new(match threshold {
         Some(t) => format!("{ylabel} over time (shaded: above {t:.2}, p < 0.05 corrected)"),
@@ -438,17 +375,11 @@ pub fn plot_decoding(
     .hline(chance)
     .vline(0.0);
     if let Some(t) = threshold {
-        let dt = if times.len() > 1 {
-            (times[1] - times[0]) / 2.0
-        } else {
-            0.0
-        };
+        let dt = if times.len() > 1 { (times[1] - times[0]) / 2.0 } else { 0.0 };
         let mut i = 0;
         while i < scores.len() {
             if scores[i] > t {
-                let j = (i..scores.len())
-                    .find(|&j| scores[j] <= t)
-                    .unwrap_or(scores.len());
+                let j = (i..scores.len()).find(|&j| scores[j] <= t).unwrap_or(scores.len());
                 p = p.span(times[i] - dt, times[j - 1] + dt);
                 i = j;
             } else {
@@ -465,13 +396,7 @@ mod tests {
 
     #[test]
     fn biharmonic_interpolates_exactly_at_the_electrodes() {
-        let xy = [
-            [0.0, 0.0],
-            [0.5, 0.1],
-            [-0.3, 0.6],
-            [0.2, -0.7],
-            [-0.6, -0.2],
-        ];
+        let xy = [[0.0, 0.0], [0.5, 0.1], [-0.3, 0.6], [0.2, -0.7], [-0.6, -0.2]];
         let v = [1.0, -2.0, 0.5, 3.0, -1.0];
         let w = biharmonic(&xy, &v).unwrap();
         for (i, p) in xy.iter().enumerate() {
@@ -498,7 +423,16 @@ mod tests {
 }
 
 fn summary_table(title: &str, rows: &[(&str, String)]) -> String {
-    let body: String = rows.iter().map(|(k, v)| format!("<tr><th style=\"text-align:left\">{}</th><td style=\"text-align:left\">{}</td></tr>", k, crate::display::html_escape(v))).collect();
+    let body: String = rows
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "<tr><th style=\"text-align:left\">{}</th><td style=\"text-align:left\">{}</td></tr>",
+                k,
+                crate::display::html_escape(v)
+            )
+        })
+        .collect();
     format!(
         "<table><caption style=\"text-align:left;font-weight:bold\">{}</caption>{body}</table>",
         crate::display::html_escape(title)
@@ -519,23 +453,13 @@ fn list(v: &[String], max: usize) -> String {
 impl Raw {
     /// A summary table, like MNE's `raw` repr in a notebook.
     pub fn evcxr_display(&self) {
-        let n_eeg = self
-            .ch_types()
-            .iter()
-            .filter(|&&t| t == ChannelType::Eeg)
-            .count();
+        let n_eeg = self.ch_types().iter().filter(|&&t| t == ChannelType::Eeg).count();
         let rows = [
-            (
-                "Channels",
-                format!("{} ({} EEG)", self.ch_names().len(), n_eeg),
-            ),
+            ("Channels", format!("{} ({} EEG)", self.ch_names().len(), n_eeg)),
             ("Names", list(self.ch_names(), 12)),
             ("Bad channels", list(&self.bads, 12)),
             ("Sampling frequency", format!("{} Hz", self.sfreq())),
-            (
-                "Duration",
-                format!("{:.1} s ({} samples)", self.duration(), self.n_times()),
-            ),
+            ("Duration", format!("{:.1} s ({} samples)", self.duration(), self.n_times())),
             (
                 "Annotations",
                 format!(
@@ -566,17 +490,12 @@ impl Epochs {
         names.sort();
         let mut i = 0;
         while i < names.len() {
-            let j = (i..names.len())
-                .find(|&j| names[j] != names[i])
-                .unwrap_or(names.len());
+            let j = (i..names.len()).find(|&j| names[j] != names[i]).unwrap_or(names.len());
             counts.push(format!("{}: {}", names[i], j - i));
             i = j;
         }
         let rows = [
-            (
-                "Epochs",
-                format!("{} kept, {} dropped", self.len(), self.dropped().len()),
-            ),
+            ("Epochs", format!("{} kept, {} dropped", self.len(), self.dropped().len())),
             ("Events", counts.join(", ")),
             (
                 "Time range",
@@ -588,14 +507,7 @@ impl Epochs {
                     self.sfreq()
                 ),
             ),
-            (
-                "Channels",
-                format!(
-                    "{} ({} good EEG)",
-                    self.ch_names().len(),
-                    self.good_eeg_names().len()
-                ),
-            ),
+            ("Channels", format!("{} ({} good EEG)", self.ch_names().len(), self.good_eeg_names().len())),
             ("Bad channels", list(&self.bads, 12)),
         ];
         crate::display::emit("text/html", &summary_table("Epochs", &rows));

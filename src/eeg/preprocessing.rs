@@ -52,9 +52,8 @@ pub struct BadChannels {
 /// `flat_threshold`); otherwise its robust amplitude `0.7413 × IQR` is z-scored robustly
 /// against all channels (median and 1.4826 × MAD).
 pub fn find_bad_channels(raw: &Raw, z: f64) -> Result<BadChannels> {
-    let eeg: Vec<usize> = (0..raw.ch_names().len())
-        .filter(|&c| raw.ch_types()[c] == ChannelType::Eeg)
-        .collect();
+    let eeg: Vec<usize> =
+        (0..raw.ch_names().len()).filter(|&c| raw.ch_types()[c] == ChannelType::Eeg).collect();
     if eeg.len() < 3 {
         return Err(Error::data(format!(
             "find_bad_channels: needs at least 3 EEG channels, the recording has {}",
@@ -85,10 +84,7 @@ pub fn find_bad_channels(raw: &Raw, z: f64) -> Result<BadChannels> {
     let med = median(&mut a);
     let mut dev: Vec<f64> = amp.iter().map(|v| (v - med).abs()).collect();
     let sd = 1.4826 * median(&mut dev);
-    let zs: Vec<f64> = amp
-        .iter()
-        .map(|v| if sd > 0.0 { (v - med) / sd } else { 0.0 })
-        .collect();
+    let zs: Vec<f64> = amp.iter().map(|v| if sd > 0.0 { (v - med) / sd } else { 0.0 }).collect();
     let mut names = Vec::new();
     let mut verdict = Vec::new();
     for (k, &c) in eeg.iter().enumerate() {
@@ -155,22 +151,11 @@ pub fn annotate_muscle_zscore(
     if good.is_empty() {
         return Err(Error::data("annotate_muscle_zscore: no good EEG channels"));
     }
-    let fir = Fir::design(
-        raw.sfreq(),
-        Some(filter_freq.0),
-        Some(filter_freq.1),
-        None,
-        None,
-    )?;
+    let fir = Fir::design(raw.sfreq(), Some(filter_freq.0), Some(filter_freq.1), None, None)?;
     let z: Vec<Result<Vec<f64>>> = good
         .par_iter()
         .map(|&c| {
-            let x: Vec<f64> = raw
-                .data()
-                .index_axis(Axis(0), c)
-                .iter()
-                .map(|&v| v as f64)
-                .collect();
+            let x: Vec<f64> = raw.data().index_axis(Axis(0), c).iter().map(|&v| v as f64).collect();
             let env = hilbert_envelope(&fir.apply(&x)?);
             let n = env.len() as f64;
             let m = env.iter().sum::<f64>() / n;
@@ -235,10 +220,6 @@ mod tests {
     fn envelope_of_a_tone_is_flat() {
         let x: Vec<f64> = (0..1000).map(|i| 3.0 * (i as f64 * 0.3).sin()).collect();
         let e = hilbert_envelope(&x);
-        assert!(
-            e[100..900].iter().all(|v| (v - 3.0).abs() < 0.05),
-            "{:?}",
-            &e[100..105]
-        );
+        assert!(e[100..900].iter().all(|v| (v - 3.0).abs() < 0.05), "{:?}", &e[100..105]);
     }
 }

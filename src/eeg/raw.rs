@@ -57,10 +57,19 @@ pub struct Annotation {
 
 impl Raw {
     /// Build from parts, checking that they agree (MNE `RawArray(data, info)`).
-    pub fn new(data: Array2<f32>, ch_names: Vec<String>, ch_types: Vec<ChannelType>, sfreq: f64) -> Result<Self> {
+    pub fn new(
+        data: Array2<f32>,
+        ch_names: Vec<String>,
+        ch_types: Vec<ChannelType>,
+        sfreq: f64,
+    ) -> Result<Self> {
         let (n_ch, n_t) = data.dim();
         if ch_names.len() != n_ch || ch_types.len() != n_ch {
-            return Err(Error::shape("Raw channels", format!("{n_ch} names and types (rows of data)"), format!("{} names, {} types", ch_names.len(), ch_types.len())));
+            return Err(Error::shape(
+                "Raw channels",
+                format!("{n_ch} names and types (rows of data)"),
+                format!("{} names, {} types", ch_names.len(), ch_types.len()),
+            ));
         }
         if !(sfreq.is_finite() && sfreq > 0.0) {
             return Err(Error::data(format!("Raw: sampling frequency must be positive, got {sfreq}")));
@@ -103,7 +112,11 @@ impl Raw {
     pub fn ch_index(&self, name: &str) -> Result<usize> {
         self.ch_names.iter().position(|n| n == name).ok_or_else(|| {
             let some: Vec<&str> = self.ch_names.iter().take(8).map(|s| s.as_str()).collect();
-            Error::data(format!("no channel {name:?}; channels are {}{}", some.join(", "), if self.ch_names.len() > 8 { ", …" } else { "" }))
+            Error::data(format!(
+                "no channel {name:?}; channels are {}{}",
+                some.join(", "),
+                if self.ch_names.len() > 8 { ", …" } else { "" }
+            ))
         })
     }
     /// One channel's samples.
@@ -120,7 +133,9 @@ impl Raw {
 
     /// Indices of the EEG channels not marked bad (MNE `pick_types(eeg=True, exclude="bads")`).
     pub fn good_eeg(&self) -> Vec<usize> {
-        (0..self.ch_names.len()).filter(|&c| self.ch_types[c] == ChannelType::Eeg && !self.bads.contains(&self.ch_names[c])).collect()
+        (0..self.ch_names.len())
+            .filter(|&c| self.ch_types[c] == ChannelType::Eeg && !self.bads.contains(&self.ch_names[c]))
+            .collect()
     }
 
     /// Mark channels bad (MNE `raw.info["bads"] = [...]`), checking that they exist.
@@ -159,21 +174,35 @@ impl Raw {
         for n in names {
             self.ch_index(n)?;
         }
-        let keep: Vec<&str> = self.ch_names.iter().map(|s| s.as_str()).filter(|n| !names.contains(n)).collect();
+        let keep: Vec<&str> =
+            self.ch_names.iter().map(|s| s.as_str()).filter(|n| !names.contains(n)).collect();
         self.pick(&keep)
     }
 
     /// Keep `tmin ..= tmax` seconds (MNE `raw.crop(tmin, tmax)`); annotations move with it.
     pub fn crop(&self, tmin: f64, tmax: f64) -> Result<Raw> {
         if !(tmin >= 0.0 && tmax > tmin && tmin < self.duration()) {
-            return Err(Error::data(format!("crop: need 0 ≤ tmin < tmax and tmin < {:.3} s, got {tmin}…{tmax}", self.duration())));
+            return Err(Error::data(format!(
+                "crop: need 0 ≤ tmin < tmax and tmin < {:.3} s, got {tmin}…{tmax}",
+                self.duration()
+            )));
         }
         let a = (tmin * self.sfreq).round() as usize;
         let b = ((tmax * self.sfreq).round() as usize + 1).min(self.n_times());
-        let mut out = Raw::new(self.data.slice(ndarray::s![.., a..b]).to_owned(), self.ch_names.clone(), self.ch_types.clone(), self.sfreq)?;
+        let mut out = Raw::new(
+            self.data.slice(ndarray::s![.., a..b]).to_owned(),
+            self.ch_names.clone(),
+            self.ch_types.clone(),
+            self.sfreq,
+        )?;
         out.bads = self.bads.clone();
         let t0 = a as f64 / self.sfreq;
-        out.annotations = self.annotations.iter().filter(|x| x.onset + x.duration > t0 && x.onset < tmax).map(|x| Annotation { onset: x.onset - t0, ..x.clone() }).collect();
+        out.annotations = self
+            .annotations
+            .iter()
+            .filter(|x| x.onset + x.duration > t0 && x.onset < tmax)
+            .map(|x| Annotation { onset: x.onset - t0, ..x.clone() })
+            .collect();
         Ok(out)
     }
 
@@ -185,7 +214,9 @@ impl Raw {
         let first = raws.first().ok_or_else(|| Error::data("concatenate: no recordings"))?;
         for (i, r) in raws.iter().enumerate() {
             if r.ch_names != first.ch_names || r.sfreq != first.sfreq {
-                return Err(Error::data(format!("concatenate: recording {i} has different channels or sampling rate from recording 0")));
+                return Err(Error::data(format!(
+                    "concatenate: recording {i} has different channels or sampling rate from recording 0"
+                )));
             }
         }
         let views: Vec<_> = raws.iter().map(|r| r.data.view()).collect();
@@ -194,10 +225,19 @@ impl Raw {
         let mut offset = 0.0;
         for (i, r) in raws.iter().enumerate() {
             if i > 0 {
-                out.annotations.push(Annotation { onset: offset, duration: 0.0, description: "BAD boundary".into() });
-                out.annotations.push(Annotation { onset: offset, duration: 0.0, description: "EDGE boundary".into() });
+                out.annotations.push(Annotation {
+                    onset: offset,
+                    duration: 0.0,
+                    description: "BAD boundary".into(),
+                });
+                out.annotations.push(Annotation {
+                    onset: offset,
+                    duration: 0.0,
+                    description: "EDGE boundary".into(),
+                });
             }
-            out.annotations.extend(r.annotations.iter().map(|a| Annotation { onset: a.onset + offset, ..a.clone() }));
+            out.annotations
+                .extend(r.annotations.iter().map(|a| Annotation { onset: a.onset + offset, ..a.clone() }));
             for b in &r.bads {
                 if !out.bads.contains(b) {
                     out.bads.push(b.clone());
@@ -264,7 +304,12 @@ impl Raw {
     /// Apply `f` to every EEG/EOG/misc channel (stim channels are left alone), in parallel,
     /// separately on each segment between `skip` annotations (samples inside a skipped span
     /// are left as they are, as MNE does).
-    fn map_data_channels(&self, what: &str, skip: &[&str], f: impl Fn(&[f64]) -> Result<Vec<f64>> + Sync) -> Result<Raw> {
+    fn map_data_channels(
+        &self,
+        what: &str,
+        skip: &[&str],
+        f: impl Fn(&[f64]) -> Result<Vec<f64>> + Sync,
+    ) -> Result<Raw> {
         use rayon::prelude::*;
         let segments = self.annotation_segments(skip);
         let rows: Vec<Result<Option<Vec<f32>>>> = (0..self.ch_names.len())
@@ -278,7 +323,15 @@ impl Raw {
                 for seg in &segments {
                     let x: Vec<f64> = row.slice(ndarray::s![seg.clone()]).iter().map(|&v| v as f64).collect();
                     let y = f(&x).map_err(|e| {
-                        let where_ = if segments.len() > 1 { format!(" (segment {:.3}–{:.3} s)", seg.start as f64 / self.sfreq, seg.end as f64 / self.sfreq) } else { String::new() };
+                        let where_ = if segments.len() > 1 {
+                            format!(
+                                " (segment {:.3}–{:.3} s)",
+                                seg.start as f64 / self.sfreq,
+                                seg.end as f64 / self.sfreq
+                            )
+                        } else {
+                            String::new()
+                        };
                         Error::data(format!("{what}, channel {}{where_}: {e}", self.ch_names[c]))
                     })?;
                     out[seg.clone()].iter_mut().zip(y).for_each(|(o, v)| *o = v as f32);
@@ -317,7 +370,13 @@ impl Raw {
     /// between annotations whose description starts with one of `skip_by_annotation` (any
     /// case) are filtered separately, and samples inside such spans are left unfiltered.
     /// `&[]` filters straight across everything (MNE `skip_by_annotation=()`).
-    pub fn filter_with(&self, l_freq: Option<f64>, h_freq: Option<f64>, method: FilterMethod, skip_by_annotation: &[&str]) -> Result<Raw> {
+    pub fn filter_with(
+        &self,
+        l_freq: Option<f64>,
+        h_freq: Option<f64>,
+        method: FilterMethod,
+        skip_by_annotation: &[&str],
+    ) -> Result<Raw> {
         match method {
             FilterMethod::Fir => {
                 let fir = crate::eeg::fir::Fir::design(self.sfreq, l_freq, h_freq, None, None)?;
@@ -357,7 +416,9 @@ impl Raw {
     /// annotations that [`Raw::concatenate`] writes. Annotations keep their times in seconds.
     pub fn resample(&self, sfreq: f64) -> Result<Raw> {
         if !(sfreq.is_finite() && sfreq > 0.0) {
-            return Err(Error::data(format!("resample: new sampling frequency must be positive, got {sfreq}")));
+            return Err(Error::data(format!(
+                "resample: new sampling frequency must be positive, got {sfreq}"
+            )));
         }
         let ratio = sfreq / self.sfreq;
         // the parts: split only at zero-length "EDGE" annotations (file joins)
@@ -369,9 +430,11 @@ impl Raw {
             .collect();
         cuts.sort_unstable();
         cuts.dedup();
-        let bounds: Vec<usize> = std::iter::once(0).chain(cuts).chain(std::iter::once(self.n_times())).collect();
+        let bounds: Vec<usize> =
+            std::iter::once(0).chain(cuts).chain(std::iter::once(self.n_times())).collect();
         let parts: Vec<(usize, usize)> = bounds.windows(2).map(|w| (w[0], w[1])).collect();
-        let new_lens: Vec<usize> = parts.iter().map(|(a, b)| ((ratio * (b - a) as f64).round_ties_even() as usize).max(1)).collect();
+        let new_lens: Vec<usize> =
+            parts.iter().map(|(a, b)| ((ratio * (b - a) as f64).round_ties_even() as usize).max(1)).collect();
         let n_new: usize = new_lens.iter().sum();
         let resampled = {
             use rayon::prelude::*;
@@ -384,15 +447,22 @@ impl Raw {
                         if self.ch_types[c] == ChannelType::Stim {
                             // MNE `_resample_stim_channels`
                             let n = row.len();
-                            let picks: Vec<usize> = (0..m).map(|i| ((i as f64 / ratio) as usize).min(n - 1)).collect();
+                            let picks: Vec<usize> =
+                                (0..m).map(|i| ((i as f64 / ratio) as usize).min(n - 1)).collect();
                             out.extend((0..m).map(|i| {
                                 let (a, b) = (picks[i], if i + 1 < m { picks[i + 1] } else { n });
-                                row.slice(ndarray::s![a..b.max(a + 1).min(n)]).iter().copied().find(|&v| v != 0.0).unwrap_or(row[a])
+                                row.slice(ndarray::s![a..b.max(a + 1).min(n)])
+                                    .iter()
+                                    .copied()
+                                    .find(|&v| v != 0.0)
+                                    .unwrap_or(row[a])
                             }));
                             continue;
                         }
                         let x: Vec<f64> = row.iter().map(|&v| v as f64).collect();
-                        let y = crate::eeg::fir::resample(&x, ratio).map_err(|e| Error::data(format!("resample, channel {}: {e}", self.ch_names[c])))?;
+                        let y = crate::eeg::fir::resample(&x, ratio).map_err(|e| {
+                            Error::data(format!("resample, channel {}: {e}", self.ch_names[c]))
+                        })?;
                         out.extend(y.into_iter().map(|v| v as f32));
                     }
                     Ok(out)
@@ -417,7 +487,8 @@ impl Raw {
         if good.is_empty() {
             return Err(Error::data("set_eeg_reference: no good EEG channels to average"));
         }
-        let mean = self.data.select(Axis(0), &good).mean_axis(Axis(0)).ok_or_else(|| Error::data("no samples"))?;
+        let mean =
+            self.data.select(Axis(0), &good).mean_axis(Axis(0)).ok_or_else(|| Error::data("no samples"))?;
         let mut out = self.clone();
         for c in 0..self.ch_names.len() {
             if self.ch_types[c] == ChannelType::Eeg {

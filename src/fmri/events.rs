@@ -49,13 +49,30 @@ impl Events {
         let duration = f64_col(df, path, "duration")?;
         let tt = df.column("trial_type").map_err(|_| Error::format(path, "trial_type", "column missing"))?;
         let tt = tt.cast(&DataType::String).map_err(|e| Error::format(path, "trial_type", e))?;
-        let trial_type: Vec<String> = tt.str().map_err(|e| Error::format(path, "trial_type", e))?.into_iter().map(|s| s.unwrap_or("n/a").to_string()).collect();
+        let trial_type: Vec<String> = tt
+            .str()
+            .map_err(|e| Error::format(path, "trial_type", e))?
+            .into_iter()
+            .map(|s| s.unwrap_or("n/a").to_string())
+            .collect();
         if let Some(i) = duration.iter().position(|&d| d < 0.0) {
-            return Err(Error::format(path, "duration", format!("row {} is negative ({} s)", i + 2, duration[i])));
+            return Err(Error::format(
+                path,
+                "duration",
+                format!("row {} is negative ({} s)", i + 2, duration[i]),
+            ));
         }
         // BIDS onsets count from the first volume: a negative one is a typo or a shifted file
         if let Some(i) = onset.iter().position(|&o| o < 0.0) {
-            return Err(Error::format(path, "onset", format!("row {} is negative ({} s); onsets are seconds from the first volume", i + 2, onset[i])));
+            return Err(Error::format(
+                path,
+                "onset",
+                format!(
+                    "row {} is negative ({} s); onsets are seconds from the first volume",
+                    i + 2,
+                    onset[i]
+                ),
+            ));
         }
         Ok(Events { onset, duration, trial_type })
     }
@@ -75,8 +92,13 @@ impl Events {
 
     /// Only the events whose `trial_type` is in `names`.
     pub fn select(&self, names: &[&str]) -> Events {
-        let keep: Vec<usize> = (0..self.onset.len()).filter(|&i| names.contains(&self.trial_type[i].as_str())).collect();
-        Events { onset: keep.iter().map(|&i| self.onset[i]).collect(), duration: keep.iter().map(|&i| self.duration[i]).collect(), trial_type: keep.iter().map(|&i| self.trial_type[i].clone()).collect() }
+        let keep: Vec<usize> =
+            (0..self.onset.len()).filter(|&i| names.contains(&self.trial_type[i].as_str())).collect();
+        Events {
+            onset: keep.iter().map(|&i| self.onset[i]).collect(),
+            duration: keep.iter().map(|&i| self.duration[i]).collect(),
+            trial_type: keep.iter().map(|&i| self.trial_type[i].clone()).collect(),
+        }
     }
 
     /// Rename conditions (e.g. famous, unfamiliar → face).
@@ -95,7 +117,10 @@ impl Events {
         let len = n_scans as f64 * tr;
         for i in 0..self.onset.len() {
             if self.onset[i] < 0.0 || self.onset[i] >= len {
-                return Err(Error::data(format!("event {} ({}) at {} s lies outside the run (0 – {len} s, {n_scans} volumes × TR {tr} s)", i, self.trial_type[i], self.onset[i])));
+                return Err(Error::data(format!(
+                    "event {} ({}) at {} s lies outside the run (0 – {len} s, {n_scans} volumes × TR {tr} s)",
+                    i, self.trial_type[i], self.onset[i]
+                )));
             }
         }
         Ok(())
@@ -123,10 +148,21 @@ pub fn read_attributes(path: impl AsRef<Path>) -> Result<Attributes> {
     let path = path.as_ref();
     let df = read_table(path, b' ', false)?;
     if df.width() != 2 {
-        return Err(Error::format(path, "columns", format!("expected 2 columns (label chunk), found {}", df.width())));
+        return Err(Error::format(
+            path,
+            "columns",
+            format!("expected 2 columns (label chunk), found {}", df.width()),
+        ));
     }
     let cols = df.get_columns();
-    let labels: Vec<String> = cols[0].cast(&DataType::String).map_err(|e| Error::format(path, "label", e))?.str().map_err(|e| Error::format(path, "label", e))?.into_iter().map(|s| s.unwrap_or("").to_string()).collect();
+    let labels: Vec<String> = cols[0]
+        .cast(&DataType::String)
+        .map_err(|e| Error::format(path, "label", e))?
+        .str()
+        .map_err(|e| Error::format(path, "label", e))?
+        .into_iter()
+        .map(|s| s.unwrap_or("").to_string())
+        .collect();
     // read as numbers first, so that 1.5 is an error rather than silently run 1
     let chunks: Vec<i64> = cols[1]
         .cast(&DataType::Float64)
@@ -137,7 +173,11 @@ pub fn read_attributes(path: impl AsRef<Path>) -> Result<Attributes> {
         .enumerate()
         .map(|(i, v)| match v {
             Some(v) if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v < 1e9 => Ok(v as i64),
-            Some(v) => Err(Error::format(path, "chunk", format!("line {}: the run number must be a whole number ≥ 0, found {v}", i + 1))),
+            Some(v) => Err(Error::format(
+                path,
+                "chunk",
+                format!("line {}: the run number must be a whole number ≥ 0, found {v}", i + 1),
+            )),
             None => Err(Error::format(path, "chunk", format!("line {} has no run number", i + 1))),
         })
         .collect::<Result<_>>()?;

@@ -42,13 +42,16 @@ fn gamma_pdf(t: f64, k: f64, loc: f64) -> f64 {
 /// Γ(16)/6).
 pub fn spm_hrf(tr: f64, oversampling: usize) -> Result<Vec<f64>> {
     if !(tr.is_finite() && tr > 0.0) || oversampling == 0 {
-        return Err(Error::data(format!("spm_hrf: TR must be positive and oversampling ≥ 1, got {tr} and {oversampling}")));
+        return Err(Error::data(format!(
+            "spm_hrf: TR must be positive and oversampling ≥ 1, got {tr} and {oversampling}"
+        )));
     }
     let dt = tr / oversampling as f64;
     let n = (32.0 / dt).round() as usize;
     // numpy.linspace(0, 32, n)
     let ts: Vec<f64> = (0..n).map(|i| if n > 1 { 32.0 * i as f64 / (n - 1) as f64 } else { 0.0 }).collect();
-    let mut h: Vec<f64> = ts.iter().map(|&t| gamma_pdf(t, 6.0, dt) - 0.167 * gamma_pdf(t, 16.0, dt)).collect();
+    let mut h: Vec<f64> =
+        ts.iter().map(|&t| gamma_pdf(t, 6.0, dt) - 0.167 * gamma_pdf(t, 16.0, dt)).collect();
     let s: f64 = h.iter().sum();
     for v in &mut h {
         *v /= s;
@@ -68,7 +71,11 @@ pub struct Condition {
 /// (nilearn `compute_regressor(exp_condition, "spm", frame_times, oversampling=50)`).
 pub fn regressor(cond: &Condition, tr: f64, n_scans: usize, oversampling: usize) -> Result<Vec<f64>> {
     if cond.onsets.len() != cond.durations.len() {
-        return Err(Error::shape("events", format!("{} durations (one per onset)", cond.onsets.len()), cond.durations.len()));
+        return Err(Error::shape(
+            "events",
+            format!("{} durations (one per onset)", cond.onsets.len()),
+            cond.durations.len(),
+        ));
     }
     let hrf = spm_hrf(tr, oversampling)?;
     let dt = tr / oversampling as f64;
@@ -77,7 +84,9 @@ pub fn regressor(cond: &Condition, tr: f64, n_scans: usize, oversampling: usize)
     let run_len = n_scans as f64 * tr;
     for (&on, &du) in cond.onsets.iter().zip(&cond.durations) {
         if !(on.is_finite() && du.is_finite()) || du < 0.0 || on < 0.0 || on >= run_len {
-            return Err(Error::data(format!("event at {on} s lasting {du} s does not fit in a run of {run_len} s")));
+            return Err(Error::data(format!(
+                "event at {on} s lasting {du} s does not fit in a run of {run_len} s"
+            )));
         }
         let a = (on / dt).round() as usize;
         let b = (((on + du) / dt).round() as usize).max(a + 1).min(n_hi);
@@ -129,7 +138,11 @@ pub fn fit_ols(columns: &[Vec<f64>], y: &[f64]) -> Result<OlsFit> {
     let p = columns.len();
     let n = y.len();
     if p == 0 || columns.iter().any(|c| c.len() != n) {
-        return Err(Error::shape("design matrix", format!("columns of {n} frames"), columns.iter().map(|c| c.len().to_string()).collect::<Vec<_>>().join(", ")));
+        return Err(Error::shape(
+            "design matrix",
+            format!("columns of {n} frames"),
+            columns.iter().map(|c| c.len().to_string()).collect::<Vec<_>>().join(", "),
+        ));
     }
     if n <= p {
         return Err(Error::data(format!("OLS needs more frames ({n}) than regressors ({p})")));
@@ -139,11 +152,27 @@ pub fn fit_ols(columns: &[Vec<f64>], y: &[f64]) -> Result<OlsFit> {
     }
     let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
     // augmented [XᵀX | I], inverted in place
-    let mut m: Vec<Vec<f64>> = (0..p).map(|i| (0..2 * p).map(|j| if j < p { dot(&columns[i], &columns[j]) } else if j - p == i { 1.0 } else { 0.0 }).collect()).collect();
+    let mut m: Vec<Vec<f64>> = (0..p)
+        .map(|i| {
+            (0..2 * p)
+                .map(|j| {
+                    if j < p {
+                        dot(&columns[i], &columns[j])
+                    } else if j - p == i {
+                        1.0
+                    } else {
+                        0.0
+                    }
+                })
+                .collect()
+        })
+        .collect();
     for col in 0..p {
         let piv = (col..p).max_by(|&a, &b| m[a][col].abs().total_cmp(&m[b][col].abs())).unwrap_or(col);
         if m[piv][col].abs() < 1e-12 * m.iter().map(|r| r[col].abs()).fold(1.0, f64::max) {
-            return Err(Error::data(format!("design matrix is rank deficient (regressor {col} is a combination of the others)")));
+            return Err(Error::data(format!(
+                "design matrix is rank deficient (regressor {col} is a combination of the others)"
+            )));
         }
         m.swap(col, piv);
         let d = m[col][col];
@@ -164,10 +193,12 @@ pub fn fit_ols(columns: &[Vec<f64>], y: &[f64]) -> Result<OlsFit> {
     let xtx_inv: Vec<Vec<f64>> = m.into_iter().map(|r| r[p..].to_vec()).collect();
     let xty: Vec<f64> = columns.iter().map(|c| dot(c, y)).collect();
     let beta: Vec<f64> = (0..p).map(|i| dot(&xtx_inv[i], &xty)).collect();
-    let rss: f64 = (0..n).map(|t| {
-        let fit: f64 = (0..p).map(|k| columns[k][t] * beta[k]).sum();
-        (y[t] - fit).powi(2)
-    }).sum();
+    let rss: f64 = (0..n)
+        .map(|t| {
+            let fit: f64 = (0..p).map(|k| columns[k][t] * beta[k]).sum();
+            (y[t] - fit).powi(2)
+        })
+        .sum();
     Ok(OlsFit { beta, sigma2: rss / (n - p) as f64, xtx_inv })
 }
 
@@ -177,7 +208,14 @@ pub fn cosine_drift(n_scans: usize, tr: f64, high_pass: f64) -> Vec<Vec<f64>> {
     let mut cols = vec![vec![1.0; n_scans]];
     let n_cos = ((2.0 * n_scans as f64 * tr * high_pass).floor() as usize).min(n_scans.saturating_sub(1));
     for k in 1..=n_cos {
-        cols.push((0..n_scans).map(|t| (2.0 / n_scans as f64).sqrt() * (std::f64::consts::PI * (t as f64 + 0.5) * k as f64 / n_scans as f64).cos()).collect());
+        cols.push(
+            (0..n_scans)
+                .map(|t| {
+                    (2.0 / n_scans as f64).sqrt()
+                        * (std::f64::consts::PI * (t as f64 + 0.5) * k as f64 / n_scans as f64).cos()
+                })
+                .collect(),
+        );
     }
     cols
 }
@@ -196,23 +234,41 @@ pub struct DesignMatrix {
 
 /// See [`DesignMatrix`]. `events` must lie inside the run (else an error naming the event);
 /// `derivative` adds the temporal derivative of each condition's regressor.
-pub fn make_first_level_design_matrix(n_scans: usize, tr: f64, events: &crate::fmri::events::Events, high_pass: f64, derivative: bool) -> Result<DesignMatrix> {
+pub fn make_first_level_design_matrix(
+    n_scans: usize,
+    tr: f64,
+    events: &crate::fmri::events::Events,
+    high_pass: f64,
+    derivative: bool,
+) -> Result<DesignMatrix> {
     if n_scans < 2 || !(tr.is_finite() && tr > 0.0) {
-        return Err(Error::data(format!("design matrix: need ≥ 2 scans and a positive TR, got {n_scans} and {tr}")));
+        return Err(Error::data(format!(
+            "design matrix: need ≥ 2 scans and a positive TR, got {n_scans} and {tr}"
+        )));
     }
     if events.onset.len() != events.duration.len() || events.onset.len() != events.trial_type.len() {
-        return Err(Error::shape("events", "onset, duration and trial_type of equal length", format!("{}, {}, {}", events.onset.len(), events.duration.len(), events.trial_type.len())));
+        return Err(Error::shape(
+            "events",
+            "onset, duration and trial_type of equal length",
+            format!("{}, {}, {}", events.onset.len(), events.duration.len(), events.trial_type.len()),
+        ));
     }
     events.check_fits(n_scans, tr)?;
     let mut names = Vec::new();
     let mut columns = Vec::new();
     for c in events.conditions() {
         let idx: Vec<usize> = (0..events.onset.len()).filter(|&i| events.trial_type[i] == c).collect();
-        let cond = Condition { onsets: idx.iter().map(|&i| events.onset[i]).collect(), durations: idx.iter().map(|&i| events.duration[i]).collect() };
+        let cond = Condition {
+            onsets: idx.iter().map(|&i| events.onset[i]).collect(),
+            durations: idx.iter().map(|&i| events.duration[i]).collect(),
+        };
         let r = regressor(&cond, tr, n_scans, 50)?;
         if derivative {
             // finite-difference derivative of the regressor sampled 0.1 s later (SPM's approach, per frame)
-            let shifted = Condition { onsets: cond.onsets.iter().map(|o| o + 0.1).collect(), durations: cond.durations.clone() };
+            let shifted = Condition {
+                onsets: cond.onsets.iter().map(|o| o + 0.1).collect(),
+                durations: cond.durations.clone(),
+            };
             let ok = shifted.onsets.iter().all(|&o| o < n_scans as f64 * tr);
             let r2 = if ok { regressor(&shifted, tr, n_scans, 50)? } else { r.clone() };
             names.push(c.clone());
@@ -241,13 +297,17 @@ impl DesignMatrix {
     }
     /// One column by name.
     pub fn column(&self, name: &str) -> Result<&[f64]> {
-        self.names.iter().position(|n| n == name).map(|i| self.columns[i].as_slice()).ok_or_else(|| Error::data(format!("design matrix has no column {name:?}; it has {:?}", self.names)))
+        self.names.iter().position(|n| n == name).map(|i| self.columns[i].as_slice()).ok_or_else(|| {
+            Error::data(format!("design matrix has no column {name:?}; it has {:?}", self.names))
+        })
     }
     /// Contrast weights from `(column name, weight)` pairs (nilearn accepts `"face - scrambled"`).
     pub fn contrast(&self, terms: &[(&str, f64)]) -> Result<Vec<f64>> {
         let mut c = vec![0.0; self.names.len()];
         for (n, w) in terms {
-            let i = self.names.iter().position(|x| x == n).ok_or_else(|| Error::data(format!("contrast: no column {n:?}; the design has {:?}", self.names)))?;
+            let i = self.names.iter().position(|x| x == n).ok_or_else(|| {
+                Error::data(format!("contrast: no column {n:?}; the design has {:?}", self.names))
+            })?;
             c[i] += w;
         }
         Ok(c)
@@ -257,9 +317,16 @@ impl DesignMatrix {
     pub fn plot(&self) -> crate::plot::Heatmap {
         let n = self.n_scans();
         let p = self.columns.len();
-        let scale: Vec<f64> = self.columns.iter().map(|c| c.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(1e-12)).collect();
+        let scale: Vec<f64> =
+            self.columns.iter().map(|c| c.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(1e-12)).collect();
         let data = ndarray::Array2::from_shape_fn((n, p), |(t, k)| self.columns[k][t] / scale[k]);
-        crate::plot::Heatmap::new(data).cmap(crate::plot::Colormap::Gray).limits(-1.0, 1.0).title("design matrix").xlabel(self.names.join(" | ")).ylabel("scan").min_side(300)
+        crate::plot::Heatmap::new(data)
+            .cmap(crate::plot::Colormap::Gray)
+            .limits(-1.0, 1.0)
+            .title("design matrix")
+            .xlabel(self.names.join(" | "))
+            .ylabel("scan")
+            .min_side(300)
     }
 }
 
@@ -280,7 +347,11 @@ pub struct FirstLevel {
 pub fn fit_first_level(y: ndarray::ArrayView2<f64>, design: &DesignMatrix) -> Result<FirstLevel> {
     let (nt, nv) = y.dim();
     if nt != design.n_scans() {
-        return Err(Error::shape("GLM data", format!("{} volumes (the design's scans)", design.n_scans()), nt));
+        return Err(Error::shape(
+            "GLM data",
+            format!("{} volumes (the design's scans)", design.n_scans()),
+            nt,
+        ));
     }
     // (XᵀX)⁻¹ from the OLS helper on a dummy response
     let fit0 = fit_ols(&design.columns, &vec![0.0; nt])?;
@@ -292,7 +363,8 @@ pub fn fit_first_level(y: ndarray::ArrayView2<f64>, design: &DesignMatrix) -> Re
     }
     let beta = inv.dot(&x.t().dot(&y));
     let resid = &y - &x.dot(&beta);
-    let sigma2: Vec<f64> = (0..nv).map(|c| resid.column(c).iter().map(|r| r * r).sum::<f64>() / (nt - p) as f64).collect();
+    let sigma2: Vec<f64> =
+        (0..nv).map(|c| resid.column(c).iter().map(|r| r * r).sum::<f64>() / (nt - p) as f64).collect();
     Ok(FirstLevel { design: design.clone(), beta, sigma2, xtx_inv: fit0.xtx_inv })
 }
 
@@ -302,7 +374,11 @@ impl FirstLevel {
     pub fn t_values(&self, c: &[f64]) -> Result<Vec<f64>> {
         let p = self.beta.nrows();
         if c.len() != p {
-            return Err(Error::shape("contrast", format!("{p} weights (one per regressor: {:?})", self.design.names), c.len()));
+            return Err(Error::shape(
+                "contrast",
+                format!("{p} weights (one per regressor: {:?})", self.design.names),
+                c.len(),
+            ));
         }
         let mut var = 0.0;
         for i in 0..p {
@@ -314,7 +390,11 @@ impl FirstLevel {
             .map(|v| {
                 let eff: f64 = (0..p).map(|k| c[k] * self.beta[[k, v]]).sum();
                 let se = (self.sigma2[v] * var).sqrt();
-                if se > 0.0 { eff / se } else { 0.0 }
+                if se > 0.0 {
+                    eff / se
+                } else {
+                    0.0
+                }
             })
             .collect())
     }
@@ -364,7 +444,6 @@ mod tests {
     }
 }
 
-
 #[cfg(test)]
 mod design_tests {
     use super::*;
@@ -372,7 +451,11 @@ mod design_tests {
 
     #[test]
     fn design_matrix_columns_and_derivative() {
-        let ev = Events { onset: vec![10.0, 40.0, 70.0], duration: vec![2.0; 3], trial_type: vec!["a".into(), "b".into(), "a".into()] };
+        let ev = Events {
+            onset: vec![10.0, 40.0, 70.0],
+            duration: vec![2.0; 3],
+            trial_type: vec!["a".into(), "b".into(), "a".into()],
+        };
         let dm = make_first_level_design_matrix(60, 2.0, &ev, 0.01, true).unwrap();
         assert_eq!(&dm.names[..4], &["a", "a_derivative", "b", "b_derivative"]);
         assert_eq!(dm.names.last().unwrap(), "constant");
@@ -385,7 +468,9 @@ mod design_tests {
         assert_eq!(dm.contrast(&[("a", 1.0), ("b", -1.0)]).unwrap()[2], -1.0);
         assert!(dm.contrast(&[("c", 1.0)]).is_err());
         // the GLM recovers a planted effect
-        let y = ndarray::Array2::from_shape_fn((60, 2), |(t, v)| 5.0 + if v == 0 { 2.0 * a[t] } else { 0.0 } + ((t * 13 % 7) as f64 - 3.0) * 0.01);
+        let y = ndarray::Array2::from_shape_fn((60, 2), |(t, v)| {
+            5.0 + if v == 0 { 2.0 * a[t] } else { 0.0 } + ((t * 13 % 7) as f64 - 3.0) * 0.01
+        });
         let fit = fit_first_level(y.view(), &dm).unwrap();
         let t = fit.t_values(&dm.contrast(&[("a", 1.0)]).unwrap()).unwrap();
         assert!(t[0] > 20.0 && t[1].abs() < 5.0, "{t:?}");

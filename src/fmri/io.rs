@@ -30,7 +30,11 @@ pub struct Img {
 impl Img {
     /// Number of volumes (1 for a 3-D image).
     pub fn n_volumes(&self) -> usize {
-        if self.data.ndim() == 4 { self.data.shape()[3] } else { 1 }
+        if self.data.ndim() == 4 {
+            self.data.shape()[3]
+        } else {
+            1
+        }
     }
     /// Spatial shape.
     pub fn shape3(&self) -> [usize; 3] {
@@ -48,10 +52,15 @@ impl Img {
     /// `t_r` argument for the same reason). Warnings about the TR are dropped.
     pub fn with_tr(&self, t_r: f64) -> Result<Img> {
         if self.data.ndim() != 4 {
-            return Err(Error::data(format!("with_tr: a repetition time belongs to a 4-D image; this one is {}-D", self.data.ndim())));
+            return Err(Error::data(format!(
+                "with_tr: a repetition time belongs to a 4-D image; this one is {}-D",
+                self.data.ndim()
+            )));
         }
         if !(t_r.is_finite() && t_r > 0.0 && t_r < 1000.0) {
-            return Err(Error::data(format!("with_tr: t_r is in seconds and must be positive (and under 1000), got {t_r}")));
+            return Err(Error::data(format!(
+                "with_tr: t_r is in seconds and must be positive (and under 1000), got {t_r}"
+            )));
         }
         let mut out = self.clone();
         out.tr = Some(t_r);
@@ -62,7 +71,12 @@ impl Img {
 
 /// An axis-aligned RAS+ affine with voxel size `zoom` mm whose voxel (0, 0, 0) sits at `origin` mm.
 pub fn affine_ras(zoom: [f64; 3], origin: [f64; 3]) -> [[f64; 4]; 4] {
-    [[zoom[0], 0.0, 0.0, origin[0]], [0.0, zoom[1], 0.0, origin[1]], [0.0, 0.0, zoom[2], origin[2]], [0.0, 0.0, 0.0, 1.0]]
+    [
+        [zoom[0], 0.0, 0.0, origin[0]],
+        [0.0, zoom[1], 0.0, origin[1]],
+        [0.0, 0.0, zoom[2], origin[2]],
+        [0.0, 0.0, 0.0, 1.0],
+    ]
 }
 
 fn header_for(img: &Img) -> NiftiHeader {
@@ -142,7 +156,9 @@ pub fn save_img(img: &Img, path: impl AsRef<Path>, dtype: Dtype) -> Result<()> {
         let opts = nifti::writer::WriterOptions::new(tmp).reference_header(&hdr);
         match dtype {
             Dtype::F32 => opts.write_nifti(&img.data),
-            Dtype::I16 => opts.write_nifti(&img.data.mapv(|v| v.round().clamp(i16::MIN as f32, i16::MAX as f32) as i16)),
+            Dtype::I16 => {
+                opts.write_nifti(&img.data.mapv(|v| v.round().clamp(i16::MIN as f32, i16::MAX as f32) as i16))
+            }
             Dtype::U8 => opts.write_nifti(&img.data.mapv(|v| v.round().clamp(0.0, 255.0) as u8)),
         }
         .map_err(|e| Error::format(path, "write", e))
@@ -171,11 +187,17 @@ fn datatype_bits(code: i16) -> Option<(&'static str, u32)> {
 fn nifti_why(e: &nifti::NiftiError) -> String {
     match e {
         nifti::NiftiError::Io(io) => match io.kind() {
-            std::io::ErrorKind::UnexpectedEof => "the file ends before its header or data does (truncated? re-download it)".to_string(),
-            std::io::ErrorKind::InvalidInput | std::io::ErrorKind::InvalidData => format!("the data cannot be decoded ({io}): a corrupt or truncated download? re-download it"),
+            std::io::ErrorKind::UnexpectedEof => {
+                "the file ends before its header or data does (truncated? re-download it)".to_string()
+            }
+            std::io::ErrorKind::InvalidInput | std::io::ErrorKind::InvalidData => {
+                format!("the data cannot be decoded ({io}): a corrupt or truncated download? re-download it")
+            }
             _ => format!("cannot read the file: {io}"),
         },
-        nifti::NiftiError::InvalidFormat => "not a NIfTI-1 file (its magic code is neither \"n+1\" nor \"ni1\")".to_string(),
+        nifti::NiftiError::InvalidFormat => {
+            "not a NIfTI-1 file (its magic code is neither \"n+1\" nor \"ni1\")".to_string()
+        }
         other => other.to_string(),
     }
 }
@@ -191,7 +213,8 @@ pub fn load_img(path: impl AsRef<Path>) -> Result<Img> {
     let decoded_len = if gz {
         let mut f = std::fs::File::open(path).at(path)?;
         let mut magic = [0u8; 2];
-        f.read_exact(&mut magic).map_err(|_| Error::format(path, "gzip", "file too short for a gzip header"))?;
+        f.read_exact(&mut magic)
+            .map_err(|_| Error::format(path, "gzip", "file too short for a gzip header"))?;
         if magic != [0x1f, 0x8b] {
             return Err(Error::format(path, "gzip", "name ends in .gz but the file is not gzip"));
         }
@@ -205,25 +228,48 @@ pub fn load_img(path: impl AsRef<Path>) -> Result<Img> {
     };
     let hdr = NiftiHeader::from_file(path).map_err(|e| Error::format(path, "header", nifti_why(&e)))?;
     if hdr.sizeof_hdr != 348 {
-        return Err(Error::format(path, "sizeof_hdr", format!("expected 348 (NIfTI-1), found {}", hdr.sizeof_hdr)));
+        return Err(Error::format(
+            path,
+            "sizeof_hdr",
+            format!("expected 348 (NIfTI-1), found {}", hdr.sizeof_hdr),
+        ));
     }
     let nd = hdr.dim[0];
     if !(3..=4).contains(&nd) {
-        return Err(Error::format(path, "dim[0]", format!("expected a 3-D or 4-D image (dim[0] = 3 or 4), found {nd}")));
+        return Err(Error::format(
+            path,
+            "dim[0]",
+            format!("expected a 3-D or 4-D image (dim[0] = 3 or 4), found {nd}"),
+        ));
     }
     for i in 1..=nd as usize {
         if hdr.dim[i] < 1 {
-            return Err(Error::format(path, format!("dim[{i}]"), format!("every dimension must be at least 1, found {}", hdr.dim[i])));
+            return Err(Error::format(
+                path,
+                format!("dim[{i}]"),
+                format!("every dimension must be at least 1, found {}", hdr.dim[i]),
+            ));
         }
     }
     let dim: Vec<u64> = (1..=nd as usize).map(|i| hdr.dim[i] as u64).collect();
     let (type_name, bits) = datatype_bits(hdr.datatype).ok_or_else(|| Error::format(path, "datatype", format!("code {} is not a real-valued voxel type brainml reads (uint8, int8, int16, uint16, int32, uint32, int64, uint64, float32, float64; complex and RGB images are not supported)", hdr.datatype)))?;
     if hdr.bitpix as u32 != bits {
-        return Err(Error::format(path, "bitpix", format!("datatype {type_name} has {bits} bits per voxel, but bitpix says {} (a corrupt header?)", hdr.bitpix)));
+        return Err(Error::format(
+            path,
+            "bitpix",
+            format!(
+                "datatype {type_name} has {bits} bits per voxel, but bitpix says {} (a corrupt header?)",
+                hdr.bitpix
+            ),
+        ));
     }
     let vox_offset = hdr.vox_offset as f64;
     if !(vox_offset.is_finite() && vox_offset >= 0.0) {
-        return Err(Error::format(path, "vox_offset", format!("expected the byte where the voxels start (at least 352), found {vox_offset}")));
+        return Err(Error::format(
+            path,
+            "vox_offset",
+            format!("expected the byte where the voxels start (at least 352), found {vox_offset}"),
+        ));
     }
     let n_vox = dim.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d));
     let data_bytes = n_vox.and_then(|n| n.checked_mul(bits as u64 / 8));
@@ -248,13 +294,26 @@ pub fn load_img(path: impl AsRef<Path>) -> Result<Img> {
     for k in 1..=3 {
         let z = hdr.pixdim[k];
         if !(z.is_finite() && z > 0.0) {
-            return Err(Error::format(path, format!("pixdim[{k}]"), format!("expected a positive voxel size in mm, found {z}")));
+            return Err(Error::format(
+                path,
+                format!("pixdim[{k}]"),
+                format!("expected a positive voxel size in mm, found {z}"),
+            ));
         }
     }
     if hdr.sform_code > 0 && hdr.srow_x.iter().chain(&hdr.srow_y).chain(&hdr.srow_z).any(|v| !v.is_finite()) {
-        return Err(Error::format(path, "srow_x/srow_y/srow_z", "the sform affine holds NaN or infinite values"));
+        return Err(Error::format(
+            path,
+            "srow_x/srow_y/srow_z",
+            "the sform affine holds NaN or infinite values",
+        ));
     }
-    if hdr.sform_code <= 0 && hdr.qform_code > 0 && [hdr.quatern_b, hdr.quatern_c, hdr.quatern_d, hdr.quatern_x, hdr.quatern_y, hdr.quatern_z].iter().any(|v| !v.is_finite()) {
+    if hdr.sform_code <= 0
+        && hdr.qform_code > 0
+        && [hdr.quatern_b, hdr.quatern_c, hdr.quatern_d, hdr.quatern_x, hdr.quatern_y, hdr.quatern_z]
+            .iter()
+            .any(|v| !v.is_finite())
+    {
         return Err(Error::format(path, "quatern_*", "the qform holds NaN or infinite values"));
     }
     let dim: Vec<usize> = dim.iter().map(|&d| d as usize).collect();
@@ -269,7 +328,11 @@ pub fn load_img(path: impl AsRef<Path>) -> Result<Img> {
             _ => raw,
         };
         if !(tr.is_finite() && tr > 0.0) {
-            return Err(Error::format(path, "pixdim[4]", format!("repetition time must be positive, found {raw}")));
+            return Err(Error::format(
+                path,
+                "pixdim[4]",
+                format!("repetition time must be positive, found {raw}"),
+            ));
         }
         if unit == 8 && tr > 100.0 {
             // nibabel and nilearn load such files as they are; so does brainml, with a warning
@@ -285,7 +348,8 @@ pub fn load_img(path: impl AsRef<Path>) -> Result<Img> {
         None
     };
     let obj = ReaderOptions::new().read_file(path).map_err(|e| Error::format(path, "data", nifti_why(&e)))?;
-    let data = obj.into_volume().into_ndarray::<f32>().map_err(|e| Error::format(path, "data", nifti_why(&e)))?;
+    let data =
+        obj.into_volume().into_ndarray::<f32>().map_err(|e| Error::format(path, "data", nifti_why(&e)))?;
     let data = data.into_dimensionality::<IxDyn>().map_err(|e| Error::format(path, "data", e))?;
     if data.iter().any(|v| !v.is_finite()) {
         return Err(Error::format(path, "data", "contains NaN or infinite values"));
@@ -297,12 +361,21 @@ pub fn load_img(path: impl AsRef<Path>) -> Result<Img> {
         qform_affine(&hdr)
     } else {
         // neither: voxel sizes on the diagonal, offsets from the quaternion fields (usually 0)
-        affine_ras([hdr.pixdim[1] as f64, hdr.pixdim[2] as f64, hdr.pixdim[3] as f64], [hdr.quatern_x as f64, hdr.quatern_y as f64, hdr.quatern_z as f64])
+        affine_ras(
+            [hdr.pixdim[1] as f64, hdr.pixdim[2] as f64, hdr.pixdim[3] as f64],
+            [hdr.quatern_x as f64, hdr.quatern_y as f64, hdr.quatern_z as f64],
+        )
     };
     for w in &warnings {
         eprintln!("warning: {w}");
     }
-    Ok(Img { data, affine, zooms: [hdr.pixdim[1] as f64, hdr.pixdim[2] as f64, hdr.pixdim[3] as f64], tr, warnings })
+    Ok(Img {
+        data,
+        affine,
+        zooms: [hdr.pixdim[1] as f64, hdr.pixdim[2] as f64, hdr.pixdim[3] as f64],
+        tr,
+        warnings,
+    })
 }
 
 #[cfg(test)]
@@ -312,7 +385,9 @@ mod tests {
     #[test]
     fn round_trip_4d_and_bad_files() {
         let dir = tempfile::tempdir().unwrap();
-        let data = ArrayD::from_shape_fn(IxDyn(&[4, 5, 3, 6]), |ix| (ix[0] * 100 + ix[1] * 10 + ix[2] + ix[3] * 1000) as f32);
+        let data = ArrayD::from_shape_fn(IxDyn(&[4, 5, 3, 6]), |ix| {
+            (ix[0] * 100 + ix[1] * 10 + ix[2] + ix[3] * 1000) as f32
+        });
         let img = Img::new(data.clone(), affine_ras([3.0; 3], [-6.0, -7.5, -3.0]), Some(2.0));
         let p = dir.path().join("bold.nii.gz");
         save_img(&img, &p, Dtype::I16).unwrap();
@@ -338,10 +413,21 @@ mod tests {
     #[test]
     fn qform_only_files_get_the_quaternion_affine() {
         // 180° about z (quaternion b=c=0, d=1): x and y flip; qfac −1 flips z
-        let mut hdr = NiftiHeader { sform_code: 0, qform_code: 1, quatern_b: 0.0, quatern_c: 0.0, quatern_d: 1.0, quatern_x: 10.0, quatern_y: 20.0, quatern_z: -5.0, ..NiftiHeader::default() };
+        let mut hdr = NiftiHeader {
+            sform_code: 0,
+            qform_code: 1,
+            quatern_b: 0.0,
+            quatern_c: 0.0,
+            quatern_d: 1.0,
+            quatern_x: 10.0,
+            quatern_y: 20.0,
+            quatern_z: -5.0,
+            ..NiftiHeader::default()
+        };
         hdr.pixdim = [-1.0, 2.0, 3.0, 4.0, 1.0, 1.0, 1.0, 1.0];
         let a = qform_affine(&hdr);
-        let want = [[-2.0, 0.0, 0.0, 10.0], [0.0, -3.0, 0.0, 20.0], [0.0, 0.0, -4.0, -5.0], [0.0, 0.0, 0.0, 1.0]];
+        let want =
+            [[-2.0, 0.0, 0.0, 10.0], [0.0, -3.0, 0.0, 20.0], [0.0, 0.0, -4.0, -5.0], [0.0, 0.0, 0.0, 1.0]];
         for i in 0..4 {
             for j in 0..4 {
                 assert!((a[i][j] - want[i][j]).abs() < 1e-9, "{a:?}");

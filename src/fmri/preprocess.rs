@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use ndarray::{Array2, Array3, ArrayView2, ArrayD, Axis, IxDyn};
+use ndarray::{Array2, Array3, ArrayD, ArrayView2, Axis, IxDyn};
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
@@ -21,7 +21,10 @@ pub struct Mask {
 }
 
 fn affine_close(a: &[[f64; 4]; 4], b: &[[f64; 4]; 4]) -> bool {
-    a.iter().flatten().zip(b.iter().flatten()).all(|(x, y)| (x - y).abs() <= 1e-3 * (1.0 + x.abs().max(y.abs())))
+    a.iter()
+        .flatten()
+        .zip(b.iter().flatten())
+        .all(|(x, y)| (x - y).abs() <= 1e-3 * (1.0 + x.abs().max(y.abs())))
 }
 
 impl Mask {
@@ -29,8 +32,18 @@ impl Mask {
     pub fn from_img(img: &Img) -> Result<Mask> {
         let s = img.data.shape();
         let data = match s.len() {
-            3 => img.data.view().into_dimensionality::<ndarray::Ix3>().map_err(|e| Error::data(e.to_string()))?.mapv(|v| v > 0.5),
-            4 if s[3] == 1 => img.data.index_axis(Axis(3), 0).into_dimensionality::<ndarray::Ix3>().map_err(|e| Error::data(e.to_string()))?.mapv(|v| v > 0.5),
+            3 => img
+                .data
+                .view()
+                .into_dimensionality::<ndarray::Ix3>()
+                .map_err(|e| Error::data(e.to_string()))?
+                .mapv(|v| v > 0.5),
+            4 if s[3] == 1 => img
+                .data
+                .index_axis(Axis(3), 0)
+                .into_dimensionality::<ndarray::Ix3>()
+                .map_err(|e| Error::data(e.to_string()))?
+                .mapv(|v| v > 0.5),
             _ => return Err(Error::shape("mask image", "a 3-D image", format!("shape {s:?}"))),
         };
         let m = Mask { data, affine: img.affine, zooms: img.zooms };
@@ -49,7 +62,11 @@ impl Mask {
     /// A mask from a boolean array on the grid of `like`.
     pub fn from_array(data: Array3<bool>, like: &Img) -> Result<Mask> {
         if data.shape() != like.shape3() {
-            return Err(Error::shape("mask array", format!("{:?} (the image's grid)", like.shape3()), format!("{:?}", data.shape())));
+            return Err(Error::shape(
+                "mask array",
+                format!("{:?} (the image's grid)", like.shape3()),
+                format!("{:?}", data.shape()),
+            ));
         }
         Ok(Mask { data, affine: like.affine, zooms: like.zooms })
     }
@@ -74,10 +91,17 @@ impl Mask {
     /// Check that `img` lies on this mask's grid (shape and affine).
     pub fn check_grid(&self, img: &Img, what: &str) -> Result<()> {
         if img.shape3() != self.data.shape() {
-            return Err(Error::shape(format!("{what} vs mask"), format!("grid {:?} (the mask's)", self.data.shape()), format!("{:?}", img.shape3())));
+            return Err(Error::shape(
+                format!("{what} vs mask"),
+                format!("grid {:?} (the mask's)", self.data.shape()),
+                format!("{:?}", img.shape3()),
+            ));
         }
         if !affine_close(&self.affine, &img.affine) {
-            return Err(Error::data(format!("{what}: affine {:?} differs from the mask's {:?} (different space? resample first)", img.affine, self.affine)));
+            return Err(Error::data(format!(
+                "{what}: affine {:?} differs from the mask's {:?} (different space? resample first)",
+                img.affine, self.affine
+            )));
         }
         Ok(())
     }
@@ -95,7 +119,9 @@ impl Mask {
             for t in 0..nt {
                 let x = if four { img.data[[v[0], v[1], v[2], t]] } else { img.data[[v[0], v[1], v[2]]] };
                 if !x.is_finite() {
-                    return Err(Error::data(format!("image has a non-finite value at voxel {v:?}, volume {t}")));
+                    return Err(Error::data(format!(
+                        "image has a non-finite value at voxel {v:?}, volume {t}"
+                    )));
                 }
                 out[[t, c]] = x as f64;
             }
@@ -108,7 +134,11 @@ impl Mask {
     pub fn unmask(&self, values: &[f64]) -> Result<Img> {
         let vox = self.voxels();
         if values.len() != vox.len() {
-            return Err(Error::shape("values to unmask", format!("{} (one per mask voxel)", vox.len()), values.len()));
+            return Err(Error::shape(
+                "values to unmask",
+                format!("{} (one per mask voxel)", vox.len()),
+                values.len(),
+            ));
         }
         let s = self.data.shape();
         let mut data = ArrayD::<f32>::zeros(IxDyn(&[s[0], s[1], s[2]]));
@@ -120,13 +150,23 @@ impl Mask {
 
     /// The mask as a 0/1 image (to save or plot).
     pub fn to_img(&self) -> Img {
-        Img { data: self.data.mapv(|b| if b { 1.0f32 } else { 0.0 }).into_dyn(), affine: self.affine, zooms: self.zooms, tr: None, warnings: Vec::new() }
+        Img {
+            data: self.data.mapv(|b| if b { 1.0f32 } else { 0.0 }).into_dyn(),
+            affine: self.affine,
+            zooms: self.zooms,
+            tr: None,
+            warnings: Vec::new(),
+        }
     }
 
     /// Voxels in both masks (same grid required).
     pub fn intersect(&self, other: &Mask) -> Result<Mask> {
         if self.data.shape() != other.data.shape() || !affine_close(&self.affine, &other.affine) {
-            return Err(Error::shape("masks to intersect", format!("grid {:?}", self.data.shape()), format!("{:?}", other.data.shape())));
+            return Err(Error::shape(
+                "masks to intersect",
+                format!("grid {:?}", self.data.shape()),
+                format!("{:?}", other.data.shape()),
+            ));
         }
         let mut data = self.data.clone();
         data.zip_mut_with(&other.data, |a, &b| *a = *a && b);
@@ -315,7 +355,13 @@ pub fn smooth_img(img: &Img, fwhm_mm: f64) -> Result<Img> {
     let vols: Vec<Array3<f64>> = (0..nt)
         .into_par_iter()
         .map(|t| {
-            let v = Array3::from_shape_fn((s[0], s[1], s[2]), |(i, j, k)| if img.data.ndim() == 4 { img.data[[i, j, k, t]] as f64 } else { img.data[[i, j, k]] as f64 });
+            let v = Array3::from_shape_fn((s[0], s[1], s[2]), |(i, j, k)| {
+                if img.data.ndim() == 4 {
+                    img.data[[i, j, k, t]] as f64
+                } else {
+                    img.data[[i, j, k]] as f64
+                }
+            });
             smooth_vol(v)
         })
         .collect();
@@ -335,7 +381,11 @@ pub fn smooth_img(img: &Img, fwhm_mm: f64) -> Result<Img> {
 /// flagged volumes.
 pub fn index_img(img: &Img, volumes: &[usize]) -> Result<Img> {
     if img.data.ndim() != 4 {
-        return Err(Error::shape("index_img input", "a 4-D image", format!("{} dimensions", img.data.ndim())));
+        return Err(Error::shape(
+            "index_img input",
+            "a 4-D image",
+            format!("{} dimensions", img.data.ndim()),
+        ));
     }
     let nt = img.n_volumes();
     if let Some(&bad) = volumes.iter().find(|&&v| v >= nt) {
@@ -351,7 +401,13 @@ mod tests {
 
     #[test]
     fn clean_detrends_and_standardizes_per_run() {
-        let x = Array2::from_shape_fn((20, 2), |(t, c)| if t < 10 { 5.0 + t as f64 * (c + 1) as f64 } else { -3.0 + ((t * 7) % 5) as f64 });
+        let x = Array2::from_shape_fn((20, 2), |(t, c)| {
+            if t < 10 {
+                5.0 + t as f64 * (c + 1) as f64
+            } else {
+                -3.0 + ((t * 7) % 5) as f64
+            }
+        });
         let runs: Vec<i64> = (0..20).map(|t| (t / 10) as i64).collect();
         let y = clean(x.view(), &runs, &CleanOptions::default()).unwrap();
         // run 0 is a pure line: nothing left
@@ -367,7 +423,13 @@ mod tests {
     fn smoothing_keeps_the_mean_and_spreads_by_fwhm() {
         let mut data = ArrayD::<f32>::zeros(IxDyn(&[21, 21, 21]));
         data[[10, 10, 10]] = 1.0;
-        let img = Img { data, affine: affine_ras([2.0, 2.0, 4.0], [0.0; 3]), zooms: [2.0, 2.0, 4.0], tr: None, warnings: Vec::new() };
+        let img = Img {
+            data,
+            affine: affine_ras([2.0, 2.0, 4.0], [0.0; 3]),
+            zooms: [2.0, 2.0, 4.0],
+            tr: None,
+            warnings: Vec::new(),
+        };
         let sm = smooth_img(&img, 8.0).unwrap();
         let total: f32 = sm.data.iter().sum();
         assert!((total - 1.0).abs() < 1e-4);
@@ -380,8 +442,15 @@ mod tests {
 
     #[test]
     fn mask_round_trip_and_mismatch() {
-        let img = Img { data: ArrayD::from_shape_fn(IxDyn(&[3, 4, 2, 5]), |ix| (ix[0] + 10 * ix[3]) as f32), affine: affine_ras([3.0; 3], [0.0; 3]), zooms: [3.0; 3], tr: Some(2.0), warnings: Vec::new() };
-        let m = Mask::from_array(Array3::from_shape_fn((3, 4, 2), |(i, j, _)| i == 1 && j < 2), &img).unwrap();
+        let img = Img {
+            data: ArrayD::from_shape_fn(IxDyn(&[3, 4, 2, 5]), |ix| (ix[0] + 10 * ix[3]) as f32),
+            affine: affine_ras([3.0; 3], [0.0; 3]),
+            zooms: [3.0; 3],
+            tr: Some(2.0),
+            warnings: Vec::new(),
+        };
+        let m =
+            Mask::from_array(Array3::from_shape_fn((3, 4, 2), |(i, j, _)| i == 1 && j < 2), &img).unwrap();
         let x = m.apply(&img).unwrap();
         assert_eq!(x.dim(), (5, 4));
         assert_eq!(x[[2, 0]], 21.0);
@@ -402,10 +471,18 @@ mod tests {
 /// `trial_type`. nilearn's tutorials use per-volume samples (block designs) or GLM betas
 /// per trial; this is the simplest trial-wise alternative. Events whose window falls outside
 /// the run are an error.
-pub fn trial_patterns(x: ArrayView2<f64>, events: &crate::fmri::events::Events, tr: f64, delay_s: f64, window_s: f64) -> Result<(Array2<f64>, Vec<String>)> {
+pub fn trial_patterns(
+    x: ArrayView2<f64>,
+    events: &crate::fmri::events::Events,
+    tr: f64,
+    delay_s: f64,
+    window_s: f64,
+) -> Result<(Array2<f64>, Vec<String>)> {
     let (nt, nv) = x.dim();
     if !(tr > 0.0 && delay_s.is_finite() && window_s >= 0.0) {
-        return Err(Error::data(format!("trial_patterns: need TR > 0 and window ≥ 0, got TR {tr}, window {window_s}")));
+        return Err(Error::data(format!(
+            "trial_patterns: need TR > 0 and window ≥ 0, got TR {tr}, window {window_s}"
+        )));
     }
     events.check_fits(nt, tr)?;
     let mut out = Array2::<f64>::zeros((events.onset.len(), nv));
@@ -414,7 +491,9 @@ pub fn trial_patterns(x: ArrayView2<f64>, events: &crate::fmri::events::Events, 
         let b = ((on + delay_s + window_s) / tr).floor() as usize;
         let vols: Vec<usize> = (a..=b.max(a)).filter(|&v| v < nt).collect();
         if vols.is_empty() {
-            return Err(Error::data(format!("trial_patterns: event {e} at {on} s has no volume in its window (run of {nt} volumes)")));
+            return Err(Error::data(format!(
+                "trial_patterns: event {e} at {on} s has no volume in its window (run of {nt} volumes)"
+            )));
         }
         let m = x.select(Axis(0), &vols).mean_axis(Axis(0)).ok_or_else(|| Error::data("no volume"))?;
         out.row_mut(e).assign(&m);

@@ -35,7 +35,9 @@ pub fn check_img(img: &Img, mask: Option<&Mask>) -> Result<Vec<Issue>> {
     let mut out = Vec::new();
     let mut push = |f: &str, w: String| out.push(Issue { field: f.into(), why: w });
     match img.tr {
-        Some(tr) if !(0.2..=10.0).contains(&tr) => push("pixdim[4]", format!("TR of {tr} s is implausible for BOLD (0.2 – 10 s)")),
+        Some(tr) if !(0.2..=10.0).contains(&tr) => {
+            push("pixdim[4]", format!("TR of {tr} s is implausible for BOLD (0.2 – 10 s)"))
+        }
         None if img.data.ndim() == 4 => push("pixdim[4]", "4-D image without a TR".into()),
         _ => {}
     }
@@ -50,7 +52,9 @@ pub fn check_img(img: &Img, mask: Option<&Mask>) -> Result<Vec<Issue>> {
             push("affine", format!("axis {k}: the affine says {col:.3} mm per voxel, pixdim says {z} mm"));
         }
     }
-    let det = a[0][0] * (a[1][1] * a[2][2] - a[1][2] * a[2][1]) - a[0][1] * (a[1][0] * a[2][2] - a[1][2] * a[2][0]) + a[0][2] * (a[1][0] * a[2][1] - a[1][1] * a[2][0]);
+    let det = a[0][0] * (a[1][1] * a[2][2] - a[1][2] * a[2][1])
+        - a[0][1] * (a[1][0] * a[2][2] - a[1][2] * a[2][0])
+        + a[0][2] * (a[1][0] * a[2][1] - a[1][1] * a[2][0]);
     if det.abs() < 1e-9 {
         push("affine", "singular affine: voxel → mm mapping is undefined".into());
     }
@@ -68,16 +72,21 @@ pub fn check_img(img: &Img, mask: Option<&Mask>) -> Result<Vec<Issue>> {
         })
         .collect();
     if axcodes != "RAS" && axcodes != "LAS" {
-        push("affine", format!("unusual orientation {axcodes} (expected RAS or LAS): check left/right before plotting"));
+        push(
+            "affine",
+            format!("unusual orientation {axcodes} (expected RAS or LAS): check left/right before plotting"),
+        );
     }
     if let Some(m) = mask {
         if img.data.ndim() == 4 {
             let x = m.apply(img)?;
-            let n_const = (0..x.ncols()).filter(|&c| {
-                let col = x.column(c);
-                let f = col[0];
-                col.iter().all(|&v| v == f)
-            }).count();
+            let n_const = (0..x.ncols())
+                .filter(|&c| {
+                    let col = x.column(c);
+                    let f = col[0];
+                    col.iter().all(|&v| v == f)
+                })
+                .count();
             if n_const > 0 {
                 push("data", format!("{n_const} of {} mask voxels are constant over time (dead voxels or outside the brain)", x.ncols()));
             }
@@ -92,7 +101,8 @@ pub fn check_img(img: &Img, mask: Option<&Mask>) -> Result<Vec<Issue>> {
 pub fn framewise_displacement(motion: &[[f64; 6]]) -> Vec<f64> {
     let mut fd = vec![0.0; motion.len()];
     for t in 1..motion.len() {
-        fd[t] = (0..6).map(|k| (motion[t][k] - motion[t - 1][k]).abs() * if k < 3 { 1.0 } else { 50.0 }).sum();
+        fd[t] =
+            (0..6).map(|k| (motion[t][k] - motion[t - 1][k]).abs() * if k < 3 { 1.0 } else { 50.0 }).sum();
     }
     fd
 }
@@ -139,7 +149,11 @@ fn median(v: &mut [f64]) -> f64 {
     if n == 0 {
         return f64::NAN;
     }
-    if n % 2 == 1 { v[n / 2] } else { 0.5 * (v[n / 2 - 1] + v[n / 2]) }
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        0.5 * (v[n / 2 - 1] + v[n / 2])
+    }
 }
 
 /// Quality control of one 4-D run inside `mask`, with optional motion parameters (one row of
@@ -188,7 +202,9 @@ pub fn compute_qc(img: &Img, mask: &Mask, motion: Option<&[[f64; 6]]>, th: &QcTh
     let fd = motion.map(framewise_displacement);
     let displacement = motion.map(|m| {
         let med: Vec<f64> = (0..6).map(|k| median(&mut m.iter().map(|r| r[k]).collect::<Vec<_>>())).collect();
-        m.iter().map(|r| (0..6).map(|k| (r[k] - med[k]).abs() * if k < 3 { 1.0 } else { 50.0 }).sum()).collect::<Vec<f64>>()
+        m.iter()
+            .map(|r| (0..6).map(|k| (r[k] - med[k]).abs() * if k < 3 { 1.0 } else { 50.0 }).sum())
+            .collect::<Vec<f64>>()
     });
     let reasons = (0..nt)
         .map(|t| {
@@ -242,7 +258,8 @@ impl Qc {
     /// DVARS, spike z and FD over time, flagged volumes shaded (fMRIPrep's carpet-plot header).
     pub fn plot(&self, title: &str) -> Result<Figure> {
         let t: Vec<f64> = (0..self.dvars.len()).map(|v| v as f64).collect();
-        let mut p = LinePlot::new(title).xlabel("volume").ylabel("DVARS (%), |spike z| / 10, FD (mm)").size(820, 300);
+        let mut p =
+            LinePlot::new(title).xlabel("volume").ylabel("DVARS (%), |spike z| / 10, FD (mm)").size(820, 300);
         p = p.line("DVARS (%)", &t, &self.dvars);
         p = p.line("|spike z| / 10", &t, &self.spike_z.iter().map(|z| z.abs() / 10.0).collect::<Vec<_>>());
         if let Some(fd) = &self.fd {
@@ -259,7 +276,11 @@ impl Qc {
 /// nilearn's `sample_mask`. Returns the kept image.
 pub fn censor(img: &Img, qc: &Qc) -> Result<Img> {
     if qc.reasons.len() != img.n_volumes() {
-        return Err(Error::shape("QC for censoring", format!("{} volumes (the image's)", img.n_volumes()), qc.reasons.len()));
+        return Err(Error::shape(
+            "QC for censoring",
+            format!("{} volumes (the image's)", img.n_volumes()),
+            qc.reasons.len(),
+        ));
     }
     crate::fmri::preprocess::index_img(img, &qc.sample_mask())
 }
@@ -271,7 +292,13 @@ mod tests {
     use ndarray::{ArrayD, IxDyn};
 
     fn img(tr: f64, affine: [[f64; 4]; 4]) -> Img {
-        Img { data: ArrayD::from_shape_fn(IxDyn(&[3, 3, 3, 8]), |ix| 100.0 + ((ix[3] * 7 + ix[0]) % 5) as f32), affine, zooms: [2.0; 3], tr: Some(tr), warnings: Vec::new() }
+        Img {
+            data: ArrayD::from_shape_fn(IxDyn(&[3, 3, 3, 8]), |ix| 100.0 + ((ix[3] * 7 + ix[0]) % 5) as f32),
+            affine,
+            zooms: [2.0; 3],
+            tr: Some(tr),
+            warnings: Vec::new(),
+        }
     }
 
     #[test]
@@ -293,7 +320,9 @@ mod tests {
     #[test]
     fn a_planted_spike_is_flagged_alone() {
         let mut im = img(2.0, affine_ras([2.0; 3], [0.0; 3]));
-        im.data = ArrayD::from_shape_fn(IxDyn(&[3, 3, 3, 40]), |ix| 100.0 + ((ix[3] * 7 + ix[0] * 3 + ix[1]) % 11) as f32 * 0.1);
+        im.data = ArrayD::from_shape_fn(IxDyn(&[3, 3, 3, 40]), |ix| {
+            100.0 + ((ix[3] * 7 + ix[0] * 3 + ix[1]) % 11) as f32 * 0.1
+        });
         for v in im.data.index_axis_mut(ndarray::Axis(3), 17).iter_mut() {
             *v *= 1.1;
         }

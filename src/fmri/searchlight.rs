@@ -124,7 +124,8 @@ pub fn neighbourhoods(mask: &Mask, radius_mm: f64) -> Result<Vec<Vec<u32>>> {
         for dj in -reach..=reach {
             for dk in -reach..=reach {
                 let d = [di as f64, dj as f64, dk as f64];
-                let mm2: f64 = (0..3).map(|r| (a[r][0] * d[0] + a[r][1] * d[1] + a[r][2] * d[2]).powi(2)).sum();
+                let mm2: f64 =
+                    (0..3).map(|r| (a[r][0] * d[0] + a[r][1] * d[1] + a[r][2] * d[2]).powi(2)).sum();
                 if mm2 <= radius_mm * radius_mm * (1.0 + 1e-9) {
                     offsets.push([di, dj, dk]);
                 }
@@ -154,9 +155,15 @@ pub fn neighbourhoods(mask: &Mask, radius_mm: f64) -> Result<Vec<Vec<u32>>> {
 /// What each fold precomputes once for all spheres.
 enum FoldStats {
     /// per test sample × voxel: log p(x | true) − log p(x | false); and log prior ratio
-    Gnb { llr: Array2<f64>, log_prior: f64 },
+    Gnb {
+        llr: Array2<f64>,
+        log_prior: f64,
+    },
     /// class means per voxel (false, true)
-    Corr { m0: Vec<f64>, m1: Vec<f64> },
+    Corr {
+        m0: Vec<f64>,
+        m1: Vec<f64>,
+    },
     None,
 }
 
@@ -184,7 +191,11 @@ impl SearchLight {
         let start = Instant::now();
         let (n, p) = x.dim();
         if p != mask.n_voxels() {
-            return Err(Error::shape("searchlight data", format!("{} columns (one per mask voxel)", mask.n_voxels()), p));
+            return Err(Error::shape(
+                "searchlight data",
+                format!("{} columns (one per mask voxel)", mask.n_voxels()),
+                p,
+            ));
         }
         if y.len() != n {
             return Err(Error::shape("searchlight labels", format!("{n} (one per sample)"), y.len()));
@@ -196,7 +207,9 @@ impl SearchLight {
         for (f, s) in splits.iter().enumerate() {
             let pos = s.train.iter().filter(|&&i| y[i]).count();
             if pos == 0 || pos == s.train.len() || s.test.is_empty() {
-                return Err(Error::data(format!("searchlight: fold {f} has one class only in training or no test sample")));
+                return Err(Error::data(format!(
+                    "searchlight: fold {f} has one class only in training or no test sample"
+                )));
             }
         }
         let nbs = neighbourhoods(mask, self.radius_mm)?;
@@ -220,7 +233,12 @@ impl SearchLight {
             .collect();
         let scores = scores?;
         prog.finish();
-        Ok(SearchLightResult { scores, n_neighbours: nbs.iter().map(|v| v.len()).collect(), mask: mask.clone(), seconds: start.elapsed().as_secs_f64() })
+        Ok(SearchLightResult {
+            scores,
+            n_neighbours: nbs.iter().map(|v| v.len()).collect(),
+            mask: mask.clone(),
+            seconds: start.elapsed().as_secs_f64(),
+        })
     }
 
     fn fold_stats(&self, x: ArrayView2<f64>, y: &[bool], s: &Split) -> FoldStats {
@@ -243,8 +261,10 @@ impl SearchLight {
                     for c in 0..p {
                         let (a0, a1) = (v0[c] + eps, v1[c] + eps);
                         let xv = x[[t, c]];
-                        let l0 = -0.5 * (2.0 * std::f64::consts::PI * a0).ln() - (xv - m0[c]).powi(2) / (2.0 * a0);
-                        let l1 = -0.5 * (2.0 * std::f64::consts::PI * a1).ln() - (xv - m1[c]).powi(2) / (2.0 * a1);
+                        let l0 =
+                            -0.5 * (2.0 * std::f64::consts::PI * a0).ln() - (xv - m0[c]).powi(2) / (2.0 * a0);
+                        let l1 =
+                            -0.5 * (2.0 * std::f64::consts::PI * a1).ln() - (xv - m1[c]).powi(2) / (2.0 * a1);
                         llr[[r, c]] = l1 - l0;
                     }
                 }
@@ -259,7 +279,14 @@ impl SearchLight {
         }
     }
 
-    fn sphere_fold(&self, x: ArrayView2<f64>, y: &[bool], s: &Split, st: &FoldStats, nb: &[u32]) -> Result<f64> {
+    fn sphere_fold(
+        &self,
+        x: ArrayView2<f64>,
+        y: &[bool],
+        s: &Split,
+        st: &FoldStats,
+        nb: &[u32],
+    ) -> Result<f64> {
         let mut correct = 0usize;
         match st {
             FoldStats::Gnb { llr, log_prior } => {
@@ -294,7 +321,9 @@ impl SearchLight {
                 }
             }
             FoldStats::None => {
-                let SlEstimator::Classifier(clf) = &self.estimator else { return Err(Error::data("searchlight: internal estimator mismatch")) };
+                let SlEstimator::Classifier(clf) = &self.estimator else {
+                    return Err(Error::data("searchlight: internal estimator mismatch"));
+                };
                 let cols: Vec<usize> = nb.iter().map(|&c| c as usize).collect();
                 let xs = x.select(Axis(1), &cols);
                 let xtr = xs.select(Axis(0), &s.train);
@@ -328,10 +357,15 @@ fn svc_sphere(x: ArrayView2<f64>, y: &[bool], splits: &[Split], nb: &[u32], c: f
         for (j, &i) in s.train.iter().enumerate() {
             alpha_all[i] = a[j];
         }
-        let correct = s.test.iter().filter(|&&t| {
-            let d: f64 = nb.iter().enumerate().map(|(j, &col)| w[j] * x[[t, col as usize]]).sum::<f64>() + w[k];
-            (d > 0.0) == y[t]
-        }).count();
+        let correct = s
+            .test
+            .iter()
+            .filter(|&&t| {
+                let d: f64 =
+                    nb.iter().enumerate().map(|(j, &col)| w[j] * x[[t, col as usize]]).sum::<f64>() + w[k];
+                (d > 0.0) == y[t]
+            })
+            .count();
         acc += correct as f64 / s.test.len() as f64;
     }
     acc
@@ -353,7 +387,8 @@ fn linear_svc_dual_cd(x: &[f64], y: &[f64], p: usize, c: f64, alpha0: Vec<f64>) 
             }
         }
     }
-    let qd: Vec<f64> = (0..n).map(|i| x[i * p..(i + 1) * p].iter().map(|v| v * v).sum::<f64>() + d_ii).collect();
+    let qd: Vec<f64> =
+        (0..n).map(|i| x[i * p..(i + 1) * p].iter().map(|v| v * v).sum::<f64>() + d_ii).collect();
     let mut index: Vec<usize> = (0..n).collect();
     let mut seed = 0x2545F4914F6CDD1Du64;
     // liblinear's shrinking: variables stuck at 0 with a large gradient leave the active set
@@ -419,7 +454,13 @@ mod tests {
 
     #[test]
     fn sphere_sizes_follow_the_affine() {
-        let like = Img { data: ndarray::ArrayD::zeros(ndarray::IxDyn(&[9, 9, 9])), affine: affine_ras([2.0, 2.0, 4.0], [0.0; 3]), zooms: [2.0, 2.0, 4.0], tr: None, warnings: Vec::new() };
+        let like = Img {
+            data: ndarray::ArrayD::zeros(ndarray::IxDyn(&[9, 9, 9])),
+            affine: affine_ras([2.0, 2.0, 4.0], [0.0; 3]),
+            zooms: [2.0, 2.0, 4.0],
+            tr: None,
+            warnings: Vec::new(),
+        };
         let m = Mask::from_array(Array3::from_elem((9, 9, 9), true), &like).unwrap();
         let nb = neighbourhoods(&m, 4.0).unwrap();
         let centre = m.voxels().iter().position(|v| *v == [4, 4, 4]).unwrap();

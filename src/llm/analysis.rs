@@ -26,7 +26,10 @@ use crate::plot::{Figure, LinePlot, TAB10};
 
 fn check_finite(what: &str, x: ArrayView2<f64>) -> Result<()> {
     if let Some(pos) = x.indexed_iter().find(|(_, v)| !v.is_finite()).map(|(p, _)| p) {
-        return Err(Error::data(format!("{what}: value at row {}, column {} is not finite (NaN or Inf)", pos.0, pos.1)));
+        return Err(Error::data(format!(
+            "{what}: value at row {}, column {} is not finite (NaN or Inf)",
+            pos.0, pos.1
+        )));
     }
     Ok(())
 }
@@ -34,7 +37,8 @@ fn check_finite(what: &str, x: ArrayView2<f64>) -> Result<()> {
 /// Eigendecomposition of a symmetric matrix, eigenvalues in decreasing order (eigenvectors are
 /// the columns of the second array).
 fn eigh_desc(a: &Array2<f64>, what: &str) -> Result<(Array1<f64>, Array2<f64>)> {
-    let (vals, vecs) = a.eigh().map_err(|e| Error::data(format!("{what}: eigendecomposition failed: {e}")))?;
+    let (vals, vecs) =
+        a.eigh().map_err(|e| Error::data(format!("{what}: eigendecomposition failed: {e}")))?;
     let mut order: Vec<usize> = (0..vals.len()).collect();
     order.sort_by(|&i, &j| vals[j].total_cmp(&vals[i]));
     let vals = Array1::from_iter(order.iter().map(|&i| vals[i].max(0.0)));
@@ -105,7 +109,15 @@ pub fn pca(x: ArrayView2<f64>, n_components: usize) -> Result<Pca> {
     let scores = xc.dot(&comps.t());
     let ev = vals.slice(ndarray::s![..n_components]).mapv(|l| l / (n - 1) as f64);
     let ratio = vals.slice(ndarray::s![..n_components]).mapv(|l| if total > 0.0 { l / total } else { 0.0 });
-    Ok(Pca { components: comps, explained_variance: ev, explained_variance_ratio: ratio, mean, scores, labels: (0..n).map(|i| i.to_string()).collect(), groups: None })
+    Ok(Pca {
+        components: comps,
+        explained_variance: ev,
+        explained_variance_ratio: ratio,
+        mean,
+        scores,
+        labels: (0..n).map(|i| i.to_string()).collect(),
+        groups: None,
+    })
 }
 
 impl Embeddings {
@@ -160,9 +172,16 @@ impl Pca {
         // room for the labels, which run to the right of their points
         let x1 = x1 + (x1 - x0) * 0.3;
         // the legend goes in the corner with the fewest points
-        let corners = [SeriesLabelPosition::UpperLeft, SeriesLabelPosition::UpperRight, SeriesLabelPosition::LowerLeft, SeriesLabelPosition::LowerRight];
+        let corners = [
+            SeriesLabelPosition::UpperLeft,
+            SeriesLabelPosition::UpperRight,
+            SeriesLabelPosition::LowerLeft,
+            SeriesLabelPosition::LowerRight,
+        ];
         let (xm, ym) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
-        let crowd = |k: usize| xs.iter().zip(ys).filter(|(&x, &y)| (x >= xm) == (k % 2 == 1) && (y < ym) == (k >= 2)).count();
+        let crowd = |k: usize| {
+            xs.iter().zip(ys).filter(|(&x, &y)| (x >= xm) == (k % 2 == 1) && (y < ym) == (k >= 2)).count()
+        };
         let corner = (0..4).min_by_key(|&k| crowd(k)).unwrap_or(1);
         let group_names: Vec<String> = match &self.groups {
             Some(g) => {
@@ -214,7 +233,9 @@ impl Pca {
                 let pt = (xs[i], ys[i]);
                 let label = short(&self.labels[i], 30);
                 let font = ("sans-serif", 11).into_font().color(&RGBColor(60, 60, 60));
-                let point = EmptyElement::at(pt) + Circle::new((0, 0), 5, color.filled()) + Text::new(label, (7, -12), font);
+                let point = EmptyElement::at(pt)
+                    + Circle::new((0, 0), 5, color.filled())
+                    + Text::new(label, (7, -12), font);
                 chart.draw_series(std::iter::once(point)).map_err(|x| e(x.to_string()))?;
             }
             if !group_names.is_empty() {
@@ -246,7 +267,9 @@ pub fn cosine_by_layer(layers: &[Embeddings], pairs: &[(usize, usize)]) -> Resul
         }
     }
     if let Some(&(a, b)) = pairs.iter().find(|&&(a, b)| a >= n || b >= n) {
-        return Err(Error::data(format!("cosine_by_layer: pair ({a}, {b}) is out of range: there are {n} texts")));
+        return Err(Error::data(format!(
+            "cosine_by_layer: pair ({a}, {b}) is out of range: there are {n} texts"
+        )));
     }
     let mut out = Array2::zeros((pairs.len(), layers.len()));
     for (l, e) in layers.iter().enumerate() {
@@ -320,12 +343,17 @@ impl RidgePath {
         let y_mean = y.mean().unwrap_or(0.0);
         let yc = y.mapv(|v| v - y_mean);
         let dual = x.nrows() <= x.ncols();
-        let (vals, vecs) = if dual { eigh_desc(&xc.dot(&xc.t()), "ridge (X Xᵀ)")? } else { eigh_desc(&xc.t().dot(&xc), "ridge (XᵀX)")? };
+        let (vals, vecs) = if dual {
+            eigh_desc(&xc.dot(&xc.t()), "ridge (X Xᵀ)")?
+        } else {
+            eigh_desc(&xc.t().dot(&xc), "ridge (XᵀX)")?
+        };
         Ok(RidgePath { xc, x_mean, yc, y_mean, vals, vecs, dual })
     }
 
     fn coef(&self, alpha: f64) -> Array1<f64> {
-        let shrink = |proj: Array1<f64>| Array1::from_iter(proj.iter().zip(&self.vals).map(|(p, l)| p / (l + alpha)));
+        let shrink =
+            |proj: Array1<f64>| Array1::from_iter(proj.iter().zip(&self.vals).map(|(p, l)| p / (l + alpha)));
         if self.dual {
             // w = Xcᵀ (Xc Xcᵀ + αI)⁻¹ yc
             let a = self.vecs.dot(&shrink(self.vecs.t().dot(&self.yc)));
@@ -407,7 +435,10 @@ impl RidgeCv {
     /// Fit, choosing alpha by leave-one-out.
     pub fn fit(&self, x: ArrayView2<f64>, y: ArrayView1<f64>) -> Result<RidgeFit> {
         if self.alphas.is_empty() || self.alphas.iter().any(|a| !(a.is_finite() && *a > 0.0)) {
-            return Err(Error::data(format!("RidgeCV: alphas must be a non-empty list of finite values > 0, got {:?}", self.alphas)));
+            return Err(Error::data(format!(
+                "RidgeCV: alphas must be a non-empty list of finite values > 0, got {:?}",
+                self.alphas
+            )));
         }
         check_xy("RidgeCV", x, y)?;
         let path = RidgePath::new(x, y)?;
@@ -469,7 +500,12 @@ impl EncodingScore {
 /// `KFold(k)` without shuffling, or any [`Cv`]), scored on each held-out fold with Pearson's r
 /// between predicted and measured `y` — `cross_val_score(RidgeCV(alphas), X, y, cv=KFold(k),
 /// scoring=make_scorer(pearsonr))`.
-pub fn encoding_score(x: ArrayView2<f64>, y: ArrayView1<f64>, cv: &Cv, ridge: &RidgeCv) -> Result<EncodingScore> {
+pub fn encoding_score(
+    x: ArrayView2<f64>,
+    y: ArrayView1<f64>,
+    cv: &Cv,
+    ridge: &RidgeCv,
+) -> Result<EncodingScore> {
     check_xy("encoding_score", x, y)?;
     let splits = cv.split(&vec![false; y.len()])?;
     let per: Vec<Result<(f64, f64)>> = splits
@@ -523,12 +559,19 @@ impl LayerScores {
 }
 
 /// [`encoding_score`] for every layer (`layers[l]` one row per sample), in parallel.
-pub fn encoding_by_layer(name: &str, layers: &[Embeddings], y: &[f64], cv: &Cv, ridge: &RidgeCv) -> Result<LayerScores> {
+pub fn encoding_by_layer(
+    name: &str,
+    layers: &[Embeddings],
+    y: &[f64],
+    cv: &Cv,
+    ridge: &RidgeCv,
+) -> Result<LayerScores> {
     if layers.is_empty() {
         return Err(Error::data("encoding_by_layer: no layer given"));
     }
     let y = ndarray::ArrayView1::from(y);
-    let scores: Result<Vec<EncodingScore>> = layers.par_iter().map(|e| encoding_score(e.to_f64().view(), y, cv, ridge)).collect();
+    let scores: Result<Vec<EncodingScore>> =
+        layers.par_iter().map(|e| encoding_score(e.to_f64().view(), y, cv, ridge)).collect();
     Ok(LayerScores { name: name.to_string(), scores: scores? })
 }
 
@@ -541,11 +584,14 @@ pub fn stack_layers(parts: &[Vec<Embeddings>]) -> Result<Vec<Embeddings>> {
             let mut labels = Vec::new();
             let mut views = Vec::new();
             for (t, p) in parts.iter().enumerate() {
-                let e = p.get(l).ok_or_else(|| Error::shape(format!("stack_layers: layers of text {t}"), nl, p.len()))?;
+                let e = p
+                    .get(l)
+                    .ok_or_else(|| Error::shape(format!("stack_layers: layers of text {t}"), nl, p.len()))?;
                 labels.extend(e.labels.iter().cloned());
                 views.push(e.data.view());
             }
-            let data = ndarray::concatenate(Axis(0), &views).map_err(|e| Error::data(format!("stack_layers: layer {l}: {e}")))?;
+            let data = ndarray::concatenate(Axis(0), &views)
+                .map_err(|e| Error::data(format!("stack_layers: layer {l}: {e}")))?;
             Ok(Embeddings { data, labels })
         })
         .collect()
@@ -559,7 +605,9 @@ pub fn stack_layers(parts: &[Vec<Embeddings>]) -> Result<Vec<Embeddings>> {
 pub fn planted_response(layers: &[Embeddings], layer: usize, noise: f64, seed: u64) -> Result<Vec<f64>> {
     use rand::SeedableRng;
     use rand_distr::{Distribution, Normal};
-    let e = layers.get(layer).ok_or_else(|| Error::shape("planted_response: layer", format!("< {}", layers.len()), layer))?;
+    let e = layers
+        .get(layer)
+        .ok_or_else(|| Error::shape("planted_response: layer", format!("< {}", layers.len()), layer))?;
     if !(noise.is_finite() && noise >= 0.0) {
         return Err(Error::data(format!("planted_response: noise must be finite and ≥ 0, got {noise}")));
     }

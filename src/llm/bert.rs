@@ -83,11 +83,34 @@ impl CustomOp1 for Dense<'_> {
             y.extend_from_slice(self.bias);
         }
         let threads = rayon::current_num_threads();
-        let par = if rayon::current_thread_index().is_some() || threads < 2 { gemm::Parallelism::None } else { gemm::Parallelism::Rayon(threads) };
+        let par = if rayon::current_thread_index().is_some() || threads < 2 {
+            gemm::Parallelism::None
+        } else {
+            gemm::Parallelism::Rayon(threads)
+        };
         // SAFETY: y is m×n, x is m×k and wt is k×n, all row-major (lengths checked above).
         unsafe {
-            gemm::gemm(m, n, k, y.as_mut_ptr(), 1, n as isize, true, x.as_ptr(), 1, k as isize, self.wt.as_ptr(), 1, n as isize,
-                1.0f32, 1.0f32, false, false, false, par);
+            gemm::gemm(
+                m,
+                n,
+                k,
+                y.as_mut_ptr(),
+                1,
+                n as isize,
+                true,
+                x.as_ptr(),
+                1,
+                k as isize,
+                self.wt.as_ptr(),
+                1,
+                n as isize,
+                1.0f32,
+                1.0f32,
+                false,
+                false,
+                false,
+                par,
+            );
         }
         Ok((CpuStorage::F32(y), Shape::from((m, n))))
     }
@@ -101,7 +124,11 @@ struct Norm {
 
 impl Norm {
     fn load(vb: &VarBuilder, h: usize, eps: f64) -> candle_core::Result<Self> {
-        Ok(Norm { gamma: vb.get(h, "weight")?.to_vec1()?, beta: vb.get(h, "bias")?.to_vec1()?, eps: eps as f32 })
+        Ok(Norm {
+            gamma: vb.get(h, "weight")?.to_vec1()?,
+            beta: vb.get(h, "bias")?.to_vec1()?,
+            eps: eps as f32,
+        })
     }
 }
 
@@ -127,10 +154,14 @@ impl Bert {
     /// Load the weights under `vb` (with or without a `bert.` prefix), checking each tensor's
     /// shape against `config` (candle's `VarBuilder::get` errors on a mismatch).
     pub fn load(vb: VarBuilder, config: &Config) -> candle_core::Result<Self> {
-        let vb = if vb.contains_tensor("bert.embeddings.word_embeddings.weight") { vb.pp("bert") } else { vb };
+        let vb =
+            if vb.contains_tensor("bert.embeddings.word_embeddings.weight") { vb.pp("bert") } else { vb };
         let h = config.hidden_size;
         if h == 0 || config.num_attention_heads == 0 || h % config.num_attention_heads != 0 {
-            candle_core::bail!("hidden_size {h} is not a multiple of num_attention_heads {}", config.num_attention_heads);
+            candle_core::bail!(
+                "hidden_size {h} is not a multiple of num_attention_heads {}",
+                config.num_attention_heads
+            );
         }
         let e = vb.pp("embeddings");
         let emb = Embeddings {
@@ -143,15 +174,24 @@ impl Bert {
         // nothing is allocated from num_hidden_layers before the weights are known to hold
         // that many layers (a config.json saying 10^12 layers is an error, not an abort)
         let n = config.num_hidden_layers;
-        if n == 0 || n > 256 || !vb.contains_tensor(&format!("encoder.layer.{}.attention.self.query.weight", n - 1)) {
-            candle_core::bail!("num_hidden_layers {n}: the weights do not hold that many layers (1 to 256 expected)");
+        if n == 0
+            || n > 256
+            || !vb.contains_tensor(&format!("encoder.layer.{}.attention.self.query.weight", n - 1))
+        {
+            candle_core::bail!(
+                "num_hidden_layers {n}: the weights do not hold that many layers (1 to 256 expected)"
+            );
         }
         let mut layers = Vec::with_capacity(n);
         for i in 0..config.num_hidden_layers {
             let l = vb.pp(format!("encoder.layer.{i}"));
             let a = l.pp("attention");
             let s = a.pp("self");
-            let (q, k, v) = (Proj::load(&s.pp("query"), h, h)?, Proj::load(&s.pp("key"), h, h)?, Proj::load(&s.pp("value"), h, h)?);
+            let (q, k, v) = (
+                Proj::load(&s.pp("query"), h, h)?,
+                Proj::load(&s.pp("key"), h, h)?,
+                Proj::load(&s.pp("value"), h, h)?,
+            );
             // Wᵀ of the three side by side: (hidden, 3·hidden)
             let mut wt = Vec::with_capacity(3 * h * h);
             for r in 0..h {
@@ -256,7 +296,13 @@ impl CustomOp2 for AddNorm<'_> {
     fn name(&self) -> &'static str {
         "residual-layernorm"
     }
-    fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
         let (x, r) = (f32_slice(s1, l1, "add-norm input")?, f32_slice(s2, l2, "add-norm residual")?);
         let h = self.0.gamma.len();
         if l1.shape() != l2.shape() || l1.shape().dims().last() != Some(&h) {
@@ -291,13 +337,17 @@ impl InplaceOp1 for Act {
     }
     fn cpu_fwd(&self, s: &mut CpuStorage, l: &Layout) -> candle_core::Result<()> {
         let CpuStorage::F32(v) = s else { candle_core::bail!("activation: expected f32") };
-        let Some((a, b)) = l.contiguous_offsets() else { candle_core::bail!("activation: expected a contiguous tensor") };
+        let Some((a, b)) = l.contiguous_offsets() else {
+            candle_core::bail!("activation: expected a contiguous tensor")
+        };
         v[a..b].par_chunks_mut(TASK_ELEMS).for_each(|y| match self.0 {
             HiddenAct::Gelu => gelu_erf(y),
             // candle's `gelu` (tanh approximation)
             HiddenAct::GeluApproximate => y.iter_mut().for_each(|v| {
                 let u = *v;
-                *v = 0.5 * u * (1.0 + ((2.0f32 / std::f32::consts::PI).sqrt() * (u + 0.044715 * u * u * u)).tanh())
+                *v = 0.5
+                    * u
+                    * (1.0 + ((2.0f32 / std::f32::consts::PI).sqrt() * (u + 0.044715 * u * u * u)).tanh())
             }),
             HiddenAct::Relu => y.iter_mut().for_each(|v| *v = v.max(0.0)),
         });
@@ -342,7 +392,9 @@ impl CustomOp1 for Attention<'_> {
                     let o = (start + t) * 3 * h + hi * d;
                     for (part, dst) in [&mut q, &mut k, &mut v].into_iter().enumerate() {
                         let f = if part == 0 { scale } else { 1.0 };
-                        for (y, x) in dst[t * d..(t + 1) * d].iter_mut().zip(&qkv[o + part * h..o + part * h + d]) {
+                        for (y, x) in
+                            dst[t * d..(t + 1) * d].iter_mut().zip(&qkv[o + part * h..o + part * h + d])
+                        {
                             *y = x * f;
                         }
                     }
@@ -431,7 +483,8 @@ fn gelu_erf_generic(y: &mut [f32]) {
 fn erf(x: f32) -> f32 {
     let a = x.abs();
     let t = 1.0 / (1.0 + 0.327_591_1 * a);
-    let poly = t * (0.254_829_6 + t * (-0.284_496_74 + t * (1.421_413_7 + t * (-1.453_152_1 + t * 1.061_405_4))));
+    let poly =
+        t * (0.254_829_6 + t * (-0.284_496_74 + t * (1.421_413_7 + t * (-1.453_152_1 + t * 1.061_405_4))));
     let r = 1.0 - poly * exp_neg(a * a);
     r.copysign(x)
 }
@@ -444,9 +497,14 @@ fn exp_neg(z: f32) -> f32 {
     // n = round(x / ln 2) by the 1.5·2²³ trick (vectorises, unlike `f32::round`)
     let n = (x * std::f32::consts::LOG2_E + 12_582_912.0) - 12_582_912.0;
     let r = x - n * 0.693_145_75 - n * 1.428_606_8e-6;
-    let p = 1.0 + r * (1.0 + r * (0.5 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0))))));
+    let p = 1.0
+        + r * (1.0 + r * (0.5 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0))))));
     let e = p * f32::from_bits(((n as i32 + 127) << 23) as u32);
-    if z > 87.0 { 0.0 } else { e }
+    if z > 87.0 {
+        0.0
+    } else {
+        e
+    }
 }
 
 #[cfg(test)]
@@ -455,14 +513,26 @@ mod tests {
 
     #[test]
     fn gelu_matches_candle_gelu_erf() {
-        let xs: Vec<f32> = (-4000..=4000).map(|i| i as f32 * 0.0025).chain([-30.0, -10.0, 10.0, 30.0, 0.0]).collect();
-        let want = Tensor::new(xs.as_slice(), &candle_core::Device::Cpu).unwrap().gelu_erf().unwrap().to_vec1::<f32>().unwrap();
+        let xs: Vec<f32> =
+            (-4000..=4000).map(|i| i as f32 * 0.0025).chain([-30.0, -10.0, 10.0, 30.0, 0.0]).collect();
+        let want = Tensor::new(xs.as_slice(), &candle_core::Device::Cpu)
+            .unwrap()
+            .gelu_erf()
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap();
         let mut got = xs.clone();
         gelu_erf(&mut got);
         let mut plain = xs.clone();
         gelu_erf_generic(&mut plain);
         for i in 0..xs.len() {
-            assert!((got[i] - want[i]).abs() <= 1e-6 * (1.0 + want[i].abs()), "x {}: {} vs {}", xs[i], got[i], want[i]);
+            assert!(
+                (got[i] - want[i]).abs() <= 1e-6 * (1.0 + want[i].abs()),
+                "x {}: {} vs {}",
+                xs[i],
+                got[i],
+                want[i]
+            );
             assert!((plain[i] - got[i]).abs() <= 1e-6 * (1.0 + got[i].abs()));
         }
     }

@@ -109,7 +109,11 @@ impl CausalLm {
         let path = path.as_ref();
         let super::gguf::Gguf { content: ct, reader: mut file } = super::gguf::open(path)?;
         let tokenizer = Tokenizer::from_gguf_metadata(path, &ct.metadata)?;
-        let md = |k: &str| ct.metadata.get(k).ok_or_else(|| Error::format(path, format!("metadata {k}"), "missing from the GGUF metadata"));
+        let md = |k: &str| {
+            ct.metadata
+                .get(k)
+                .ok_or_else(|| Error::format(path, format!("metadata {k}"), "missing from the GGUF metadata"))
+        };
         let field = |k: &str| format!("metadata {k}");
         // an integer in lo..=hi (any GGUF integer type)
         let int = |k: &str, lo: u64, hi: u64| -> Result<usize> {
@@ -122,10 +126,20 @@ impl CausalLm {
                 Value::I32(v) => *v as i128,
                 Value::U64(v) => *v as i128,
                 Value::I64(v) => *v as i128,
-                other => return Err(Error::format(path, field(k), format!("expected an integer, found {}", super::gguf::describe(other)))),
+                other => {
+                    return Err(Error::format(
+                        path,
+                        field(k),
+                        format!("expected an integer, found {}", super::gguf::describe(other)),
+                    ))
+                }
             };
             if v < lo as i128 || v > hi as i128 {
-                return Err(Error::format(path, field(k), format!("expected an integer from {lo} to {hi}, found {v}")));
+                return Err(Error::format(
+                    path,
+                    field(k),
+                    format!("expected an integer from {lo} to {hi}, found {v}"),
+                ));
             }
             Ok(v as usize)
         };
@@ -133,47 +147,89 @@ impl CausalLm {
             match md(k)? {
                 Value::F32(v) => Ok(*v as f64),
                 Value::F64(v) => Ok(*v),
-                other => Err(Error::format(path, field(k), format!("expected a float, found {}", super::gguf::describe(other)))),
+                other => Err(Error::format(
+                    path,
+                    field(k),
+                    format!("expected a float, found {}", super::gguf::describe(other)),
+                )),
             }
         };
-        let arch = md("general.architecture")?.to_string().map_err(|e| Error::format(path, field("general.architecture"), e))?.clone();
+        let arch = md("general.architecture")?
+            .to_string()
+            .map_err(|e| Error::format(path, field("general.architecture"), e))?
+            .clone();
         if arch != "llama" {
-            return Err(Error::format(path, field("general.architecture"), format!("expected \"llama\", found {}: only llama models are supported", crate::error::excerpt(arch.as_bytes(), 40))));
+            return Err(Error::format(
+                path,
+                field("general.architecture"),
+                format!(
+                    "expected \"llama\", found {}: only llama models are supported",
+                    crate::error::excerpt(arch.as_bytes(), 40)
+                ),
+            ));
         }
         let n_layer = int("llama.block_count", 1, MAX_LAYERS)?;
         let dim = int("llama.embedding_length", 1, MAX_DIM)?;
         let n_head = int("llama.attention.head_count", 1, MAX_DIM)?;
         let n_kv_head = int("llama.attention.head_count_kv", 1, MAX_DIM)?;
-        let context_length = if ct.metadata.contains_key("llama.context_length") { int("llama.context_length", 1, 1 << 24)? } else { 2048 };
+        let context_length = if ct.metadata.contains_key("llama.context_length") {
+            int("llama.context_length", 1, 1 << 24)?
+        } else {
+            2048
+        };
         if dim % n_head != 0 || (dim / n_head) % 2 != 0 {
             return Err(Error::format(path, field("llama.attention.head_count"), format!(
                 "expected a head count that divides llama.embedding_length ({dim}) into heads of an even size, found {n_head}")));
         }
         if n_head % n_kv_head != 0 {
-            return Err(Error::format(path, field("llama.attention.head_count_kv"), format!(
-                "expected a divisor of llama.attention.head_count ({n_head}), found {n_kv_head}")));
+            return Err(Error::format(
+                path,
+                field("llama.attention.head_count_kv"),
+                format!("expected a divisor of llama.attention.head_count ({n_head}), found {n_kv_head}"),
+            ));
         }
         let eps = float("llama.attention.layer_norm_rms_epsilon")?;
         if !(eps > 0.0 && eps < 1.0) {
-            return Err(Error::format(path, field("llama.attention.layer_norm_rms_epsilon"), format!("expected a small positive number such as 1e-5, found {eps}")));
+            return Err(Error::format(
+                path,
+                field("llama.attention.layer_norm_rms_epsilon"),
+                format!("expected a small positive number such as 1e-5, found {eps}"),
+            ));
         }
-        let rope_base = if ct.metadata.contains_key("llama.rope.freq_base") { float("llama.rope.freq_base")? as f32 } else { 10000.0 };
+        let rope_base = if ct.metadata.contains_key("llama.rope.freq_base") {
+            float("llama.rope.freq_base")? as f32
+        } else {
+            10000.0
+        };
         if !(rope_base.is_finite() && rope_base > 1.0) {
-            return Err(Error::format(path, field("llama.rope.freq_base"), format!("expected a number above 1 such as 10000, found {rope_base}")));
+            return Err(Error::format(
+                path,
+                field("llama.rope.freq_base"),
+                format!("expected a number above 1 such as 10000, found {rope_base}"),
+            ));
         }
         let bos = match ct.metadata.get("tokenizer.ggml.bos_token_id") {
             None => None,
-            Some(_) => Some(int("tokenizer.ggml.bos_token_id", 0, tokenizer.vocab_size().saturating_sub(1) as u64)? as u32),
+            Some(_) => {
+                Some(int("tokenizer.ggml.bos_token_id", 0, tokenizer.vocab_size().saturating_sub(1) as u64)?
+                    as u32)
+            }
         };
         // every tensor's shape against the hyperparameters, before any is read
         let head_dim = dim / n_head;
         let kv_dim = n_kv_head * head_dim;
         let shape = |name: &str| ct.tensor_infos.get(name).map(|i| i.shape.dims().to_vec());
         let expect = |name: &str, want: &[Option<usize>]| -> Result<Vec<usize>> {
-            let got = shape(name).ok_or_else(|| Error::format(path, format!("tensor {name}"), format!(
-                "missing: llama.block_count says {n_layer} layers (is the file complete?)")))?;
+            let got = shape(name).ok_or_else(|| {
+                Error::format(
+                    path,
+                    format!("tensor {name}"),
+                    format!("missing: llama.block_count says {n_layer} layers (is the file complete?)"),
+                )
+            })?;
             if got.len() != want.len() || got.iter().zip(want).any(|(g, w)| w.is_some_and(|w| w != *g)) {
-                let want: Vec<String> = want.iter().map(|w| w.map_or("any".into(), |w| w.to_string())).collect();
+                let want: Vec<String> =
+                    want.iter().map(|w| w.map_or("any".into(), |w| w.to_string())).collect();
                 return Err(Error::format(path, format!("tensor {name}"), format!(
                     "expected shape [{}] from the metadata (embedding_length {dim}, {n_head} heads, {n_kv_head} kv heads), found {got:?}", want.join(", "))));
             }
@@ -181,8 +237,11 @@ impl CausalLm {
         };
         let vocab = expect("token_embd.weight", &[None, Some(dim)])?[0];
         if vocab < tokenizer.vocab_size() {
-            return Err(Error::format(path, "tensor token_embd.weight", format!(
-                "expected at least one row per token ({}), found {vocab}", tokenizer.vocab_size())));
+            return Err(Error::format(
+                path,
+                "tensor token_embd.weight",
+                format!("expected at least one row per token ({}), found {vocab}", tokenizer.vocab_size()),
+            ));
         }
         expect("output_norm.weight", &[Some(dim)])?;
         if ct.tensor_infos.contains_key("output.weight") {
@@ -201,11 +260,16 @@ impl CausalLm {
             expect(&n("ffn_down"), &[Some(dim), Some(ff)])?;
         }
         let dev = Device::Cpu;
-        let mut t = |name: &str| ct.tensor(&mut file, name, &dev).map_err(|e| Error::format(path, format!("tensor {name}"), e));
+        let mut t = |name: &str| {
+            ct.tensor(&mut file, name, &dev).map_err(|e| Error::format(path, format!("tensor {name}"), e))
+        };
         let emb_q = t("token_embd.weight")?;
         let emb = emb_q.dequantize(&dev).map_err(|e| Error::format(path, "token_embd.weight", e))?;
         let rms = |q: candle_core::quantized::QTensor, name: &str| {
-            let w = q.dequantize(&dev).and_then(|w| w.to_vec1::<f32>()).map_err(|e| Error::format(path, name, e))?;
+            let w = q
+                .dequantize(&dev)
+                .and_then(|w| w.to_vec1::<f32>())
+                .map_err(|e| Error::format(path, name, e))?;
             if let Some(bad) = w.iter().position(|v| !v.is_finite()) {
                 return Err(Error::format(path, format!("tensor {name}"), format!("expected finite weights, found {} at index {bad}: the file is corrupt — re-download it", w[bad])));
             }
@@ -259,27 +323,49 @@ impl CausalLm {
         let seq = ids.len();
         let x = Tensor::new(ids, &dev)?.unsqueeze(0)?;
         // rotary tables (precomput_freqs_cis, upstream lines 283–300), interleaved pairs (rope_i)
-        let theta: Vec<f32> = (0..self.head_dim).step_by(2).map(|i| 1f32 / self.rope_base.powf(i as f32 / self.head_dim as f32)).collect();
+        let theta: Vec<f32> = (0..self.head_dim)
+            .step_by(2)
+            .map(|i| 1f32 / self.rope_base.powf(i as f32 / self.head_dim as f32))
+            .collect();
         let theta = Tensor::new(theta.as_slice(), &dev)?;
-        let pos = Tensor::arange(0u32, seq as u32, &dev)?.to_dtype(candle_core::DType::F32)?.reshape((seq, 1))?;
+        let pos =
+            Tensor::arange(0u32, seq as u32, &dev)?.to_dtype(candle_core::DType::F32)?.reshape((seq, 1))?;
         let idx = pos.matmul(&theta.reshape((1, self.head_dim / 2))?)?;
         let (cos, sin) = (idx.cos()?, idx.sin()?);
-        let mask: Vec<f32> = (0..seq).flat_map(|i| (0..seq).map(move |j| if j > i { f32::NEG_INFINITY } else { 0.0 })).collect();
+        let mask: Vec<f32> = (0..seq)
+            .flat_map(|i| (0..seq).map(move |j| if j > i { f32::NEG_INFINITY } else { 0.0 }))
+            .collect();
         let mask = Tensor::from_slice(&mask, (seq, seq), &dev)?;
         let mut h = self.tok_embeddings.forward(&x)?;
         let mut hidden = vec![h.clone()];
         for l in &self.layers {
             let xn = l.attn_norm.forward(&h)?;
-            let q = l.wq.forward(&xn)?.reshape((1, seq, self.n_head, self.head_dim))?.transpose(1, 2)?.contiguous()?;
-            let k = l.wk.forward(&xn)?.reshape((1, seq, self.n_kv_head, self.head_dim))?.transpose(1, 2)?.contiguous()?;
-            let v = l.wv.forward(&xn)?.reshape((1, seq, self.n_kv_head, self.head_dim))?.transpose(1, 2)?.contiguous()?;
+            let q =
+                l.wq.forward(&xn)?
+                    .reshape((1, seq, self.n_head, self.head_dim))?
+                    .transpose(1, 2)?
+                    .contiguous()?;
+            let k =
+                l.wk.forward(&xn)?
+                    .reshape((1, seq, self.n_kv_head, self.head_dim))?
+                    .transpose(1, 2)?
+                    .contiguous()?;
+            let v =
+                l.wv.forward(&xn)?
+                    .reshape((1, seq, self.n_kv_head, self.head_dim))?
+                    .transpose(1, 2)?
+                    .contiguous()?;
             let q = candle_nn::rotary_emb::rope_i(&q, &cos, &sin)?;
             let k = candle_nn::rotary_emb::rope_i(&k, &cos, &sin)?;
             let k = candle_transformers::utils::repeat_kv(k, self.n_head / self.n_kv_head)?;
             let v = candle_transformers::utils::repeat_kv(v, self.n_head / self.n_kv_head)?;
             let att = (q.matmul(&k.t()?)? / (self.head_dim as f64).sqrt())?.broadcast_add(&mask)?;
             let att = candle_nn::ops::softmax_last_dim(&att)?;
-            let y = att.matmul(&v.contiguous()?)?.transpose(1, 2)?.reshape((1, seq, self.n_head * self.head_dim))?;
+            let y = att.matmul(&v.contiguous()?)?.transpose(1, 2)?.reshape((
+                1,
+                seq,
+                self.n_head * self.head_dim,
+            ))?;
             let h2 = (l.wo.forward(&y)? + &h)?;
             let f = l.ffn_norm.forward(&h2)?;
             let f = l.w2.forward(&(candle_nn::ops::silu(&l.w1.forward(&f)?)? * l.w3.forward(&f)?)?)?;
@@ -296,22 +382,29 @@ impl CausalLm {
 
     fn forward_ids(&self, tokenized: Tokenized, ids: &[u32]) -> Result<LmOutput> {
         if ids.len() > self.context_length {
-            return Err(Error::data(format!("{} tokens: longer than the model's context ({})", ids.len(), self.context_length)));
+            return Err(Error::data(format!(
+                "{} tokens: longer than the model's context ({})",
+                ids.len(),
+                self.context_length
+            )));
         }
         let to3 = |t: &Tensor| -> candle_core::Result<Array2<f32>> {
             let t = t.squeeze(0)?;
             let (a, b) = t.dims2()?;
-            Ok(Array2::from_shape_vec((a, b), t.flatten_all()?.to_vec1::<f32>()?).map_err(|e| candle_core::Error::Msg(e.to_string()))?)
+            Ok(Array2::from_shape_vec((a, b), t.flatten_all()?.to_vec1::<f32>()?)
+                .map_err(|e| candle_core::Error::Msg(e.to_string()))?)
         };
         let go = || -> candle_core::Result<(Array2<f32>, Array3<f32>)> {
             let (logits, hidden) = self.run(ids)?;
             let logits = to3(&logits)?;
             let hs: Vec<Array2<f32>> = hidden.iter().map(&to3).collect::<candle_core::Result<_>>()?;
             let views: Vec<_> = hs.iter().map(|h| h.view()).collect();
-            let hs = ndarray::stack(ndarray::Axis(0), &views).map_err(|e| candle_core::Error::Msg(e.to_string()))?;
+            let hs = ndarray::stack(ndarray::Axis(0), &views)
+                .map_err(|e| candle_core::Error::Msg(e.to_string()))?;
             Ok((logits, hs))
         };
-        let (logits, hidden_states) = go().map_err(|e| Error::data(format!("{}: forward pass: {e}", self.path.display())))?;
+        let (logits, hidden_states) =
+            go().map_err(|e| Error::data(format!("{}: forward pass: {e}", self.path.display())))?;
         Ok(LmOutput { tokenized, logits, hidden_states })
     }
 
@@ -327,7 +420,13 @@ impl CausalLm {
     /// of the GGUF metadata is put in front as context, so the first word has a surprisal too.
     pub fn surprisal(&self, text: &str) -> Result<Surprisal> {
         let tk = self.tokenizer.encode_with(text, false)?;
-        let bos = self.bos.ok_or_else(|| Error::format(&self.path, "tokenizer.ggml.bos_token_id", "missing: needed as context for the first token"))?;
+        let bos = self.bos.ok_or_else(|| {
+            Error::format(
+                &self.path,
+                "tokenizer.ggml.bos_token_id",
+                "missing: needed as context for the first token",
+            )
+        })?;
         let ids: Vec<u32> = std::iter::once(bos).chain(tk.ids.iter().copied()).collect();
         let out = self.forward_ids(tk, &ids)?;
         let n = out.tokenized.ids.len();
@@ -339,7 +438,8 @@ impl CausalLm {
             let lp = row[out.tokenized.ids[i] as usize] as f64 - lse;
             token_bits[i] = -lp / std::f64::consts::LN_2;
         }
-        let word_bits = out.tokenized.words.iter().map(|w| w.tokens.iter().map(|&t| token_bits[t]).sum()).collect();
+        let word_bits =
+            out.tokenized.words.iter().map(|w| w.tokens.iter().map(|&t| token_bits[t]).sum()).collect();
         Ok(Surprisal { tokenized: out.tokenized, token_bits, word_bits })
     }
 }

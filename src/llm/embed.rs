@@ -11,8 +11,8 @@ use rayon::prelude::*;
 
 use super::bert::{Bert, Config};
 use super::candle_err;
-use super::tokenize::{Tokenized, Tokenizer};
 use super::safetensors_check;
+use super::tokenize::{Tokenized, Tokenizer};
 use crate::error::{escaped, json_error, read_text, short_json, Error, IoContext, Result};
 use std::collections::HashMap;
 
@@ -100,8 +100,14 @@ pub struct Embedder {
 
 impl std::fmt::Debug for Embedder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Embedder({}, {} hidden states, {:?} pooling, normalize={})", self.dir.display(),
-            self.model.num_hidden_states(), self.pooling, self.normalize)
+        write!(
+            f,
+            "Embedder({}, {} hidden states, {:?} pooling, normalize={})",
+            self.dir.display(),
+            self.model.num_hidden_states(),
+            self.pooling,
+            self.normalize
+        )
     }
 }
 
@@ -123,31 +129,60 @@ const CONFIG_LIMITS: &[(&str, u64, u64)] = &[
 
 /// A BERT config.json, its sizes checked against sane limits and against the tensors of
 /// `model.safetensors` before anything is allocated from them.
-fn read_config(cfg_path: &Path, weights: &Path, tensors: &HashMap<String, safetensors_check::Entry>) -> Result<Config> {
+fn read_config(
+    cfg_path: &Path,
+    weights: &Path,
+    tensors: &HashMap<String, safetensors_check::Entry>,
+) -> Result<Config> {
     let json = read_json(cfg_path)?;
     let obj = json.as_object().ok_or_else(|| Error::format(cfg_path, "config", "expected a JSON object"))?;
     let mut n = HashMap::new();
     for &(k, lo, hi) in CONFIG_LIMITS {
-        let v = obj.get(k).ok_or_else(|| Error::format(cfg_path, k, "missing: a BERT config.json must give it"))?;
+        let v = obj
+            .get(k)
+            .ok_or_else(|| Error::format(cfg_path, k, "missing: a BERT config.json must give it"))?;
         let x = v.as_u64().filter(|x| (lo..=hi).contains(x)).ok_or_else(|| {
-            Error::format(cfg_path, k, format!("expected a whole number from {lo} to {hi}, found {}", short_json(v)))
+            Error::format(
+                cfg_path,
+                k,
+                format!("expected a whole number from {lo} to {hi}, found {}", short_json(v)),
+            )
         })?;
         n.insert(k, x as usize);
     }
     match obj.get("layer_norm_eps").map(|v| v.as_f64()) {
         None => {}
         Some(Some(e)) if e > 0.0 && e < 1.0 => {}
-        Some(_) => return Err(Error::format(cfg_path, "layer_norm_eps", format!("expected a small positive number such as 1e-12, found {}", short_json(&obj["layer_norm_eps"])))),
+        Some(_) => {
+            return Err(Error::format(
+                cfg_path,
+                "layer_norm_eps",
+                format!(
+                    "expected a small positive number such as 1e-12, found {}",
+                    short_json(&obj["layer_norm_eps"])
+                ),
+            ))
+        }
     }
     let (h, heads) = (n["hidden_size"], n["num_attention_heads"]);
     if h % heads != 0 {
-        return Err(Error::format(cfg_path, "num_attention_heads", format!("expected a divisor of hidden_size ({h}), found {heads}")));
+        return Err(Error::format(
+            cfg_path,
+            "num_attention_heads",
+            format!("expected a divisor of hidden_size ({h}), found {heads}"),
+        ));
     }
     let config: Config = serde_json::from_value(json).map_err(|e| json_error(cfg_path, "config", &e))?;
     // weights must be floating point (candle would convert integers to f32 silently)
     for (name, e) in tensors {
-        if (name.ends_with(".weight") || name.ends_with(".bias")) && !matches!(e.dtype.as_str(), "F32" | "F16" | "BF16" | "F64") {
-            return Err(Error::format(weights, format!("tensor {}", escaped(name.as_bytes(), 80)), format!("expected floating-point weights (F32, F16, BF16), found {}", e.dtype)));
+        if (name.ends_with(".weight") || name.ends_with(".bias"))
+            && !matches!(e.dtype.as_str(), "F32" | "F16" | "BF16" | "F64")
+        {
+            return Err(Error::format(
+                weights,
+                format!("tensor {}", escaped(name.as_bytes(), 80)),
+                format!("expected floating-point weights (F32, F16, BF16), found {}", e.dtype),
+            ));
         }
     }
     // the sizes against the weights
@@ -155,7 +190,9 @@ fn read_config(cfg_path: &Path, weights: &Path, tensors: &HashMap<String, safete
     let shape = |name: &str| tensors.get(&format!("{prefix}{name}")).map(|e| e.shape.clone());
     let emb = |name: &str, rows: &str| -> Result<()> {
         let t = format!("embeddings.{name}.weight");
-        let got = shape(&t).ok_or_else(|| Error::format(weights, format!("tensor {prefix}{t}"), "missing (is this a BERT model?)"))?;
+        let got = shape(&t).ok_or_else(|| {
+            Error::format(weights, format!("tensor {prefix}{t}"), "missing (is this a BERT model?)")
+        })?;
         if got != [n[rows], h] {
             return Err(Error::format(cfg_path, rows, format!(
                 "config.json says {rows} {} and hidden_size {h}, but {} holds {prefix}{t} of shape {got:?}", n[rows], weights.display())));
@@ -165,10 +202,19 @@ fn read_config(cfg_path: &Path, weights: &Path, tensors: &HashMap<String, safete
     emb("word_embeddings", "vocab_size")?;
     emb("position_embeddings", "max_position_embeddings")?;
     emb("token_type_embeddings", "type_vocab_size")?;
-    let layers = (0..).take_while(|i| shape(&format!("encoder.layer.{i}.attention.self.query.weight")).is_some()).count();
+    let layers = (0..)
+        .take_while(|i| shape(&format!("encoder.layer.{i}.attention.self.query.weight")).is_some())
+        .count();
     if layers != n["num_hidden_layers"] {
-        return Err(Error::format(cfg_path, "num_hidden_layers", format!(
-            "config.json says {} layers, but {} holds {layers}", n["num_hidden_layers"], weights.display())));
+        return Err(Error::format(
+            cfg_path,
+            "num_hidden_layers",
+            format!(
+                "config.json says {} layers, but {} holds {layers}",
+                n["num_hidden_layers"],
+                weights.display()
+            ),
+        ));
     }
     if let Some(got) = shape("encoder.layer.0.intermediate.dense.weight") {
         if got != [n["intermediate_size"], h] {
@@ -196,21 +242,39 @@ impl Embedder {
         let config = read_config(&cfg_path, &weights, &tensors)?;
         drop(tensors);
         let tokenizer = Tokenizer::from_file(dir.join("tokenizer.json"))?;
-        let vb = VarBuilder::from_buffered_safetensors(bytes, DType::F32, &Device::Cpu).map_err(candle_err(&weights, "header"))?;
-        let model = Bert::load(vb, &config).map_err(|e| Error::format(&weights, "tensors vs config.json", e))?;
+        let vb = VarBuilder::from_buffered_safetensors(bytes, DType::F32, &Device::Cpu)
+            .map_err(candle_err(&weights, "header"))?;
+        let model =
+            Bert::load(vb, &config).map_err(|e| Error::format(&weights, "tensors vs config.json", e))?;
         let pool_path = dir.join("1_Pooling").join("config.json");
         let pooling = if pool_path.is_file() {
             let p = read_json(&pool_path)?;
-            if p["pooling_mode_cls_token"].as_bool() == Some(true) { Pooling::Cls } else { Pooling::Mean }
+            if p["pooling_mode_cls_token"].as_bool() == Some(true) {
+                Pooling::Cls
+            } else {
+                Pooling::Mean
+            }
         } else {
             Pooling::Mean
         };
         let modules = dir.join("modules.json");
-        let normalize = modules.is_file() && read_text(&modules, "modules", 64 << 20)?.contains("models.Normalize");
+        let normalize =
+            modules.is_file() && read_text(&modules, "modules", 64 << 20)?.contains("models.Normalize");
         let st = dir.join("sentence_bert_config.json");
-        let max_length = if st.is_file() { read_json(&st)?["max_seq_length"].as_u64().unwrap_or(512) as usize } else { config.max_position_embeddings };
-        Ok(Embedder { model, tokenizer, dir: dir.to_path_buf(), pooling, normalize,
-            max_length: max_length.min(config.max_position_embeddings), batch_size: 32 })
+        let max_length = if st.is_file() {
+            read_json(&st)?["max_seq_length"].as_u64().unwrap_or(512) as usize
+        } else {
+            config.max_position_embeddings
+        };
+        Ok(Embedder {
+            model,
+            tokenizer,
+            dir: dir.to_path_buf(),
+            pooling,
+            normalize,
+            max_length: max_length.min(config.max_position_embeddings),
+            batch_size: 32,
+        })
     }
 
     /// The model's tokenizer.
@@ -309,12 +373,20 @@ impl Embedder {
                 }
             }
         }
-        Ok(out.into_iter().map(|d| Embeddings { data: d.unwrap_or_default(), labels: labels.clone() }).collect())
+        Ok(out
+            .into_iter()
+            .map(|d| Embeddings { data: d.unwrap_or_default(), labels: labels.clone() })
+            .collect())
     }
 
     /// Last-layer sentence embeddings with the given pooling, L2-normalised when
     /// `normalize_embeddings` (mirrors `model.encode(texts, normalize_embeddings=...)`).
-    pub fn embed<S: AsRef<str>>(&self, texts: &[S], pooling: Pooling, normalize_embeddings: bool) -> Result<Embeddings> {
+    pub fn embed<S: AsRef<str>>(
+        &self,
+        texts: &[S],
+        pooling: Pooling,
+        normalize_embeddings: bool,
+    ) -> Result<Embeddings> {
         let e = self.embed_layers(texts, pooling)?.pop().ok_or_else(|| Error::data("model has no layer"))?;
         Ok(if normalize_embeddings { e.normalize() } else { e })
     }

@@ -81,7 +81,11 @@ impl Cursor<'_> {
     }
     /// A length or count (u32 in GGUF v1, u64 since v2).
     fn count(&mut self, field: &str, what: &str) -> Result<u64> {
-        if self.v1 { self.u32(field, what).map(u64::from) } else { self.u64(field, what) }
+        if self.v1 {
+            self.u32(field, what).map(u64::from)
+        } else {
+            self.u64(field, what)
+        }
     }
     fn skip(&mut self, n: u64, field: &str, what: &str) -> Result<()> {
         self.need(n, field, what)?;
@@ -107,8 +111,14 @@ impl Cursor<'_> {
         self.pos += n;
         String::from_utf8(b).map(Some).map_err(|e| {
             let bad = e.utf8_error().valid_up_to();
-            self.err(field, format!("{what} at byte {at}: expected UTF-8 text, found {} (invalid byte at byte {})",
-                excerpt(e.as_bytes(), 40), at + 8 + bad as u64))
+            self.err(
+                field,
+                format!(
+                    "{what} at byte {at}: expected UTF-8 text, found {} (invalid byte at byte {})",
+                    excerpt(e.as_bytes(), 40),
+                    at + 8 + bad as u64
+                ),
+            )
         })
     }
 
@@ -145,7 +155,10 @@ impl Cursor<'_> {
             }
             9 => {
                 if depth >= MAX_DEPTH {
-                    return Err(self.err(&f, format!("expected arrays nested at most {MAX_DEPTH} deep, found deeper nesting")));
+                    return Err(self.err(
+                        &f,
+                        format!("expected arrays nested at most {MAX_DEPTH} deep, found deeper nesting"),
+                    ));
                 }
                 let at = self.pos;
                 let ety = self.u32(&f, "an array's element type")?;
@@ -155,9 +168,26 @@ impl Cursor<'_> {
                     2 | 3 => 2,
                     4..=6 => 4,
                     10..=12 => 8,
-                    8 => if self.v1 { 4 } else { 8 },
-                    9 => if self.v1 { 8 } else { 12 },
-                    t => return Err(self.err(&f, format!("array at byte {at}: expected an element type 0–12, found {t}"))),
+                    8 => {
+                        if self.v1 {
+                            4
+                        } else {
+                            8
+                        }
+                    }
+                    9 => {
+                        if self.v1 {
+                            8
+                        } else {
+                            12
+                        }
+                    }
+                    t => {
+                        return Err(self.err(
+                            &f,
+                            format!("array at byte {at}: expected an element type 0–12, found {t}"),
+                        ))
+                    }
                 };
                 let bytes = n.checked_mul(min).filter(|&b| b <= self.len - self.pos).ok_or_else(|| self.err(&f, format!(
                     "array at byte {at}: {n} elements need at least {} bytes, but the file has {} bytes left: {RETRY}",
@@ -169,7 +199,10 @@ impl Cursor<'_> {
                 let want = if key == "tokenizer.ggml.token_type" { 5 } else { 8 };
                 if keep && ety != want {
                     let name = |t| if t == 5 { "i32 (type 5)" } else { "string (type 8)" };
-                    return Err(self.err(&f, format!("expected an array of {}, found an array of element type {ety}", name(want))));
+                    return Err(self.err(
+                        &f,
+                        format!("expected an array of {}, found an array of element type {ety}", name(want)),
+                    ));
                 }
                 if !keep && ety != 8 && ety != 9 {
                     self.skip(bytes, &f, "an array")?; // fixed-size elements: nothing to check
@@ -227,28 +260,42 @@ pub(crate) fn open(path: &Path) -> Result<Gguf> {
     let mut c = Cursor { r: BufReader::with_capacity(1 << 20, file), pos: 0, len, path, v1: false };
     let magic = c.take::<4>("magic", "the magic number")?;
     if &magic != b"GGUF" {
-        return Err(c.err("magic", format!("expected a GGUF file (starting with \"GGUF\"), found {}: is this the right file?", excerpt(&magic, 4))));
+        return Err(c.err(
+            "magic",
+            format!(
+                "expected a GGUF file (starting with \"GGUF\"), found {}: is this the right file?",
+                excerpt(&magic, 4)
+            ),
+        ));
     }
     let version = c.u32("version", "the version")?;
     let magic = match version {
         1 => VersionedMagic::GgufV1,
         2 => VersionedMagic::GgufV2,
         3 => VersionedMagic::GgufV3,
-        v if v.swap_bytes() <= 3 => return Err(c.err("version", "a big-endian GGUF file: only little-endian files are supported")),
+        v if v.swap_bytes() <= 3 => {
+            return Err(c.err("version", "a big-endian GGUF file: only little-endian files are supported"))
+        }
         v => return Err(c.err("version", format!("expected version 1, 2 or 3, found {v}"))),
     };
     c.v1 = version == 1;
     let n_tensors = c.count("tensor_count", "the tensor count")?;
     let n_kv = c.count("metadata_kv_count", "the metadata count")?;
     if n_tensors > MAX_TENSORS {
-        return Err(c.err("tensor_count", format!("expected at most {MAX_TENSORS} tensors, found {n_tensors}")));
+        return Err(
+            c.err("tensor_count", format!("expected at most {MAX_TENSORS} tensors, found {n_tensors}"))
+        );
     }
     if n_kv > MAX_KVS {
-        return Err(c.err("metadata_kv_count", format!("expected at most {MAX_KVS} metadata entries, found {n_kv}")));
+        return Err(
+            c.err("metadata_kv_count", format!("expected at most {MAX_KVS} metadata entries, found {n_kv}"))
+        );
     }
     let mut metadata = HashMap::new();
     for i in 0..n_kv {
-        let key = c.string("metadata", &format!("the key of metadata entry {i}"), MAX_KEY_LEN, true)?.unwrap_or_default();
+        let key = c
+            .string("metadata", &format!("the key of metadata entry {i}"), MAX_KEY_LEN, true)?
+            .unwrap_or_default();
         let field = format!("metadata {}", escaped(key.as_bytes(), 80));
         let ty = c.u32(&field, "a value type")?;
         if let Some(v) = c.value(ty, &key, true, 0)? {
@@ -260,11 +307,18 @@ pub(crate) fn open(path: &Path) -> Result<Gguf> {
     let alignment = match metadata.get("general.alignment") {
         None => 32,
         Some(Value::U32(a)) if *a > 0 && a.is_power_of_two() && *a <= 1 << 20 => *a as u64,
-        Some(v) => return Err(c.err("metadata general.alignment", format!("expected a power of two (u32) such as 32, found {}", describe(v)))),
+        Some(v) => {
+            return Err(c.err(
+                "metadata general.alignment",
+                format!("expected a power of two (u32) such as 32, found {}", describe(v)),
+            ))
+        }
     };
     let mut infos: Vec<(String, TensorInfo, u64, u64)> = Vec::with_capacity(n_tensors as usize);
     for i in 0..n_tensors {
-        let name = c.string("tensor infos", &format!("the name of tensor {i}"), MAX_NAME_LEN, true)?.unwrap_or_default();
+        let name = c
+            .string("tensor infos", &format!("the name of tensor {i}"), MAX_NAME_LEN, true)?
+            .unwrap_or_default();
         let f = format!("tensor {}", escaped(name.as_bytes(), 80));
         let nd = c.u32(&f, "the number of dimensions")?;
         if nd == 0 || nd > MAX_DIMS {
@@ -282,7 +336,9 @@ pub(crate) fn open(path: &Path) -> Result<Gguf> {
             return Err(c.err(&f, format!("expected dimensions of at least 1, found {dims:?}")));
         }
         let t = c.u32(&f, "the tensor type")?;
-        let dt = dtype(t).ok_or_else(|| c.err(&f, format!("expected a tensor type brainml can read (0–3, 6–15, 30), found {t}")))?;
+        let dt = dtype(t).ok_or_else(|| {
+            c.err(&f, format!("expected a tensor type brainml can read (0–3, 6–15, 30), found {t}"))
+        })?;
         let (bs, ts) = (dt.block_size() as u64, dt.type_size() as u64);
         if elems % bs != 0 || dims[0] % bs != 0 {
             return Err(c.err(&f, format!("{dt:?} stores blocks of {bs} values: expected a first dimension divisible by {bs}, found {dims:?}")));
@@ -290,7 +346,10 @@ pub(crate) fn open(path: &Path) -> Result<Gguf> {
         let bytes = elems / bs * ts;
         let offset = c.u64(&f, "the tensor's offset")?;
         if offset % alignment != 0 {
-            return Err(c.err(&f, format!("expected an offset that is a multiple of the alignment {alignment}, found {offset}")));
+            return Err(c.err(
+                &f,
+                format!("expected an offset that is a multiple of the alignment {alignment}, found {offset}"),
+            ));
         }
         dims.reverse(); // GGUF lists the fastest-varying dimension first; candle the slowest
         let dims: Vec<usize> = dims.into_iter().map(|d| d as usize).collect();
@@ -303,9 +362,12 @@ pub(crate) fn open(path: &Path) -> Result<Gguf> {
     for (name, _, offset, bytes) in &infos {
         let end = data.checked_add(*offset).and_then(|s| s.checked_add(*bytes));
         if end.is_none_or(|e| e > len) {
-            return Err(c.err(&format!("tensor {}", escaped(name.as_bytes(), 80)), format!(
+            return Err(c.err(
+                &format!("tensor {}", escaped(name.as_bytes(), 80)),
+                format!(
                 "expected {bytes} bytes of data at byte {}, found the end of the file at byte {len}: {RETRY}",
-                data.saturating_add(*offset))));
+                data.saturating_add(*offset)),
+            ));
         }
     }
     let tensor_infos = infos.into_iter().map(|(n, i, ..)| (n, i)).collect();

@@ -15,7 +15,10 @@ mod gguf;
 mod safetensors_check;
 pub mod tokenize;
 
-pub use analysis::{cosine_by_layer, encoding_by_layer, encoding_score, pca, pearson_r, planted_response, stack_layers, EncodingScore, LayerScores, Pca, Ridge, RidgeCv, RidgeFit};
+pub use analysis::{
+    cosine_by_layer, encoding_by_layer, encoding_score, pca, pearson_r, planted_response, stack_layers,
+    EncodingScore, LayerScores, Pca, Ridge, RidgeCv, RidgeFit,
+};
 pub use causal::{CausalLm, LmOutput, Surprisal};
 pub use embed::{Embedder, Embeddings, HiddenStates, Pooling};
 pub use tokenize::{Tokenized, Tokenizer, Word};

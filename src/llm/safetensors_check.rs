@@ -37,7 +37,13 @@ fn dtype_size(d: &str) -> Option<usize> {
 pub(crate) fn check(path: &Path, bytes: &[u8]) -> Result<HashMap<String, Entry>> {
     let f = |field: &str, why: String| Error::format(path, field, why);
     if bytes.len() < 8 {
-        return Err(f("header length", format!("expected at least 8 bytes (the header length), found a file of {} bytes: {RETRY}", bytes.len())));
+        return Err(f(
+            "header length",
+            format!(
+                "expected at least 8 bytes (the header length), found a file of {} bytes: {RETRY}",
+                bytes.len()
+            ),
+        ));
     }
     let n = u64::from_le_bytes(bytes[..8].try_into().unwrap_or([0; 8]));
     let rest = bytes.len() as u64 - 8;
@@ -45,12 +51,18 @@ pub(crate) fn check(path: &Path, bytes: &[u8]) -> Result<HashMap<String, Entry>>
         return Err(f("header length", format!("expected a header of at most the {rest} bytes that follow, found a header length of {n}: {RETRY}")));
     }
     if n > MAX_HEADER || n < 2 {
-        return Err(f("header length", format!("expected a header of 2 to {MAX_HEADER} bytes, found {n}: is this a safetensors file?")));
+        return Err(f(
+            "header length",
+            format!("expected a header of 2 to {MAX_HEADER} bytes, found {n}: is this a safetensors file?"),
+        ));
     }
     let header = &bytes[8..8 + n as usize];
     let text = utf8(path, "header", header)?;
-    let json: serde_json::Value = serde_json::from_str(text).map_err(|e| json_error(path, "header (the JSON after the first 8 bytes)", &e))?;
-    let obj = json.as_object().ok_or_else(|| f("header", "expected a JSON object of tensors, found another JSON value".into()))?;
+    let json: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| json_error(path, "header (the JSON after the first 8 bytes)", &e))?;
+    let obj = json
+        .as_object()
+        .ok_or_else(|| f("header", "expected a JSON object of tensors, found another JSON value".into()))?;
     let data_len = bytes.len() - 8 - n as usize;
     let mut out = HashMap::new();
     for (name, v) in obj {
@@ -58,14 +70,36 @@ pub(crate) fn check(path: &Path, bytes: &[u8]) -> Result<HashMap<String, Entry>>
             continue;
         }
         let field = format!("tensor {name}");
-        let dtype = v.get("dtype").and_then(|d| d.as_str()).ok_or_else(|| f(&field, "expected a \"dtype\" string, found none".into()))?;
-        let size = dtype_size(dtype).ok_or_else(|| f(&field, format!("expected a dtype such as F32, F16 or BF16, found {}", crate::error::excerpt(dtype.as_bytes(), 40))))?;
-        let shape: Vec<usize> = v.get("shape").and_then(|s| s.as_array())
-            .and_then(|a| a.iter().map(|d| d.as_u64().and_then(|d| usize::try_from(d).ok())).collect::<Option<Vec<_>>>())
+        let dtype = v
+            .get("dtype")
+            .and_then(|d| d.as_str())
+            .ok_or_else(|| f(&field, "expected a \"dtype\" string, found none".into()))?;
+        let size = dtype_size(dtype).ok_or_else(|| {
+            f(
+                &field,
+                format!(
+                    "expected a dtype such as F32, F16 or BF16, found {}",
+                    crate::error::excerpt(dtype.as_bytes(), 40)
+                ),
+            )
+        })?;
+        let shape: Vec<usize> = v
+            .get("shape")
+            .and_then(|s| s.as_array())
+            .and_then(|a| {
+                a.iter().map(|d| d.as_u64().and_then(|d| usize::try_from(d).ok())).collect::<Option<Vec<_>>>()
+            })
             .ok_or_else(|| f(&field, "expected a \"shape\" array of non-negative integers".into()))?;
-        let offs: Vec<usize> = v.get("data_offsets").and_then(|s| s.as_array()).filter(|a| a.len() == 2)
-            .and_then(|a| a.iter().map(|d| d.as_u64().and_then(|d| usize::try_from(d).ok())).collect::<Option<Vec<_>>>())
-            .ok_or_else(|| f(&field, "expected \"data_offsets\": [begin, end] (two non-negative integers)".into()))?;
+        let offs: Vec<usize> = v
+            .get("data_offsets")
+            .and_then(|s| s.as_array())
+            .filter(|a| a.len() == 2)
+            .and_then(|a| {
+                a.iter().map(|d| d.as_u64().and_then(|d| usize::try_from(d).ok())).collect::<Option<Vec<_>>>()
+            })
+            .ok_or_else(|| {
+                f(&field, "expected \"data_offsets\": [begin, end] (two non-negative integers)".into())
+            })?;
         let (start, end) = (offs[0], offs[1]);
         let need = shape.iter().try_fold(size, |a, &d| a.checked_mul(d));
         if start > end || end > data_len {
@@ -78,14 +112,22 @@ pub(crate) fn check(path: &Path, bytes: &[u8]) -> Result<HashMap<String, Entry>>
         out.insert(name.clone(), Entry { dtype: dtype.to_string(), shape, start, end });
     }
     // the tensors cover the data exactly, without gaps or overlaps
-    let mut spans: Vec<(usize, usize, &str)> = out.iter().map(|(k, e)| (e.start, e.end, k.as_str())).collect();
+    let mut spans: Vec<(usize, usize, &str)> =
+        out.iter().map(|(k, e)| (e.start, e.end, k.as_str())).collect();
     spans.sort();
     let mut at = 0;
     let mut prev = "the start of the data";
     for (s, e, k) in &spans {
         if *s != at {
-            let what = if *s > at { format!("bytes {at}..{s} between {prev} and tensor {k} belong to no tensor") } else { format!("tensor {k} overlaps {prev}") };
-            return Err(f("data_offsets", format!("expected tensors that cover the data one after the other, found that {what}")));
+            let what = if *s > at {
+                format!("bytes {at}..{s} between {prev} and tensor {k} belong to no tensor")
+            } else {
+                format!("tensor {k} overlaps {prev}")
+            };
+            return Err(f(
+                "data_offsets",
+                format!("expected tensors that cover the data one after the other, found that {what}"),
+            ));
         }
         at = *e;
         prev = k;
@@ -98,10 +140,20 @@ pub(crate) fn check(path: &Path, bytes: &[u8]) -> Result<HashMap<String, Entry>>
     for (name, e) in &out {
         let d = &data[e.start..e.end];
         let bad = match e.dtype.as_str() {
-            "F32" => d.chunks_exact(4).filter(|c| !f32::from_le_bytes([c[0], c[1], c[2], c[3]]).is_finite()).count(),
-            "F16" => d.chunks_exact(2).filter(|c| u16::from_le_bytes([c[0], c[1]]) & 0x7c00 == 0x7c00).count(),
-            "BF16" => d.chunks_exact(2).filter(|c| u16::from_le_bytes([c[0], c[1]]) & 0x7f80 == 0x7f80).count(),
-            "F64" => d.chunks_exact(8).filter(|c| !f64::from_le_bytes((*c).try_into().unwrap_or([0; 8])).is_finite()).count(),
+            "F32" => d
+                .chunks_exact(4)
+                .filter(|c| !f32::from_le_bytes([c[0], c[1], c[2], c[3]]).is_finite())
+                .count(),
+            "F16" => {
+                d.chunks_exact(2).filter(|c| u16::from_le_bytes([c[0], c[1]]) & 0x7c00 == 0x7c00).count()
+            }
+            "BF16" => {
+                d.chunks_exact(2).filter(|c| u16::from_le_bytes([c[0], c[1]]) & 0x7f80 == 0x7f80).count()
+            }
+            "F64" => d
+                .chunks_exact(8)
+                .filter(|c| !f64::from_le_bytes((*c).try_into().unwrap_or([0; 8])).is_finite())
+                .count(),
             _ => 0,
         };
         if bad > 0 {

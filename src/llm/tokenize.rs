@@ -84,7 +84,10 @@ impl Tokenized {
             Column::new("id".into(), self.ids.clone()),
             Column::new("start".into(), self.offsets.iter().map(|o| o.0 as u32).collect::<Vec<_>>()),
             Column::new("end".into(), self.offsets.iter().map(|o| o.1 as u32).collect::<Vec<_>>()),
-            Column::new("word".into(), wid.iter().map(|w| w.map(|w| self.words[w].text.clone())).collect::<Vec<_>>()),
+            Column::new(
+                "word".into(),
+                wid.iter().map(|w| w.map(|w| self.words[w].text.clone())).collect::<Vec<_>>(),
+            ),
             Column::new("special".into(), self.special_tokens_mask.clone()),
             Column::new("attention_mask".into(), self.attention_mask.clone()),
         ])?;
@@ -134,11 +137,20 @@ impl Tokenizer {
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
         let text = read_text(path, "tokenizer.json", 1 << 30)?;
-        let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| json_error(path, "tokenizer.json", &e))?;
+        let json: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| json_error(path, "tokenizer.json", &e))?;
         drop(text);
         check_tokenizer_json(path, &json)?;
-        let mut inner: tokenizers::Tokenizer = guard(path, "tokenizer.json", || <tokenizers::Tokenizer as serde::Deserialize>::deserialize(&json))?
-            .map_err(|e| Error::format(path, "tokenizer.json", format!("not a tokenizer the tokenizers library can load: {}", untagged(&e.to_string()))))?;
+        let mut inner: tokenizers::Tokenizer = guard(path, "tokenizer.json", || {
+            <tokenizers::Tokenizer as serde::Deserialize>::deserialize(&json)
+        })?
+        .map_err(|e| {
+            Error::format(
+                path,
+                "tokenizer.json",
+                format!("not a tokenizer the tokenizers library can load: {}", untagged(&e.to_string())),
+            )
+        })?;
         inner.with_padding(None);
         inner.with_truncation(None).map_err(|e| Error::format(path, "truncation", e))?;
         Ok(Tokenizer { inner, source: path.to_path_buf() })
@@ -161,17 +173,31 @@ impl Tokenizer {
         md: &std::collections::HashMap<String, candle_core::quantized::gguf_file::Value>,
     ) -> Result<Self> {
         let f = |k: &str| format!("metadata {k}");
-        let get = |k: &str| md.get(k).ok_or_else(|| Error::format(path, f(k), "missing from the GGUF metadata"));
-        let model = get("tokenizer.ggml.model")?.to_string().map_err(|e| Error::format(path, f("tokenizer.ggml.model"), e))?;
+        let get =
+            |k: &str| md.get(k).ok_or_else(|| Error::format(path, f(k), "missing from the GGUF metadata"));
+        let model = get("tokenizer.ggml.model")?
+            .to_string()
+            .map_err(|e| Error::format(path, f("tokenizer.ggml.model"), e))?;
         if model != "gpt2" {
-            return Err(Error::format(path, f("tokenizer.ggml.model"), format!("expected \"gpt2\" (byte-level BPE, the only kind supported), found {}", excerpt(model.as_bytes(), 40))));
+            return Err(Error::format(
+                path,
+                f("tokenizer.ggml.model"),
+                format!(
+                    "expected \"gpt2\" (byte-level BPE, the only kind supported), found {}",
+                    excerpt(model.as_bytes(), 40)
+                ),
+            ));
         }
         let strings = |k: &str| -> Result<Vec<String>> {
             get(k)?
                 .to_vec()
                 .map_err(|e| Error::format(path, f(k), format!("expected an array of strings: {e}")))?
                 .iter()
-                .map(|v| v.to_string().cloned().map_err(|e| Error::format(path, f(k), format!("expected an array of strings: {e}"))))
+                .map(|v| {
+                    v.to_string()
+                        .cloned()
+                        .map_err(|e| Error::format(path, f(k), format!("expected an array of strings: {e}")))
+                })
                 .collect()
         };
         let tokens = strings("tokenizer.ggml.tokens")?;
@@ -187,15 +213,29 @@ impl Tokenizer {
             None => vec![1; tokens.len()],
         };
         if types.len() != tokens.len() {
-            return Err(Error::format(path, f("tokenizer.ggml.token_type"), format!("expected one entry per token ({}), found {}", tokens.len(), types.len())));
+            return Err(Error::format(
+                path,
+                f("tokenizer.ggml.token_type"),
+                format!("expected one entry per token ({}), found {}", tokens.len(), types.len()),
+            ));
         }
-        let pre = md.get("tokenizer.ggml.pre").and_then(|v| v.to_string().ok()).cloned().unwrap_or_else(|| "default".into());
+        let pre = md
+            .get("tokenizer.ggml.pre")
+            .and_then(|v| v.to_string().ok())
+            .cloned()
+            .unwrap_or_else(|| "default".into());
         let byte_level = serde_json::json!({"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true});
         let pre_tokenizer = match pre.as_str() {
             "smollm" => serde_json::json!({"type": "Sequence", "pretokenizers": [
                 {"type": "Digits", "individual_digits": true}, byte_level]}),
             "default" | "gpt2" | "gpt-2" => byte_level,
-            other => return Err(Error::format(path, f("tokenizer.ggml.pre"), format!("expected smollm, gpt2 or default, found {}", excerpt(other.as_bytes(), 40)))),
+            other => {
+                return Err(Error::format(
+                    path,
+                    f("tokenizer.ggml.pre"),
+                    format!("expected smollm, gpt2 or default, found {}", excerpt(other.as_bytes(), 40)),
+                ))
+            }
         };
         let vocab: serde_json::Map<String, serde_json::Value> =
             tokens.iter().enumerate().map(|(i, t)| (t.clone(), serde_json::Value::from(i as u32))).collect();
@@ -205,8 +245,10 @@ impl Tokenizer {
             .zip(&types)
             .enumerate()
             .filter(|(_, (_, &t))| t == 3 || t == 4)
-            .map(|(i, (tok, &t))| serde_json::json!({"id": i, "content": tok, "single_word": false, "lstrip": false,
-                "rstrip": false, "normalized": t != 3, "special": t == 3}))
+            .map(|(i, (tok, &t))| {
+                serde_json::json!({"id": i, "content": tok, "single_word": false, "lstrip": false,
+                "rstrip": false, "normalized": t != 3, "special": t == 3})
+            })
             .collect();
         let json = serde_json::json!({
             "version": "1.0", "truncation": null, "padding": null, "added_tokens": added, "normalizer": null,
@@ -218,8 +260,16 @@ impl Tokenizer {
                 "vocab": vocab, "merges": merges}
         });
         // the JSON is brainml's own: a tokenizers error is reported without its position in it
-        let inner: tokenizers::Tokenizer = guard(path, "tokenizer.ggml.*", || <tokenizers::Tokenizer as serde::Deserialize>::deserialize(&json))?
-            .map_err(|e| Error::format(path, "tokenizer.ggml.*", format!("the tokenizers library refused the vocabulary: {}", untagged(&e.to_string()))))?;
+        let inner: tokenizers::Tokenizer = guard(path, "tokenizer.ggml.*", || {
+            <tokenizers::Tokenizer as serde::Deserialize>::deserialize(&json)
+        })?
+        .map_err(|e| {
+            Error::format(
+                path,
+                "tokenizer.ggml.*",
+                format!("the tokenizers library refused the vocabulary: {}", untagged(&e.to_string())),
+            )
+        })?;
         Ok(Tokenizer { inner, source: path.to_path_buf() })
     }
 
@@ -283,7 +333,11 @@ impl Tokenizer {
 
     /// Encode several texts with special tokens, truncating each to `max_length` tokens
     /// (`truncation=True, max_length=...`); mirrors `tokenizer(texts)` without padding.
-    pub fn encode_batch<S: AsRef<str>>(&self, texts: &[S], max_length: Option<usize>) -> Result<Vec<Tokenized>> {
+    pub fn encode_batch<S: AsRef<str>>(
+        &self,
+        texts: &[S],
+        max_length: Option<usize>,
+    ) -> Result<Vec<Tokenized>> {
         if texts.is_empty() {
             return Err(Error::data("no text to encode"));
         }
@@ -332,7 +386,12 @@ fn untagged(msg: &str) -> String {
     let msg = msg.rsplit_once(" at line ").map_or(msg, |(w, _)| w);
     match msg.find("untagged enum ") {
         Some(i) => {
-            let what = msg[i + 14..].split_whitespace().next().unwrap_or("").trim_end_matches("Untagged").trim_end_matches("Wrapper");
+            let what = msg[i + 14..]
+                .split_whitespace()
+                .next()
+                .unwrap_or("")
+                .trim_end_matches("Untagged")
+                .trim_end_matches("Wrapper");
             format!("a {} section matches none of the forms the library knows (wrong \"type\", a missing or mistyped field)", what.to_lowercase())
         }
         None => msg.to_string(),
@@ -344,15 +403,21 @@ fn untagged(msg: &str) -> String {
 /// special tokens a post-processor template names.
 fn check_tokenizer_json(path: &Path, json: &serde_json::Value) -> Result<()> {
     use serde_json::Value as J;
-    let obj = json.as_object().ok_or_else(|| Error::format(path, "tokenizer.json", format!("expected a JSON object, found {}", kind(json))))?;
-    let model = obj.get("model").ok_or_else(|| Error::format(path, "model", "missing: a tokenizer.json must have a \"model\" section"))?;
+    let obj = json.as_object().ok_or_else(|| {
+        Error::format(path, "tokenizer.json", format!("expected a JSON object, found {}", kind(json)))
+    })?;
+    let model = obj.get("model").ok_or_else(|| {
+        Error::format(path, "model", "missing: a tokenizer.json must have a \"model\" section")
+    })?;
     let section = |name: &str, r: std::result::Result<(), serde_json::Error>| -> Result<()> {
         r.map_err(|e| Error::format(path, name, format!("not valid: {}", untagged(&e.to_string()))))
     };
     if let Some(pp) = obj.get("post_processor") {
         check_templates(path, pp)?;
     }
-    let m = model.as_object().ok_or_else(|| Error::format(path, "model", format!("expected an object, found {}", kind(model))))?;
+    let m = model
+        .as_object()
+        .ok_or_else(|| Error::format(path, "model", format!("expected an object, found {}", kind(model))))?;
     let ty = m.get("type").and_then(|t| t.as_str()).unwrap_or("");
     use tokenizers::models::{bpe::BPE, unigram::Unigram, wordlevel::WordLevel, wordpiece::WordPiece};
     let r = guard(path, "model", || match ty {
@@ -366,15 +431,25 @@ fn check_tokenizer_json(path: &Path, json: &serde_json::Value) -> Result<()> {
     for (name, v) in obj.iter().filter(|(_, v)| !v.is_null()) {
         let r = guard(path, name, || match name.as_str() {
             "normalizer" => <tokenizers::NormalizerWrapper as serde::Deserialize>::deserialize(v).map(drop),
-            "pre_tokenizer" => <tokenizers::PreTokenizerWrapper as serde::Deserialize>::deserialize(v).map(drop),
+            "pre_tokenizer" => {
+                <tokenizers::PreTokenizerWrapper as serde::Deserialize>::deserialize(v).map(drop)
+            }
             "post_processor" => {
-                use tokenizers::processors::{bert::BertProcessing, byte_level::ByteLevel, roberta::RobertaProcessing, sequence::Sequence,
-                    template::TemplateProcessing};
+                use tokenizers::processors::{
+                    bert::BertProcessing, byte_level::ByteLevel, roberta::RobertaProcessing,
+                    sequence::Sequence, template::TemplateProcessing,
+                };
                 // by its type, for an error that names the field (the wrapper is an untagged enum)
                 match v.get("type").and_then(|t| t.as_str()) {
-                    Some("TemplateProcessing") => <TemplateProcessing as serde::Deserialize>::deserialize(v).map(drop),
-                    Some("BertProcessing") => <BertProcessing as serde::Deserialize>::deserialize(v).map(drop),
-                    Some("RobertaProcessing") => <RobertaProcessing as serde::Deserialize>::deserialize(v).map(drop),
+                    Some("TemplateProcessing") => {
+                        <TemplateProcessing as serde::Deserialize>::deserialize(v).map(drop)
+                    }
+                    Some("BertProcessing") => {
+                        <BertProcessing as serde::Deserialize>::deserialize(v).map(drop)
+                    }
+                    Some("RobertaProcessing") => {
+                        <RobertaProcessing as serde::Deserialize>::deserialize(v).map(drop)
+                    }
                     Some("ByteLevel") => <ByteLevel as serde::Deserialize>::deserialize(v).map(drop),
                     Some("Sequence") => <Sequence as serde::Deserialize>::deserialize(v).map(drop),
                     _ => <tokenizers::PostProcessorWrapper as serde::Deserialize>::deserialize(v).map(drop),
@@ -391,12 +466,25 @@ fn check_tokenizer_json(path: &Path, json: &serde_json::Value) -> Result<()> {
     for (i, t) in obj.get("added_tokens").and_then(|a| a.as_array()).into_iter().flatten().enumerate() {
         let field = format!("added_tokens[{i}]");
         if !t.is_object() {
-            return Err(Error::format(path, field, format!("expected an object {{\"id\", \"content\", ...}}, found {}", kind(t))));
+            return Err(Error::format(
+                path,
+                field,
+                format!("expected an object {{\"id\", \"content\", ...}}, found {}", kind(t)),
+            ));
         }
         if !t.get("id").is_some_and(|id| id.as_u64().is_some_and(|id| id <= u32::MAX as u64)) {
-            return Err(Error::format(path, field, format!("expected an \"id\" from 0 to {}, found {}", u32::MAX, short_json(t.get("id").unwrap_or(&J::Null)))));
+            return Err(Error::format(
+                path,
+                field,
+                format!(
+                    "expected an \"id\" from 0 to {}, found {}",
+                    u32::MAX,
+                    short_json(t.get("id").unwrap_or(&J::Null))
+                ),
+            ));
         }
-        let r = guard(path, &field, || <tokenizers::AddedToken as serde::Deserialize>::deserialize(t).map(drop))?;
+        let r =
+            guard(path, &field, || <tokenizers::AddedToken as serde::Deserialize>::deserialize(t).map(drop))?;
         section(&field, r)?;
     }
     for (name, known, children) in SECTION_TYPES {
@@ -411,19 +499,84 @@ fn check_tokenizer_json(path: &Path, json: &serde_json::Value) -> Result<()> {
 /// children. The library also accepts an unknown type when the other fields happen to fit
 /// another kind (untagged fallback), which would silently load something else.
 const SECTION_TYPES: &[(&str, &[&str], &str)] = &[
-    ("normalizer", &["BertNormalizer", "Bert", "Strip", "StripAccents", "NFC", "NFD", "NFKC", "NFKD", "Sequence", "Lowercase", "Nmt",
-        "Precompiled", "Replace", "Prepend", "ByteLevel"], "normalizers"),
-    ("pre_tokenizer", &["BertPreTokenizer", "ByteLevel", "Delimiter", "CharDelimiterSplit", "Metaspace", "Whitespace", "Sequence", "Split",
-        "Punctuation", "WhitespaceSplit", "Digits", "UnicodeScripts", "FixedLength"], "pretokenizers"),
-    ("post_processor", &["RobertaProcessing", "BertProcessing", "ByteLevel", "TemplateProcessing", "Sequence"], "processors"),
-    ("decoder", &["BPEDecoder", "ByteLevel", "WordPiece", "Metaspace", "CTC", "Sequence", "Replace", "Fuse", "Strip", "ByteFallback"], "decoders"),
+    (
+        "normalizer",
+        &[
+            "BertNormalizer",
+            "Bert",
+            "Strip",
+            "StripAccents",
+            "NFC",
+            "NFD",
+            "NFKC",
+            "NFKD",
+            "Sequence",
+            "Lowercase",
+            "Nmt",
+            "Precompiled",
+            "Replace",
+            "Prepend",
+            "ByteLevel",
+        ],
+        "normalizers",
+    ),
+    (
+        "pre_tokenizer",
+        &[
+            "BertPreTokenizer",
+            "ByteLevel",
+            "Delimiter",
+            "CharDelimiterSplit",
+            "Metaspace",
+            "Whitespace",
+            "Sequence",
+            "Split",
+            "Punctuation",
+            "WhitespaceSplit",
+            "Digits",
+            "UnicodeScripts",
+            "FixedLength",
+        ],
+        "pretokenizers",
+    ),
+    (
+        "post_processor",
+        &["RobertaProcessing", "BertProcessing", "ByteLevel", "TemplateProcessing", "Sequence"],
+        "processors",
+    ),
+    (
+        "decoder",
+        &[
+            "BPEDecoder",
+            "ByteLevel",
+            "WordPiece",
+            "Metaspace",
+            "CTC",
+            "Sequence",
+            "Replace",
+            "Fuse",
+            "Strip",
+            "ByteFallback",
+        ],
+        "decoders",
+    ),
 ];
 
-fn check_types(path: &Path, field: &str, v: &serde_json::Value, known: &[&str], children: &str) -> Result<()> {
+fn check_types(
+    path: &Path,
+    field: &str,
+    v: &serde_json::Value,
+    known: &[&str],
+    children: &str,
+) -> Result<()> {
     let Some(t) = v.get("type") else { return Ok(()) };
     let t = t.as_str().unwrap_or("");
     if !known.contains(&t) {
-        return Err(Error::format(path, field, format!("expected a \"type\" of {}, found {}", known.join(", "), short_json(&v["type"]))));
+        return Err(Error::format(
+            path,
+            field,
+            format!("expected a \"type\" of {}, found {}", known.join(", "), short_json(&v["type"])),
+        ));
     }
     if t == "Sequence" {
         for (i, c) in v.get(children).and_then(|c| c.as_array()).into_iter().flatten().enumerate() {
@@ -445,21 +598,33 @@ fn check_templates(path: &Path, pp: &serde_json::Value) -> Result<()> {
             let defined = pp.get("special_tokens").and_then(|s| s.as_object());
             for which in ["single", "pair"] {
                 let names: Vec<String> = match pp.get(which) {
-                    Some(serde_json::Value::String(s)) => s.split(' ').filter(|p| !p.starts_with('$') && !p.is_empty()).map(|p| p.split(':').next().unwrap_or(p).to_string()).collect(),
-                    Some(serde_json::Value::Array(a)) => a.iter().filter_map(|p| p.get("SpecialToken")?.get("id")?.as_str().map(str::to_string)).collect(),
+                    Some(serde_json::Value::String(s)) => s
+                        .split(' ')
+                        .filter(|p| !p.starts_with('$') && !p.is_empty())
+                        .map(|p| p.split(':').next().unwrap_or(p).to_string())
+                        .collect(),
+                    Some(serde_json::Value::Array(a)) => a
+                        .iter()
+                        .filter_map(|p| p.get("SpecialToken")?.get("id")?.as_str().map(str::to_string))
+                        .collect(),
                     _ => vec![],
                 };
                 for n in names {
                     let tok = defined.and_then(|d| d.get(&n));
-                    let ids = tok.and_then(|t| t.get("ids")).and_then(|i| i.as_array()).map_or(0, |i| i.len());
-                    let toks = tok.and_then(|t| t.get("tokens")).and_then(|i| i.as_array()).map_or(0, |i| i.len());
+                    let ids =
+                        tok.and_then(|t| t.get("ids")).and_then(|i| i.as_array()).map_or(0, |i| i.len());
+                    let toks =
+                        tok.and_then(|t| t.get("tokens")).and_then(|i| i.as_array()).map_or(0, |i| i.len());
                     if tok.is_none() {
                         return Err(Error::format(path, format!("post_processor.{which}"), format!(
                             "the template names the special token {}, which is not defined in post_processor.special_tokens", excerpt(n.as_bytes(), 40))));
                     }
                     if ids != toks {
-                        return Err(Error::format(path, format!("post_processor.special_tokens.{n}"), format!(
-                            "expected as many ids as tokens, found {ids} ids and {toks} tokens")));
+                        return Err(Error::format(
+                            path,
+                            format!("post_processor.special_tokens.{n}"),
+                            format!("expected as many ids as tokens, found {ids} ids and {toks} tokens"),
+                        ));
                     }
                 }
             }
@@ -484,17 +649,32 @@ fn kind(v: &serde_json::Value) -> &'static str {
 /// tokens of the vocabulary separated by one space whose concatenation is a token too.
 fn check_bpe(path: &Path, tokens: &[String], merges: &[String]) -> Result<()> {
     if tokens.is_empty() {
-        return Err(Error::format(path, "metadata tokenizer.ggml.tokens", "expected a vocabulary, found an empty array"));
+        return Err(Error::format(
+            path,
+            "metadata tokenizer.ggml.tokens",
+            "expected a vocabulary, found an empty array",
+        ));
     }
     let mut ids = std::collections::HashMap::with_capacity(tokens.len());
     for (i, t) in tokens.iter().enumerate() {
         if let Some(j) = ids.insert(t.as_str(), i) {
-            return Err(Error::format(path, "metadata tokenizer.ggml.tokens", format!("expected distinct tokens, found {} at entries {j} and {i}", excerpt(t.as_bytes(), 40))));
+            return Err(Error::format(
+                path,
+                "metadata tokenizer.ggml.tokens",
+                format!(
+                    "expected distinct tokens, found {} at entries {j} and {i}",
+                    excerpt(t.as_bytes(), 40)
+                ),
+            ));
         }
     }
     for (i, m) in merges.iter().enumerate() {
         let ok = m.split_once(' ').filter(|(a, b)| {
-            !a.is_empty() && !b.is_empty() && ids.contains_key(a) && ids.contains_key(b) && ids.contains_key(format!("{a}{b}").as_str())
+            !a.is_empty()
+                && !b.is_empty()
+                && ids.contains_key(a)
+                && ids.contains_key(b)
+                && ids.contains_key(format!("{a}{b}").as_str())
         });
         if ok.is_none() {
             return Err(Error::format(path, "metadata tokenizer.ggml.merges", format!(

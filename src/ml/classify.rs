@@ -50,30 +50,18 @@ impl Classifier {
     /// defaults: lbfgs, 100 iterations, tol 1e-4; linfa minimises the same objective with
     /// `alpha = 1/C`).
     pub fn logistic() -> Self {
-        Classifier {
-            kind: Kind::Logistic { c: 1.0 },
-            standardize: true,
-            max_iter: 100,
-        }
+        Classifier { kind: Kind::Logistic { c: 1.0 }, standardize: true, max_iter: 100 }
     }
     /// Linear support vector machine, `C = 1` (scikit-learn's `SVC(kernel="linear")`; nilearn's
     /// `Decoder` and `SearchLight` default to an SVC — linfa's SMO solver, hinge loss).
     pub fn linear_svm() -> Self {
-        Classifier {
-            kind: Kind::LinearSvm { c: 1.0 },
-            standardize: true,
-            max_iter: 100,
-        }
+        Classifier { kind: Kind::LinearSvm { c: 1.0 }, standardize: true, max_iter: 100 }
     }
     /// Linear discriminant analysis with automatic (Ledoit–Wolf) shrinkage: scikit-learn's
     /// `LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto")`. Closed form, so the
     /// cheapest to fit many times (per time point, per sphere).
     pub fn lda() -> Self {
-        Classifier {
-            kind: Kind::Lda,
-            standardize: true,
-            max_iter: 0,
-        }
+        Classifier { kind: Kind::Lda, standardize: true, max_iter: 0 }
     }
     /// Inverse regularisation strength `C` (logistic regression, SVM).
     pub fn c(mut self, c: f64) -> Self {
@@ -110,9 +98,9 @@ impl Classifier {
 
     fn check(&self) -> Result<()> {
         match self.kind {
-            Kind::Logistic { c } | Kind::LinearSvm { c } if !(c.is_finite() && c > 0.0) => Err(
-                Error::data(format!("classifier: C must be positive, got {c}")),
-            ),
+            Kind::Logistic { c } | Kind::LinearSvm { c } if !(c.is_finite() && c > 0.0) => {
+                Err(Error::data(format!("classifier: C must be positive, got {c}")))
+            }
             _ => Ok(()),
         }
     }
@@ -140,21 +128,20 @@ impl Classifier {
         if x.iter().any(|v| !v.is_finite()) {
             return Err(Error::data("classifier: X contains NaN or infinite values"));
         }
-        let (mean, scale) = if self.standardize {
-            let mean = x
-                .mean_axis(Axis(0))
-                .ok_or_else(|| Error::data("classifier: no samples"))?;
-            let scale = x.std_axis(Axis(0), 0.0).mapv(|s| {
-                if s > 1e-12 * (1.0 + s.abs()) && s > 0.0 {
-                    s
-                } else {
-                    1.0
-                }
-            });
-            (mean, scale)
-        } else {
-            (Array1::zeros(p), Array1::ones(p))
-        };
+        let (mean, scale) =
+            if self.standardize {
+                let mean = x.mean_axis(Axis(0)).ok_or_else(|| Error::data("classifier: no samples"))?;
+                let scale = x.std_axis(Axis(0), 0.0).mapv(|s| {
+                    if s > 1e-12 * (1.0 + s.abs()) && s > 0.0 {
+                        s
+                    } else {
+                        1.0
+                    }
+                });
+                (mean, scale)
+            } else {
+                (Array1::zeros(p), Array1::ones(p))
+            };
         let xs = (&x - &mean) / &scale;
         let (w, b) = match self.kind {
             Kind::Logistic { c } => fit_logistic(xs.view(), y, 1.0 / c, self.max_iter)?,
@@ -351,9 +338,7 @@ fn ledoit_wolf_shrinkage(xc: ArrayView2<f64>) -> f64 {
 /// by the class's std, Ledoit–Wolf, scale back.
 fn class_cov(xk: ArrayView2<f64>) -> Array2<f64> {
     let n = xk.nrows() as f64;
-    let mean = xk
-        .mean_axis(Axis(0))
-        .unwrap_or_else(|| Array1::zeros(xk.ncols()));
+    let mean = xk.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(xk.ncols()));
     let xc = &xk - &mean;
     let sd = xc.mapv(|v| v * v).sum_axis(Axis(0)).mapv(|s| {
         let s = (s / n).sqrt();
@@ -386,18 +371,14 @@ fn lda(x: ArrayView2<f64>, y: &[bool]) -> Result<(Array1<f64>, f64)> {
         x1.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(p)),
         x0.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(p)),
     );
-    let (pr1, pr0) = (
-        i1.len() as f64 / y.len() as f64,
-        i0.len() as f64 / y.len() as f64,
-    );
+    let (pr1, pr0) = (i1.len() as f64 / y.len() as f64, i0.len() as f64 / y.len() as f64);
     let mut cov = class_cov(x1.view()) * pr1 + class_cov(x0.view()) * pr0;
     // a tiny ridge keeps Cholesky well defined for constant features
     let eps = 1e-10 * (cov.diag().sum() / p as f64).max(1e-300);
     for i in 0..p {
         cov[[i, i]] += eps;
     }
-    let means =
-        ndarray::stack(Axis(1), &[m0.view(), m1.view()]).map_err(|e| Error::data(e.to_string()))?;
+    let means = ndarray::stack(Axis(1), &[m0.view(), m1.view()]).map_err(|e| Error::data(e.to_string()))?;
     let coef = cov
         .solvec(&means)
         .map_err(|e| Error::data(format!("LDA: covariance is not positive definite ({e})")))?;
@@ -434,22 +415,14 @@ impl Fitted {
     /// Decision values (scikit-learn `decision_function`): larger → more "true".
     pub fn decision_function(&self, x: ArrayView2<f64>) -> Result<Array1<f64>> {
         if x.ncols() != self.w.len() {
-            return Err(Error::shape(
-                "decision_function: features",
-                self.w.len(),
-                x.ncols(),
-            ));
+            return Err(Error::shape("decision_function: features", self.w.len(), x.ncols()));
         }
         let (w, b) = self.raw_weights();
         Ok(x.dot(&w) + b)
     }
     /// Predicted labels.
     pub fn predict(&self, x: ArrayView2<f64>) -> Result<Vec<bool>> {
-        Ok(self
-            .decision_function(x)?
-            .iter()
-            .map(|&d| d > 0.0)
-            .collect())
+        Ok(self.decision_function(x)?.iter().map(|&d| d > 0.0).collect())
     }
 }
 
@@ -470,26 +443,14 @@ mod tests {
     #[test]
     fn all_three_separate_blobs() {
         let (x, y) = blobs(80, 5, 1.5, 1);
-        for clf in [
-            Classifier::logistic(),
-            Classifier::linear_svm(),
-            Classifier::lda(),
-        ] {
+        for clf in [Classifier::logistic(), Classifier::linear_svm(), Classifier::lda()] {
             let f = clf.fit(x.view(), &y).unwrap();
             let acc = crate::ml::metrics::accuracy(&y, &f.predict(x.view()).unwrap()).unwrap();
             assert!(acc > 0.9, "{}: training accuracy {acc}", clf.name());
             // the informative features get the largest weights
             let w = f.coef();
-            assert!(
-                w[0].abs() > w[3].abs() && w[1].abs() > w[4].abs(),
-                "{}: {w}",
-                clf.name()
-            );
-            assert!(
-                w[0] > 0.0,
-                "{}: positive class on the positive side",
-                clf.name()
-            );
+            assert!(w[0].abs() > w[3].abs() && w[1].abs() > w[4].abs(), "{}: {w}", clf.name());
+            assert!(w[0] > 0.0, "{}: positive class on the positive side", clf.name());
         }
     }
 

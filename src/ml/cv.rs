@@ -60,9 +60,7 @@ impl Cv {
     }
     /// `LeaveOneGroupOut()` with these groups (one per sample).
     pub fn leave_one_group_out(groups: impl IntoIterator<Item = i64>) -> Cv {
-        Cv::LeaveOneGroupOut {
-            groups: groups.into_iter().collect(),
-        }
+        Cv::LeaveOneGroupOut { groups: groups.into_iter().collect() }
     }
 
     /// The splits for these labels (`y` is only used by the stratified kind, but its length
@@ -90,10 +88,7 @@ impl Cv {
                         ))
                     }
                 };
-                let counts = [
-                    y.iter().filter(|&&v| v == c0).count(),
-                    y.iter().filter(|&&v| v == c1).count(),
-                ];
+                let counts = [y.iter().filter(|&&v| v == c0).count(), y.iter().filter(|&&v| v == c1).count()];
                 if counts.iter().all(|&c| c < k) {
                     return Err(Error::data(format!("StratifiedKFold: n_splits={k} is larger than the number of samples in each class ({} and {})", counts[0], counts[1])));
                 }
@@ -108,9 +103,8 @@ impl Cv {
                 }
                 let mut test_fold = vec![0usize; n];
                 for (c, class) in [c0, c1].into_iter().enumerate() {
-                    let mut folds_for_class: Vec<usize> = (0..k)
-                        .flat_map(|i| std::iter::repeat(i).take(alloc[i][c]))
-                        .collect();
+                    let mut folds_for_class: Vec<usize> =
+                        (0..k).flat_map(|i| std::iter::repeat(i).take(alloc[i][c])).collect();
                     if let Some(rng) = rng.as_mut() {
                         rng.shuffle(&mut folds_for_class);
                     }
@@ -150,14 +144,9 @@ impl Cv {
                 uniq.sort_unstable();
                 uniq.dedup();
                 if uniq.len() < 2 {
-                    return Err(Error::data(
-                        "LeaveOneGroupOut: needs at least two groups (runs)",
-                    ));
+                    return Err(Error::data("LeaveOneGroupOut: needs at least two groups (runs)"));
                 }
-                groups
-                    .iter()
-                    .map(|g| uniq.binary_search(g).unwrap_or(0))
-                    .collect()
+                groups.iter().map(|g| uniq.binary_search(g).unwrap_or(0)).collect()
             }
         };
         let k = folds.iter().copied().max().map_or(0, |m| m + 1);
@@ -207,9 +196,7 @@ impl NumpyRandomState {
 
 fn check_k(k: usize, n: usize) -> Result<usize> {
     if k < 2 {
-        return Err(Error::data(format!(
-            "cross-validation needs n_splits ≥ 2, got {k}"
-        )));
+        return Err(Error::data(format!("cross-validation needs n_splits ≥ 2, got {k}")));
     }
     if k > n {
         return Err(Error::data(format!(
@@ -229,9 +216,7 @@ mod tests {
         // class order by first appearance: 1 (6 samples) then 0 (4 samples);
         // y_order = [0]*6 + [1]*4 → fold i takes y_order[i::3]: fold0 = idx 0,3,6,9 → 2+2,
         // fold1 = 1,4,7 → 2+1, fold2 = 2,5,8 → 2+1.
-        let y = [
-            true, true, false, false, true, false, true, true, false, true,
-        ];
+        let y = [true, true, false, false, true, false, true, true, false, true];
         let s = Cv::stratified(3).split(&y).unwrap();
         assert_eq!(s.len(), 3);
         assert_eq!(s[0].test, vec![0, 1, 2, 3]);
@@ -248,18 +233,11 @@ mod tests {
     fn kfold_and_groups() {
         let y = vec![true; 7];
         let s = Cv::kfold(3).split(&y).unwrap();
-        assert_eq!(
-            s.iter().map(|s| s.test.len()).collect::<Vec<_>>(),
-            vec![3, 2, 2]
-        );
-        let s = Cv::leave_one_group_out([3, 1, 1, 3, 2, 2, 1])
-            .split(&y)
-            .unwrap();
+        assert_eq!(s.iter().map(|s| s.test.len()).collect::<Vec<_>>(), vec![3, 2, 2]);
+        let s = Cv::leave_one_group_out([3, 1, 1, 3, 2, 2, 1]).split(&y).unwrap();
         assert_eq!(s[0].test, vec![1, 2, 6]);
         assert_eq!(s[2].test, vec![0, 3]);
-        assert!(Cv::leave_one_group_out([1, 1])
-            .split(&[true, false])
-            .is_err());
+        assert!(Cv::leave_one_group_out([1, 1]).split(&[true, false]).is_err());
         assert!(Cv::leave_one_group_out([1, 2]).split(&[true]).is_err());
         assert!(Cv::stratified(5).split(&[true; 10]).is_err());
         assert!(Cv::kfold(1).split(&y).is_err());

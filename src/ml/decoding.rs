@@ -25,18 +25,8 @@ impl CvScore {
     fn new(per_fold: Vec<f64>, scoring: Scoring) -> Self {
         let n = per_fold.len().max(1) as f64;
         let mean = per_fold.iter().sum::<f64>() / n;
-        let std = (per_fold
-            .iter()
-            .map(|v| (v - mean) * (v - mean))
-            .sum::<f64>()
-            / n)
-            .sqrt();
-        CvScore {
-            per_fold,
-            mean,
-            std,
-            scoring,
-        }
+        let std = (per_fold.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n).sqrt();
+        CvScore { per_fold, mean, std, scoring }
     }
 }
 
@@ -67,22 +57,12 @@ fn score(scoring: Scoring, y: &[bool], d: &[f64]) -> Result<f64> {
 
 fn check_xy(n: usize, y: &[bool]) -> Result<()> {
     if y.len() != n {
-        return Err(Error::shape(
-            "decoding labels",
-            format!("{n} (one per sample)"),
-            y.len(),
-        ));
+        return Err(Error::shape("decoding labels", format!("{n} (one per sample)"), y.len()));
     }
     Ok(())
 }
 
-fn fold_score(
-    x: ArrayView2<f64>,
-    y: &[bool],
-    s: &Split,
-    clf: &Classifier,
-    scoring: Scoring,
-) -> Result<f64> {
+fn fold_score(x: ArrayView2<f64>, y: &[bool], s: &Split, clf: &Classifier, scoring: Scoring) -> Result<f64> {
     let xtr = x.select(Axis(0), &s.train);
     let ytr: Vec<bool> = s.train.iter().map(|&i| y[i]).collect();
     let fitted = clf.fit(xtr.view(), &ytr)?;
@@ -103,10 +83,7 @@ pub fn cross_val_score(
 ) -> Result<CvScore> {
     check_xy(x.nrows(), y)?;
     let splits = cv.split(y)?;
-    let per_fold: Result<Vec<f64>> = splits
-        .par_iter()
-        .map(|s| fold_score(x, y, s, clf, scoring))
-        .collect();
+    let per_fold: Result<Vec<f64>> = splits.par_iter().map(|s| fold_score(x, y, s, clf, scoring)).collect();
     Ok(CvScore::new(per_fold?, scoring))
 }
 
@@ -134,9 +111,7 @@ pub fn permutation_test_score(
     seed: u64,
 ) -> Result<PermutationTest> {
     if n_permutations == 0 {
-        return Err(Error::data(
-            "permutation_test_score: n_permutations must be at least 1",
-        ));
+        return Err(Error::data("permutation_test_score: n_permutations must be at least 1"));
     }
     let real = cross_val_score(x, y, cv, clf, scoring)?.mean;
     let perms = shuffled_labels(y, n_permutations, seed);
@@ -144,10 +119,7 @@ pub fn permutation_test_score(
         .par_iter()
         .map(|yp| {
             let splits = cv.split(yp)?;
-            let s: Result<Vec<f64>> = splits
-                .iter()
-                .map(|s| fold_score(x, yp, s, clf, scoring))
-                .collect();
+            let s: Result<Vec<f64>> = splits.iter().map(|s| fold_score(x, yp, s, clf, scoring)).collect();
             Ok(CvScore::new(s?, scoring).mean)
         })
         .collect();
@@ -203,9 +175,7 @@ fn sliding_with(
     scoring: Scoring,
 ) -> Result<Array2<f64>> {
     let n_t = x.len_of(Axis(2));
-    let jobs: Vec<(usize, usize)> = (0..splits.len())
-        .flat_map(|f| (0..n_t).map(move |t| (f, t)))
-        .collect();
+    let jobs: Vec<(usize, usize)> = (0..splits.len()).flat_map(|f| (0..n_t).map(move |t| (f, t))).collect();
     let vals: Result<Vec<f64>> = jobs
         .par_iter()
         .map(|&(f, t)| fold_score(x.index_axis(Axis(2), t), y, &splits[f], clf, scoring))
@@ -215,10 +185,7 @@ fn sliding_with(
 
 /// Mean over folds of a folds × points score array.
 pub fn mean_over_folds(scores: &Array2<f64>) -> Vec<f64> {
-    scores
-        .mean_axis(Axis(0))
-        .map(|m| m.to_vec())
-        .unwrap_or_default()
+    scores.mean_axis(Axis(0)).map(|m| m.to_vec()).unwrap_or_default()
 }
 
 /// Temporal generalisation, folds × train time × test time: MNE's
@@ -235,9 +202,7 @@ pub fn generalizing_score(
     check_3d(x, y)?;
     let splits = cv.split(y)?;
     let n_t = x.len_of(Axis(2));
-    let jobs: Vec<(usize, usize)> = (0..splits.len())
-        .flat_map(|f| (0..n_t).map(move |t| (f, t)))
-        .collect();
+    let jobs: Vec<(usize, usize)> = (0..splits.len()).flat_map(|f| (0..n_t).map(move |t| (f, t))).collect();
     let rows: Result<Vec<Vec<f64>>> = jobs
         .par_iter()
         .map(|&(f, t)| {
@@ -276,19 +241,13 @@ pub fn sliding_permutation_threshold(
 ) -> Result<f64> {
     check_3d(x, y)?;
     if n_permutations == 0 || !(alpha > 0.0 && alpha < 1.0) {
-        return Err(Error::data(
-            "sliding_permutation_threshold: need n_permutations ≥ 1 and 0 < alpha < 1",
-        ));
+        return Err(Error::data("sliding_permutation_threshold: need n_permutations ≥ 1 and 0 < alpha < 1"));
     }
     let mut maxima = Vec::with_capacity(n_permutations);
     for yp in shuffled_labels(y, n_permutations, seed) {
         let splits = cv.split(&yp)?;
         let s = sliding_with(x, &yp, &splits, clf, scoring)?;
-        maxima.push(
-            mean_over_folds(&s)
-                .into_iter()
-                .fold(f64::NEG_INFINITY, f64::max),
-        );
+        maxima.push(mean_over_folds(&s).into_iter().fold(f64::NEG_INFINITY, f64::max));
     }
     maxima.sort_by(f64::total_cmp);
     let k = (((1.0 - alpha) * n_permutations as f64).ceil() as usize).clamp(1, n_permutations) - 1;
@@ -307,12 +266,7 @@ mod tests {
         let n = 60;
         let y: Vec<bool> = (0..n).map(|i| i % 3 != 0).collect();
         let x = Array3::from_shape_fn((n, 4, 10), |(i, c, t)| {
-            rng.gen_range(-1.0..1.0)
-                + if y[i] && c == 0 && (4..7).contains(&t) {
-                    1.5
-                } else {
-                    0.0
-                }
+            rng.gen_range(-1.0..1.0) + if y[i] && c == 0 && (4..7).contains(&t) { 1.5 } else { 0.0 }
         });
         (x, y)
     }
@@ -334,16 +288,11 @@ mod tests {
         }
         let g = generalizing_score(x.view(), &y, &cv, &clf, Scoring::RocAuc).unwrap();
         for t in 0..10 {
-            let diag = g
-                .index_axis(Axis(1), t)
-                .index_axis(Axis(1), t)
-                .mean()
-                .unwrap();
+            let diag = g.index_axis(Axis(1), t).index_axis(Axis(1), t).mean().unwrap();
             assert!((diag - m[t]).abs() < 1e-9, "diagonal = sliding at {t}");
         }
         let thr =
-            sliding_permutation_threshold(x.view(), &y, &cv, &clf, Scoring::RocAuc, 20, 0.05, 1)
-                .unwrap();
+            sliding_permutation_threshold(x.view(), &y, &cv, &clf, Scoring::RocAuc, 20, 0.05, 1).unwrap();
         assert!(thr > 0.5 && thr < 0.85, "threshold {thr}");
     }
 
@@ -352,33 +301,12 @@ mod tests {
         let (x, y) = data(4);
         let flat = x.index_axis(Axis(2), 5).to_owned();
         let clf = Classifier::logistic();
-        let p = permutation_test_score(
-            flat.view(),
-            &y,
-            &Cv::stratified(5),
-            &clf,
-            Scoring::RocAuc,
-            30,
-            0,
-        )
-        .unwrap();
-        assert!(
-            p.score > 0.85 && p.pvalue <= 1.0 / 31.0 + 1e-12,
-            "{} {}",
-            p.score,
-            p.pvalue
-        );
+        let p = permutation_test_score(flat.view(), &y, &Cv::stratified(5), &clf, Scoring::RocAuc, 30, 0)
+            .unwrap();
+        assert!(p.score > 0.85 && p.pvalue <= 1.0 / 31.0 + 1e-12, "{} {}", p.score, p.pvalue);
         let noise = x.index_axis(Axis(2), 0).to_owned();
-        let p = permutation_test_score(
-            noise.view(),
-            &y,
-            &Cv::stratified(5),
-            &clf,
-            Scoring::RocAuc,
-            30,
-            0,
-        )
-        .unwrap();
+        let p = permutation_test_score(noise.view(), &y, &Cv::stratified(5), &clf, Scoring::RocAuc, 30, 0)
+            .unwrap();
         assert!(p.pvalue > 0.05, "noise p {}", p.pvalue);
         let c = cross_val_score(
             flat.view(),
@@ -389,13 +317,6 @@ mod tests {
         )
         .unwrap();
         assert!(c.mean > 0.8, "{c}");
-        assert!(cross_val_score(
-            flat.view(),
-            &y[..10],
-            &Cv::stratified(5),
-            &clf,
-            Scoring::Accuracy
-        )
-        .is_err());
+        assert!(cross_val_score(flat.view(), &y[..10], &Cv::stratified(5), &clf, Scoring::Accuracy).is_err());
     }
 }

@@ -36,16 +36,12 @@ pub fn roc_auc(y_true: &[bool], scores: &[f64]) -> Result<f64> {
         ));
     }
     if scores.iter().any(|s| !s.is_finite()) {
-        return Err(Error::data(
-            "roc_auc: scores contain NaN or infinite values",
-        ));
+        return Err(Error::data("roc_auc: scores contain NaN or infinite values"));
     }
     let n_pos = y_true.iter().filter(|&&v| v).count();
     let n_neg = y_true.len() - n_pos;
     if n_pos == 0 || n_neg == 0 {
-        return Err(Error::data(
-            "roc_auc: only one class present in y_true; ROC AUC is not defined",
-        ));
+        return Err(Error::data("roc_auc: only one class present in y_true; ROC AUC is not defined"));
     }
     let mut order: Vec<usize> = (0..scores.len()).collect();
     order.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
@@ -76,20 +72,11 @@ mod tests {
     #[test]
     fn auc_and_accuracy() {
         // sklearn: roc_auc_score([0,0,1,1], [0.1,0.4,0.35,0.8]) == 0.75
-        assert!(
-            (roc_auc(&[false, false, true, true], &[0.1, 0.4, 0.35, 0.8]).unwrap() - 0.75).abs()
-                < 1e-12
-        );
+        assert!((roc_auc(&[false, false, true, true], &[0.1, 0.4, 0.35, 0.8]).unwrap() - 0.75).abs() < 1e-12);
         // ties count one half: all equal → 0.5
-        assert_eq!(
-            roc_auc(&[false, true, true], &[1.0, 1.0, 1.0]).unwrap(),
-            0.5
-        );
+        assert_eq!(roc_auc(&[false, true, true], &[1.0, 1.0, 1.0]).unwrap(), 0.5);
         assert!(roc_auc(&[true, true], &[1.0, 2.0]).is_err());
         assert!(roc_auc(&[true, false], &[f64::NAN, 2.0]).is_err());
-        assert_eq!(
-            accuracy(&[true, false, true, true], &[true, true, true, false]).unwrap(),
-            0.5
-        );
+        assert_eq!(accuracy(&[true, false, true, true], &[true, true, true, false]).unwrap(), 0.5);
     }
 }

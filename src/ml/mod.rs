@@ -11,6 +11,7 @@ pub mod classify;
 pub mod cv;
 pub mod decoding;
 pub mod metrics;
+pub mod stats;
 
 pub use classify::{Classifier, Fitted};
 pub use cv::{Cv, Split};

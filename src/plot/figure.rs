@@ -141,12 +141,26 @@ impl LinePlot {
     }
     /// Add a line (matplotlib `plot`). `x` and `y` must have the same length.
     pub fn line(mut self, label: impl Into<String>, x: &[f64], y: &[f64]) -> Self {
-        self.series.push(Series { label: label.into(), x: x.to_vec(), y: y.to_vec(), band: None, color: None, dashed: false });
+        self.series.push(Series {
+            label: label.into(),
+            x: x.to_vec(),
+            y: y.to_vec(),
+            band: None,
+            color: None,
+            dashed: false,
+        });
         self
     }
     /// Add a line with a shaded band between `lo` and `hi` (matplotlib `fill_between`), e.g. a
     /// 95 % confidence interval.
-    pub fn line_band(mut self, label: impl Into<String>, x: &[f64], y: &[f64], lo: &[f64], hi: &[f64]) -> Self {
+    pub fn line_band(
+        mut self,
+        label: impl Into<String>,
+        x: &[f64],
+        y: &[f64],
+        lo: &[f64],
+        hi: &[f64],
+    ) -> Self {
         self.series.push(Series {
             label: label.into(),
             x: x.to_vec(),
@@ -159,12 +173,26 @@ impl LinePlot {
     }
     /// Add a dashed line (e.g. chance level over time).
     pub fn dashed(mut self, label: impl Into<String>, x: &[f64], y: &[f64]) -> Self {
-        self.series.push(Series { label: label.into(), x: x.to_vec(), y: y.to_vec(), band: None, color: Some(7), dashed: true });
+        self.series.push(Series {
+            label: label.into(),
+            x: x.to_vec(),
+            y: y.to_vec(),
+            band: None,
+            color: Some(7),
+            dashed: true,
+        });
         self
     }
     /// A thin grey line without a legend entry (one of many, e.g. a butterfly plot's channels).
     pub fn thin_grey(mut self, x: &[f64], y: &[f64]) -> Self {
-        self.series.push(Series { label: String::new(), x: x.to_vec(), y: y.to_vec(), band: None, color: Some(usize::MAX), dashed: false });
+        self.series.push(Series {
+            label: String::new(),
+            x: x.to_vec(),
+            y: y.to_vec(),
+            band: None,
+            color: Some(usize::MAX),
+            dashed: false,
+        });
         self
     }
     /// A horizontal reference line (matplotlib `axhline`), e.g. chance level or zero.
@@ -185,15 +213,26 @@ impl LinePlot {
 
     fn check(&self) -> Result<()> {
         if self.series.is_empty() {
-            return Err(Error::data(format!("plot {:?}: no line to draw (add one with .line(..))", self.title)));
+            return Err(Error::data(format!(
+                "plot {:?}: no line to draw (add one with .line(..))",
+                self.title
+            )));
         }
         for s in &self.series {
             if s.x.len() != s.y.len() {
-                return Err(Error::shape(format!("plot {:?}, line {:?}: y", self.title, s.label), format!("{} values (as many as x)", s.x.len()), s.y.len()));
+                return Err(Error::shape(
+                    format!("plot {:?}, line {:?}: y", self.title, s.label),
+                    format!("{} values (as many as x)", s.x.len()),
+                    s.y.len(),
+                ));
             }
             if let Some((lo, hi)) = &s.band {
                 if lo.len() != s.x.len() || hi.len() != s.x.len() {
-                    return Err(Error::shape(format!("plot {:?}, band of {:?}", self.title, s.label), s.x.len(), format!("{} and {}", lo.len(), hi.len())));
+                    return Err(Error::shape(
+                        format!("plot {:?}, band of {:?}", self.title, s.label),
+                        s.x.len(),
+                        format!("{} and {}", lo.len(), hi.len()),
+                    ));
                 }
             }
         }
@@ -203,7 +242,8 @@ impl LinePlot {
     fn ranges(&self) -> Result<((f64, f64), (f64, f64))> {
         let fin = |v: &&f64| v.is_finite();
         let xs = self.series.iter().flat_map(|s| s.x.iter()).filter(fin);
-        let (x0, x1) = min_max(xs).ok_or_else(|| Error::data(format!("plot {:?}: no finite x value", self.title)))?;
+        let (x0, x1) =
+            min_max(xs).ok_or_else(|| Error::data(format!("plot {:?}: no finite x value", self.title)))?;
         let ys = self.series.iter().flat_map(|s| {
             let band = s.band.iter().flat_map(|(l, h)| l.iter().chain(h.iter()));
             s.y.iter().chain(band)
@@ -211,7 +251,9 @@ impl LinePlot {
         let ys = ys.chain(self.hlines.iter()).filter(fin);
         let (y0, y1) = match self.ylim {
             Some(l) => l,
-            None => min_max(ys).ok_or_else(|| Error::data(format!("plot {:?}: no finite y value", self.title)))?,
+            None => {
+                min_max(ys).ok_or_else(|| Error::data(format!("plot {:?}: no finite y value", self.title)))?
+            }
         };
         let pad = |a: f64, b: f64, f: f64| {
             let d = if b > a { (b - a) * f } else { a.abs().max(1.0) * 0.1 };
@@ -249,15 +291,22 @@ impl LinePlot {
                 .map_err(|e| draw_err(e.to_string()))?;
             for &(a, b) in &self.spans {
                 chart
-                    .draw_series(std::iter::once(Rectangle::new([(a, y0), (b, y1)], RGBColor(255, 200, 0).mix(0.25).filled())))
+                    .draw_series(std::iter::once(Rectangle::new(
+                        [(a, y0), (b, y1)],
+                        RGBColor(255, 200, 0).mix(0.25).filled(),
+                    )))
                     .map_err(|e| draw_err(e.to_string()))?;
             }
             let grey = RGBColor(110, 110, 110);
             for &h in &self.hlines {
-                chart.draw_series(LineSeries::new([(x0, h), (x1, h)], grey.stroke_width(1))).map_err(|e| draw_err(e.to_string()))?;
+                chart
+                    .draw_series(LineSeries::new([(x0, h), (x1, h)], grey.stroke_width(1)))
+                    .map_err(|e| draw_err(e.to_string()))?;
             }
             for &v in &self.vlines {
-                chart.draw_series(LineSeries::new([(v, y0), (v, y1)], grey.stroke_width(1))).map_err(|e| draw_err(e.to_string()))?;
+                chart
+                    .draw_series(LineSeries::new([(v, y0), (v, y1)], grey.stroke_width(1)))
+                    .map_err(|e| draw_err(e.to_string()))?;
             }
             let mut auto = 0usize;
             for s in &self.series {
@@ -269,10 +318,21 @@ impl LinePlot {
                 if let Some((lo, hi)) = &s.band {
                     let upper: Vec<(f64, f64)> = s.x.iter().zip(hi).map(|(&x, &y)| (x, y)).collect();
                     let lower: Vec<(f64, f64)> = s.x.iter().zip(lo).rev().map(|(&x, &y)| (x, y)).collect();
-                    let poly: Vec<(f64, f64)> = upper.into_iter().chain(lower).filter(|(x, y)| x.is_finite() && y.is_finite()).collect();
-                    chart.draw_series(std::iter::once(Polygon::new(poly, color.mix(0.2).filled()))).map_err(|e| draw_err(e.to_string()))?;
+                    let poly: Vec<(f64, f64)> = upper
+                        .into_iter()
+                        .chain(lower)
+                        .filter(|(x, y)| x.is_finite() && y.is_finite())
+                        .collect();
+                    chart
+                        .draw_series(std::iter::once(Polygon::new(poly, color.mix(0.2).filled())))
+                        .map_err(|e| draw_err(e.to_string()))?;
                 }
-                let pts: Vec<(f64, f64)> = s.x.iter().zip(&s.y).map(|(&x, &y)| (x, y)).filter(|(x, y)| x.is_finite() && y.is_finite()).collect();
+                let pts: Vec<(f64, f64)> =
+                    s.x.iter()
+                        .zip(&s.y)
+                        .map(|(&x, &y)| (x, y))
+                        .filter(|(x, y)| x.is_finite() && y.is_finite())
+                        .collect();
                 let style = color.stroke_width(if ci == usize::MAX { 1 } else { 2 });
                 let series = if s.dashed {
                     chart.draw_series(DashedLineSeries::new(pts, 6, 4, style))
@@ -281,7 +341,9 @@ impl LinePlot {
                 }
                 .map_err(|e| draw_err(e.to_string()))?;
                 if !s.label.is_empty() {
-                    series.label(&s.label).legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], color.stroke_width(2)));
+                    series
+                        .label(&s.label)
+                        .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], color.stroke_width(2)));
                 }
             }
             if self.series.iter().any(|s| !s.label.is_empty()) {
@@ -325,7 +387,15 @@ mod tests {
         let y: Vec<f64> = x.iter().map(|t| (t * 20.0).sin()).collect();
         let lo: Vec<f64> = y.iter().map(|v| v - 0.2).collect();
         let hi: Vec<f64> = y.iter().map(|v| v + 0.2).collect();
-        let f = LinePlot::new("ERP").xlabel("time (s)").ylabel("µV").line_band("faces", &x, &y, &lo, &hi).hline(0.0).vline(0.1).span(0.1, 0.2).render().unwrap();
+        let f = LinePlot::new("ERP")
+            .xlabel("time (s)")
+            .ylabel("µV")
+            .line_band("faces", &x, &y, &lo, &hi)
+            .hline(0.0)
+            .vline(0.1)
+            .span(0.1, 0.2)
+            .render()
+            .unwrap();
         assert!(f.svg().starts_with("<svg"));
         for s in ["ERP", "time (s)", "faces", "<polygon"] {
             assert!(f.svg().contains(s), "{s} missing");

@@ -36,15 +36,39 @@ pub struct StatMap {
 /// Differs: nearest-neighbour pixels (no interpolation), the background must be on the
 /// stat map's grid (no resampling), and the picture is one PNG.
 pub fn plot_stat_map(stat: &Img) -> StatMap {
-    StatMap { stat: stat.clone(), bg: None, threshold: 0.0, vmax: None, title: String::new(), cuts: Cuts::Axial(7), cmap: Colormap::RdBuR, positive: false, px: 8 }
+    StatMap {
+        stat: stat.clone(),
+        bg: None,
+        threshold: 0.0,
+        vmax: None,
+        title: String::new(),
+        cuts: Cuts::Axial(7),
+        cmap: Colormap::RdBuR,
+        positive: false,
+        px: 8,
+    }
 }
 
 fn vol3(img: &Img) -> Result<ndarray::Array3<f64>> {
     let s = img.data.shape();
     match s.len() {
-        3 => Ok(img.data.view().into_dimensionality::<ndarray::Ix3>().map_err(|e| Error::data(e.to_string()))?.mapv(|v| v as f64)),
-        4 if s[3] == 1 => Ok(img.data.index_axis(ndarray::Axis(3), 0).into_dimensionality::<ndarray::Ix3>().map_err(|e| Error::data(e.to_string()))?.mapv(|v| v as f64)),
-        _ => Err(Error::shape("image to plot", "a 3-D image (take one volume or a statistic first)", format!("shape {s:?}"))),
+        3 => Ok(img
+            .data
+            .view()
+            .into_dimensionality::<ndarray::Ix3>()
+            .map_err(|e| Error::data(e.to_string()))?
+            .mapv(|v| v as f64)),
+        4 if s[3] == 1 => Ok(img
+            .data
+            .index_axis(ndarray::Axis(3), 0)
+            .into_dimensionality::<ndarray::Ix3>()
+            .map_err(|e| Error::data(e.to_string()))?
+            .mapv(|v| v as f64)),
+        _ => Err(Error::shape(
+            "image to plot",
+            "a 3-D image (take one volume or a statistic first)",
+            format!("shape {s:?}"),
+        )),
     }
 }
 
@@ -99,7 +123,11 @@ impl StatMap {
             Some(b) => {
                 let v = vol3(b)?;
                 if v.shape() != st.shape() {
-                    return Err(Error::shape("background vs stat map", format!("grid {sh:?}"), format!("{:?}", v.shape())));
+                    return Err(Error::shape(
+                        "background vs stat map",
+                        format!("grid {sh:?}"),
+                        format!("{:?}", v.shape()),
+                    ));
                 }
                 v
             }
@@ -117,7 +145,11 @@ impl StatMap {
         let flip_z = self.stat.affine[2][2] < 0.0;
         let pix = |i: usize, j: usize, k: usize| -> [u8; 3] {
             let v = st[[i, j, k]];
-            let show = if self.positive { v > self.threshold && v > 0.0 } else { v.abs() > self.threshold && v != 0.0 };
+            let show = if self.positive {
+                v > self.threshold && v > 0.0
+            } else {
+                v.abs() > self.threshold && v != 0.0
+            };
             if show {
                 self.cmap.rgb((v - vmin) / (vmax - vmin).max(1e-12))
             } else {
@@ -140,8 +172,16 @@ impl StatMap {
         let zk = |r: usize| if flip_z { r } else { sh[2] - 1 - r }; // superior at the top
         match self.cuts {
             Cuts::Axial(n) => {
-                let with_data: Vec<usize> = (0..sh[2]).filter(|&k| (0..sh[0]).any(|i| (0..sh[1]).any(|j| bg[[i, j, k]] != 0.0 || st[[i, j, k]] != 0.0))).collect();
-                let ks: Vec<usize> = if with_data.len() <= n { with_data } else { (0..n).map(|q| with_data[(q * (with_data.len() - 1)) / (n - 1).max(1)]).collect() };
+                let with_data: Vec<usize> = (0..sh[2])
+                    .filter(|&k| {
+                        (0..sh[0]).any(|i| (0..sh[1]).any(|j| bg[[i, j, k]] != 0.0 || st[[i, j, k]] != 0.0))
+                    })
+                    .collect();
+                let ks: Vec<usize> = if with_data.len() <= n {
+                    with_data
+                } else {
+                    (0..n).map(|q| with_data[(q * (with_data.len() - 1)) / (n - 1).max(1)]).collect()
+                };
                 // bottom → top in world space
                 let ks: Vec<usize> = if flip_z { ks.into_iter().rev().collect() } else { ks };
                 for k in ks {
@@ -150,7 +190,10 @@ impl StatMap {
             }
             Cuts::Ortho([i0, j0, k0]) => {
                 if i0 >= sh[0] || j0 >= sh[1] || k0 >= sh[2] {
-                    return Err(Error::data(format!("ortho cut at voxel {:?} is outside the grid {sh:?}", [i0, j0, k0])));
+                    return Err(Error::data(format!(
+                        "ortho cut at voxel {:?} is outside the grid {sh:?}",
+                        [i0, j0, k0]
+                    )));
                 }
                 panel(sh[1], sh[2], &|c, r| pix(i0, if flip_y { sh[1] - 1 - c } else { c }, zk(r)));
                 panel(sh[0], sh[2], &|c, r| pix(xi(c), j0, zk(r)));
@@ -186,7 +229,11 @@ impl StatMap {
             Cuts::Axial(_) => "axial slices, bottom → top; left hemisphere on the left",
             Cuts::Ortho(_) => "sagittal | coronal | axial",
         };
-        let thr = if self.threshold > 0.0 { format!(" (|value| > {} shown)", self.threshold) } else { String::new() };
+        let thr = if self.threshold > 0.0 {
+            format!(" (|value| > {} shown)", self.threshold)
+        } else {
+            String::new()
+        };
         with_colorbar_html(&img, self.cmap, lo, hi, &self.title, &format!("{what}{thr}"), "")
     }
 
@@ -207,7 +254,12 @@ impl crate::display::EvcxrDisplay for StatMap {
 
 /// Time series (one per label) against time in seconds, with the events of one condition
 /// shaded (nilearn users draw this with matplotlib `axvspan`).
-pub fn plot_timeseries(title: &str, tr: f64, series: &[(&str, &[f64])], events: Option<(&Events, &str)>) -> Result<Figure> {
+pub fn plot_timeseries(
+    title: &str,
+    tr: f64,
+    series: &[(&str, &[f64])],
+    events: Option<(&Events, &str)>,
+) -> Result<Figure> {
     if series.is_empty() {
         return Err(Error::data("plot_timeseries: no series"));
     }

@@ -45,7 +45,19 @@ impl Colormap {
             }
             // anchor colours of matplotlib's RdBu_r (ColorBrewer RdBu, reversed)
             Colormap::RdBuR => interpolate(
-                &[[5, 48, 97], [33, 102, 172], [67, 147, 195], [146, 197, 222], [209, 229, 240], [247, 247, 247], [253, 219, 199], [244, 165, 130], [214, 96, 77], [178, 24, 43], [103, 0, 31]],
+                &[
+                    [5, 48, 97],
+                    [33, 102, 172],
+                    [67, 147, 195],
+                    [146, 197, 222],
+                    [209, 229, 240],
+                    [247, 247, 247],
+                    [253, 219, 199],
+                    [244, 165, 130],
+                    [214, 96, 77],
+                    [178, 24, 43],
+                    [103, 0, 31],
+                ],
                 v,
             ),
             Colormap::Hot => interpolate(&[[10, 0, 0], [230, 0, 0], [255, 210, 0], [255, 255, 255]], v),
@@ -78,7 +90,11 @@ impl Image {
     pub fn from_rgb(width: u32, height: u32, rgb: Vec<u8>) -> Result<Self> {
         let need = width as usize * height as usize * 3;
         if width == 0 || height == 0 || rgb.len() != need {
-            return Err(Error::shape("image pixels (RGB8)", format!("{width}×{height}×3 = {need} bytes, non-empty"), rgb.len()));
+            return Err(Error::shape(
+                "image pixels (RGB8)",
+                format!("{width}×{height}×3 = {need} bytes, non-empty"),
+                rgb.len(),
+            ));
         }
         Ok(Image { width, height, rgb })
     }
@@ -91,7 +107,9 @@ impl Image {
             return Err(Error::shape("image data", "a non-empty 2-D array", format!("{h}×{w}")));
         }
         if !(vmin.is_finite() && vmax.is_finite()) {
-            return Err(Error::data(format!("image colour limits must be finite, got vmin={vmin}, vmax={vmax}")));
+            return Err(Error::data(format!(
+                "image colour limits must be finite, got vmin={vmin}, vmax={vmax}"
+            )));
         }
         let span = if vmax > vmin { vmax - vmin } else { 1.0 };
         let mut rgb = Vec::with_capacity(h * w * 3);
@@ -172,10 +190,24 @@ impl EvcxrDisplay for Image {
 
 /// A picture with a title, axis labels and a colour bar from `vmin` to `vmax`, as HTML with
 /// embedded PNGs (what [`Heatmap`], topomaps and brain slices show).
-pub fn with_colorbar_html(img: &Image, cmap: Colormap, vmin: f64, vmax: f64, title: &str, xlabel: &str, ylabel: &str) -> Result<String> {
+pub fn with_colorbar_html(
+    img: &Image,
+    cmap: Colormap,
+    vmin: f64,
+    vmax: f64,
+    title: &str,
+    xlabel: &str,
+    ylabel: &str,
+) -> Result<String> {
     let bar: Array2<f64> = Array2::from_shape_fn((128, 1), |(i, _)| 1.0 - i as f64 / 127.0);
     let bar = Image::from_array(bar.view(), cmap, 0.0, 1.0)?;
-    let fmt = |v: f64| if v.abs() >= 1e4 || (v != 0.0 && v.abs() < 1e-2) { format!("{v:.2e}") } else { format!("{v:.3}") };
+    let fmt = |v: f64| {
+        if v.abs() >= 1e4 || (v != 0.0 && v.abs() < 1e-2) {
+            format!("{v:.2e}")
+        } else {
+            format!("{v:.3}")
+        }
+    };
     Ok(format!(
         "<div style=\"font-family:sans-serif;display:inline-block\">\
 <div style=\"text-align:center;font-weight:bold\">{title}</div>\
@@ -216,7 +248,18 @@ pub struct Heatmap {
 impl Heatmap {
     /// A heatmap of `data` (rows top to bottom).
     pub fn new(data: Array2<f64>) -> Self {
-        Heatmap { data, title: String::new(), xlabel: String::new(), ylabel: String::new(), cmap: Colormap::Viridis, limits: None, symmetric: false, min_side: 240, extent: None, labels: None }
+        Heatmap {
+            data,
+            title: String::new(),
+            xlabel: String::new(),
+            ylabel: String::new(),
+            cmap: Colormap::Viridis,
+            limits: None,
+            symmetric: false,
+            min_side: 240,
+            extent: None,
+            labels: None,
+        }
     }
     /// Title above the picture.
     pub fn title(mut self, s: impl Into<String>) -> Self {
@@ -294,7 +337,10 @@ impl Heatmap {
         }
         let fmt = |v: f64| format!("{v:.3}").trim_end_matches('0').trim_end_matches('.').to_string();
         let (xlabel, ylabel) = match self.extent {
-            Some([x0, x1, y0, y1]) => (format!("{} … {}  {}", fmt(x0), fmt(x1), self.xlabel), format!("{} … {}  {}", fmt(y0), fmt(y1), self.ylabel)),
+            Some([x0, x1, y0, y1]) => (
+                format!("{} … {}  {}", fmt(x0), fmt(x1), self.xlabel),
+                format!("{} … {}  {}", fmt(y0), fmt(y1), self.ylabel),
+            ),
             None => (self.xlabel.clone(), self.ylabel.clone()),
         };
         with_colorbar_html(&img, self.cmap, vmin, vmax, &self.title, &xlabel, &ylabel)
@@ -303,7 +349,11 @@ impl Heatmap {
     fn labelled_html(&self, img: &Image, labels: &[String], vmin: f64, vmax: f64) -> Result<String> {
         let (nr, nc) = self.data.dim();
         if labels.len() != nr {
-            return Err(Error::shape(format!("heatmap {:?}: labels (one per row)", self.title), nr, labels.len()));
+            return Err(Error::shape(
+                format!("heatmap {:?}: labels (one per row)", self.title),
+                nr,
+                labels.len(),
+            ));
         }
         let (w, h) = (img.width(), img.height());
         let rows: String = labels
@@ -311,7 +361,8 @@ impl Heatmap {
             .enumerate()
             .map(|(i, l)| format!("<div style=\"flex:1;display:flex;align-items:center;justify-content:flex-end;white-space:nowrap;overflow:hidden;text-overflow:ellipsis\" title=\"{t}\">{i}: {t}</div>", t = html_escape(l)))
             .collect();
-        let cols: String = (0..nc).map(|j| format!("<div style=\"flex:1;text-align:center\">{j}</div>")).collect();
+        let cols: String =
+            (0..nc).map(|j| format!("<div style=\"flex:1;text-align:center\">{j}</div>")).collect();
         let bar: Array2<f64> = Array2::from_shape_fn((128, 1), |(i, _)| 1.0 - i as f64 / 127.0);
         let bar = Image::from_array(bar.view(), self.cmap, 0.0, 1.0)?;
         let fmt = |v: f64| format!("{v:.3}");

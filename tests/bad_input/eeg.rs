@@ -19,14 +19,25 @@ fn after(p: &Path, e: brainml::Error) -> String {
 
 /// Read, find events on the stim channel (if any), cut epochs around the first code.
 fn read_and_epoch(p: &Path, raw: Raw) -> Result<String, String> {
-    let stim = raw.ch_names().iter().zip(raw.ch_types()).find(|(_, t)| **t == brainml::eeg::ChannelType::Stim).map(|(n, _)| n.clone());
+    let stim = raw
+        .ch_names()
+        .iter()
+        .zip(raw.ch_types())
+        .find(|(_, t)| **t == brainml::eeg::ChannelType::Stim)
+        .map(|(n, _)| n.clone());
     let Some(stim) = stim else {
         return Ok(format!("{} channels × {} samples, no stim channel", raw.ch_names().len(), raw.n_times()));
     };
     let ev = find_events(&raw, &stim).map_err(|e| after(p, e))?;
     let code = ev.code[0];
     let ep = Epochs::new(&raw, &ev, &[("first", code)], -0.2, 0.5).map_err(|e| after(p, e))?;
-    Ok(format!("{} channels × {} samples, {} events, {} epochs", raw.ch_names().len(), raw.n_times(), ev.len(), ep.len()))
+    Ok(format!(
+        "{} channels × {} samples, {} events, {} epochs",
+        raw.ch_names().len(),
+        raw.n_times(),
+        ev.len(),
+        ep.len()
+    ))
 }
 
 pub fn run_bdf(p: &Path) -> Result<String, String> {
@@ -43,7 +54,6 @@ pub fn run_muse(p: &Path) -> Result<String, String> {
     let raw = brainml::eeg::io::read_raw_muse_csv(p).map_err(|e| e.to_string())?;
     read_and_epoch(p, raw)
 }
-
 
 /// Byte offsets of header fields (EDF spec): the fixed part, then per-signal fields stored
 /// field by field.
@@ -75,7 +85,15 @@ fn put(b: &mut [u8], at: usize, width: usize, text: &str) {
 /// The simulated BDF cut to its first `records` data records (a valid, real BDF of ~0.4 MB).
 fn small_bdf(full: &[u8], records: usize) -> Vec<u8> {
     let l = Layout::of(full);
-    let spr: usize = (0..l.ns).map(|i| std::str::from_utf8(&full[l.signal(8, i)..l.signal(8, i) + 8]).unwrap().trim().parse::<usize>().unwrap()).sum();
+    let spr: usize = (0..l.ns)
+        .map(|i| {
+            std::str::from_utf8(&full[l.signal(8, i)..l.signal(8, i) + 8])
+                .unwrap()
+                .trim()
+                .parse::<usize>()
+                .unwrap()
+        })
+        .sum();
     let mut b = full[..l.header_len() + records * spr * 3].to_vec();
     put(&mut b, 236, 8, &records.to_string());
     b
@@ -98,25 +116,37 @@ fn hand_cases(base: &Arc<Vec<u8>>, file: &'static str) -> Vec<Case> {
     for d in ["1e-9", "1e-300", "1e-6", "0", "-1", "nan", "inf", "1e300"] {
         edit(&format!("record duration {d}"), Expect::Error, Box::new(move |b| put(b, 244, 8, d)));
     }
-    edit("header only, 16777216 samples per record", Expect::Error, Box::new(move |b| {
-        b.truncate(hl);
-        let l = Layout::of(b);
-        for i in 0..l.ns {
-            put(b, l.signal(8, i), 8, "16777216");
-        }
-        put(b, 236, 8, "-1");
-    }));
-    edit("header only, n_records 1", Expect::Error, Box::new(move |b| {
-        b.truncate(hl);
-        put(b, 236, 8, "1");
-    }));
+    edit(
+        "header only, 16777216 samples per record",
+        Expect::Error,
+        Box::new(move |b| {
+            b.truncate(hl);
+            let l = Layout::of(b);
+            for i in 0..l.ns {
+                put(b, l.signal(8, i), 8, "16777216");
+            }
+            put(b, 236, 8, "-1");
+        }),
+    );
+    edit(
+        "header only, n_records 1",
+        Expect::Error,
+        Box::new(move |b| {
+            b.truncate(hl);
+            put(b, 236, 8, "1");
+        }),
+    );
     edit("n_records 99999999", Expect::Error, Box::new(|b| put(b, 236, 8, "99999999")));
     edit("n_records 0", Expect::Error, Box::new(|b| put(b, 236, 8, "0")));
     edit("n_records -5", Expect::Error, Box::new(|b| put(b, 236, 8, "-5")));
-    edit("cut mid-record", Expect::Error, Box::new(|b| {
-        let n = b.len();
-        b.truncate(n - 7);
-    }));
+    edit(
+        "cut mid-record",
+        Expect::Error,
+        Box::new(|b| {
+            let n = b.len();
+            b.truncate(n - 7);
+        }),
+    );
     edit("cut in the header", Expect::Error, Box::new(move |b| b.truncate(hl / 2)));
     edit("cut in the fixed header", Expect::Error, Box::new(|b| b.truncate(100)));
     edit("empty file", Expect::Error, Box::new(|b| b.clear()));
@@ -124,38 +154,62 @@ fn hand_cases(base: &Arc<Vec<u8>>, file: &'static str) -> Vec<Case> {
     edit("signals 0", Expect::Error, Box::new(|b| put(b, 252, 4, "0")));
     edit("signals 9999", Expect::Error, Box::new(|b| put(b, 252, 4, "9999")));
     edit("version garbage", Expect::Error, Box::new(|b| b[0] = b'X'));
-    edit("samples per record 0", Expect::Error, Box::new(move |b| {
-        let l = Layout::of(b);
-        put(b, l.signal(8, 0), 8, "0");
-    }));
-    edit("samples per record not a number", Expect::Error, Box::new(move |b| {
-        let l = Layout::of(b);
-        put(b, l.signal(8, 0), 8, "12x");
-    }));
-    edit("digital max = min", Expect::Error, Box::new(move |b| {
-        let l = Layout::of(b);
-        let v = String::from_utf8_lossy(&b[l.signal(5, 0)..l.signal(5, 0) + 8]).to_string();
-        put(b, l.signal(6, 0), 8, v.trim());
-    }));
-    edit("physical range NaN", Expect::Error, Box::new(move |b| {
-        let l = Layout::of(b);
-        put(b, l.signal(3, 0), 8, "nan");
-    }));
-    edit("binary in a label", Expect::Error, Box::new(move |b| {
-        let l = Layout::of(b);
-        let at = l.signal(0, 0);
-        b[at..at + 4].copy_from_slice(&[0xff, 0xfe, 0x01, 0x02]);
-    }));
-    edit("two channels with one name", Expect::Error, Box::new(move |b| {
-        let l = Layout::of(b);
-        if l.ns > 1 {
-            let first = b[l.signal(0, 0)..l.signal(0, 0) + 16].to_vec();
-            let at = l.signal(0, 1);
-            b[at..at + 16].copy_from_slice(&first);
-        } else {
-            b.clear();
-        }
-    }));
+    edit(
+        "samples per record 0",
+        Expect::Error,
+        Box::new(move |b| {
+            let l = Layout::of(b);
+            put(b, l.signal(8, 0), 8, "0");
+        }),
+    );
+    edit(
+        "samples per record not a number",
+        Expect::Error,
+        Box::new(move |b| {
+            let l = Layout::of(b);
+            put(b, l.signal(8, 0), 8, "12x");
+        }),
+    );
+    edit(
+        "digital max = min",
+        Expect::Error,
+        Box::new(move |b| {
+            let l = Layout::of(b);
+            let v = String::from_utf8_lossy(&b[l.signal(5, 0)..l.signal(5, 0) + 8]).to_string();
+            put(b, l.signal(6, 0), 8, v.trim());
+        }),
+    );
+    edit(
+        "physical range NaN",
+        Expect::Error,
+        Box::new(move |b| {
+            let l = Layout::of(b);
+            put(b, l.signal(3, 0), 8, "nan");
+        }),
+    );
+    edit(
+        "binary in a label",
+        Expect::Error,
+        Box::new(move |b| {
+            let l = Layout::of(b);
+            let at = l.signal(0, 0);
+            b[at..at + 4].copy_from_slice(&[0xff, 0xfe, 0x01, 0x02]);
+        }),
+    );
+    edit(
+        "two channels with one name",
+        Expect::Error,
+        Box::new(move |b| {
+            let l = Layout::of(b);
+            if l.ns > 1 {
+                let first = b[l.signal(0, 0)..l.signal(0, 0) + 16].to_vec();
+                let at = l.signal(0, 1);
+                b[at..at + 16].copy_from_slice(&first);
+            } else {
+                b.clear();
+            }
+        }),
+    );
     cases
 }
 
@@ -166,7 +220,14 @@ pub fn formats(random: usize, seed: u64) -> Vec<Format> {
         drop(full);
         let mut cases = hand_cases(&base, "recording.bdf");
         let hl = Layout::of(&base).header_len();
-        cases.extend(random_cases("bdf", random, seed, "recording.bdf", base, move |rng: &mut Rng, b: &mut Vec<u8>| mutate_bytes(rng, b, 0, hl)));
+        cases.extend(random_cases(
+            "bdf",
+            random,
+            seed,
+            "recording.bdf",
+            base,
+            move |rng: &mut Rng, b: &mut Vec<u8>| mutate_bytes(rng, b, 0, hl),
+        ));
         out.push(Format { name: "bdf", cases });
     }
     if let Some(edf) = workshop_file("public/eeg-formats/bv_export_edf+.edf") {
@@ -178,7 +239,9 @@ pub fn formats(random: usize, seed: u64) -> Vec<Format> {
             // the "EDF Annotations" signal of the first record overwritten with binary junk
             let mut b = (*b2).clone();
             let l = Layout::of(&b);
-            let field = |b: &[u8], k: usize, i: usize, w: usize| String::from_utf8_lossy(&b[l.signal(k, i)..l.signal(k, i) + w]).trim().to_string();
+            let field = |b: &[u8], k: usize, i: usize, w: usize| {
+                String::from_utf8_lossy(&b[l.signal(k, i)..l.signal(k, i) + w]).trim().to_string()
+            };
             let mut off = l.header_len();
             for i in 0..l.ns {
                 let spr: usize = field(&b, 8, i, 8).parse().unwrap_or(0);
@@ -194,9 +257,20 @@ pub fn formats(random: usize, seed: u64) -> Vec<Format> {
         }));
         let hl = Layout::of(&base).header_len();
         let n = base.len();
-        cases.extend(random_cases("edf", random, seed, "recording.edf", base, move |rng: &mut Rng, b: &mut Vec<u8>| {
-            if rng.chance(0.8) { mutate_bytes(rng, b, 0, hl) } else { mutate_bytes(rng, b, hl, n) }
-        }));
+        cases.extend(random_cases(
+            "edf",
+            random,
+            seed,
+            "recording.edf",
+            base,
+            move |rng: &mut Rng, b: &mut Vec<u8>| {
+                if rng.chance(0.8) {
+                    mutate_bytes(rng, b, 0, hl)
+                } else {
+                    mutate_bytes(rng, b, hl, n)
+                }
+            },
+        ));
         out.push(Format { name: "edf", cases });
     }
     if let Some(csv) = workshop_file("public/eeg-n170-muse/subject1/session1/data_2017-09-13-15.30.01.csv") {
@@ -207,31 +281,51 @@ pub fn formats(random: usize, seed: u64) -> Vec<Format> {
         let mut cases = vec![];
         let hand: Vec<(&str, Expect, Box<dyn Fn(&str) -> String + Send + Sync>)> = vec![
             ("valid", Expect::Ok, Box::new(|t: &str| t.to_string())),
-            ("a ragged line", Expect::Error, Box::new(|t: &str| {
-                let mut l: Vec<String> = t.lines().map(str::to_string).collect();
-                let cut = l[50].rsplit_once(',').map(|x| x.0.to_string()).unwrap_or_default();
-                l[50] = cut;
-                l.join("\n")
-            })),
-            ("latin-1 byte", Expect::Error, Box::new(|t: &str| t.replacen(",", ",\u{0}", 1).replace('\u{0}', "\u{e9}"))),
-            ("a NaN value", Expect::Error, Box::new(|t: &str| {
-                let mut l: Vec<String> = t.lines().map(str::to_string).collect();
-                let mut f: Vec<String> = l[10].split(',').map(str::to_string).collect();
-                f[2] = "NaN".into();
-                l[10] = f.join(",");
-                l.join("\n")
-            })),
+            (
+                "a ragged line",
+                Expect::Error,
+                Box::new(|t: &str| {
+                    let mut l: Vec<String> = t.lines().map(str::to_string).collect();
+                    let cut = l[50].rsplit_once(',').map(|x| x.0.to_string()).unwrap_or_default();
+                    l[50] = cut;
+                    l.join("\n")
+                }),
+            ),
+            (
+                "latin-1 byte",
+                Expect::Error,
+                Box::new(|t: &str| t.replacen(",", ",\u{0}", 1).replace('\u{0}', "\u{e9}")),
+            ),
+            (
+                "a NaN value",
+                Expect::Error,
+                Box::new(|t: &str| {
+                    let mut l: Vec<String> = t.lines().map(str::to_string).collect();
+                    let mut f: Vec<String> = l[10].split(',').map(str::to_string).collect();
+                    f[2] = "NaN".into();
+                    l[10] = f.join(",");
+                    l.join("\n")
+                }),
+            ),
             ("a column missing", Expect::Error, Box::new(|t: &str| t.replacen("TP10", "TPX", 1))),
             ("a duplicated column", Expect::Error, Box::new(|t: &str| t.replacen("AF8", "AF7", 1))),
-            ("only the header", Expect::Error, Box::new(|t: &str| t.lines().next().unwrap_or("").to_string())),
+            (
+                "only the header",
+                Expect::Error,
+                Box::new(|t: &str| t.lines().next().unwrap_or("").to_string()),
+            ),
             ("empty", Expect::Error, Box::new(|_| String::new())),
-            ("text in a number column", Expect::Error, Box::new(|t: &str| {
-                let mut l: Vec<String> = t.lines().map(str::to_string).collect();
-                let mut f: Vec<String> = l[20].split(',').map(str::to_string).collect();
-                f[1] = "ten".into();
-                l[20] = f.join(",");
-                l.join("\n")
-            })),
+            (
+                "text in a number column",
+                Expect::Error,
+                Box::new(|t: &str| {
+                    let mut l: Vec<String> = t.lines().map(str::to_string).collect();
+                    let mut f: Vec<String> = l[20].split(',').map(str::to_string).collect();
+                    f[1] = "ten".into();
+                    l[20] = f.join(",");
+                    l.join("\n")
+                }),
+            ),
         ];
         for (name, expect, f) in hand {
             let b = base.clone();
@@ -248,9 +342,20 @@ pub fn formats(random: usize, seed: u64) -> Vec<Format> {
             }));
         }
         let n = base.len();
-        cases.extend(random_cases("muse", random, seed, "muse.csv", base, move |rng: &mut Rng, b: &mut Vec<u8>| {
-            if rng.chance(0.5) { mutate_bytes(rng, b, 0, 200) } else { mutate_bytes(rng, b, 0, n) }
-        }));
+        cases.extend(random_cases(
+            "muse",
+            random,
+            seed,
+            "muse.csv",
+            base,
+            move |rng: &mut Rng, b: &mut Vec<u8>| {
+                if rng.chance(0.5) {
+                    mutate_bytes(rng, b, 0, 200)
+                } else {
+                    mutate_bytes(rng, b, 0, n)
+                }
+            },
+        ));
         out.push(Format { name: "muse-csv", cases });
     }
     out

@@ -10,7 +10,9 @@ use std::sync::Arc;
 use super::{file_case, mutate_bytes, random_cases, workshop_file, Case, Expect, Format, Rng};
 
 pub fn run_img(p: &Path) -> Result<String, String> {
-    brainml::fmri::load_img(p).map(|i| format!("{:?}, {} warnings", i.data.shape(), i.warnings.len())).map_err(|e| e.to_string())
+    brainml::fmri::load_img(p)
+        .map(|i| format!("{:?}, {} warnings", i.data.shape(), i.warnings.len()))
+        .map_err(|e| e.to_string())
 }
 
 pub fn run_mask(p: &Path) -> Result<String, String> {
@@ -22,13 +24,14 @@ pub fn run_events(p: &Path) -> Result<String, String> {
 }
 
 pub fn run_attributes(p: &Path) -> Result<String, String> {
-    brainml::fmri::read_attributes(p).map(|a| format!("{} volumes", a.labels.len())).map_err(|e| e.to_string())
+    brainml::fmri::read_attributes(p)
+        .map(|a| format!("{} volumes", a.labels.len()))
+        .map_err(|e| e.to_string())
 }
 
 pub fn run_motion(p: &Path) -> Result<String, String> {
     brainml::fmri::read_motion(p).map(|m| format!("{} rows", m.len())).map_err(|e| e.to_string())
 }
-
 
 fn gunzip(b: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
@@ -80,18 +83,33 @@ fn nifti_hand(base: &Arc<Vec<u8>>, file: &'static str, gz: bool) -> Vec<Case> {
             for (off, v) in &e {
                 b[*off..*off + v.len()].copy_from_slice(v);
             }
-            if gz { gzip(&b) } else { b }
+            if gz {
+                gzip(&b)
+            } else {
+                b
+            }
         }));
     }
     let b = base.clone();
-    cases.push(file_case("cut in the header".into(), Expect::Error, file, move || b[..b.len().min(200)].to_vec()));
+    cases.push(file_case("cut in the header".into(), Expect::Error, file, move || {
+        b[..b.len().min(200)].to_vec()
+    }));
     let b = base.clone();
-    cases.push(file_case("cut in the data".into(), Expect::Error, file, move || b[..b.len() * 2 / 3].to_vec()));
+    cases.push(file_case("cut in the data".into(), Expect::Error, file, move || {
+        b[..b.len() * 2 / 3].to_vec()
+    }));
     cases.push(file_case("empty".into(), Expect::Error, file, Vec::new));
     cases
 }
 
-fn table_cases(name: &'static str, base: Arc<Vec<u8>>, file: &'static str, hand: Vec<(&'static str, Expect, String)>, random: usize, seed: u64) -> Format {
+fn table_cases(
+    name: &'static str,
+    base: Arc<Vec<u8>>,
+    file: &'static str,
+    hand: Vec<(&'static str, Expect, String)>,
+    random: usize,
+    seed: u64,
+) -> Format {
     let mut cases: Vec<Case> = hand
         .into_iter()
         .map(|(n, e, t)| {
@@ -110,7 +128,9 @@ fn table_cases(name: &'static str, base: Arc<Vec<u8>>, file: &'static str, hand:
     }));
     cases.push(file_case("empty".into(), Expect::Error, file, Vec::new));
     let n = base.len();
-    cases.extend(random_cases(name, random, seed, file, base, move |rng: &mut Rng, b: &mut Vec<u8>| mutate_bytes(rng, b, 0, n)));
+    cases.extend(random_cases(name, random, seed, file, base, move |rng: &mut Rng, b: &mut Vec<u8>| {
+        mutate_bytes(rng, b, 0, n)
+    }));
     Format { name, cases }
 }
 
@@ -131,12 +151,26 @@ pub fn formats(random: usize, seed: u64) -> Vec<Format> {
             v[123] = 2 | 8;
             v
         }));
-        cases.extend(random_cases("nifti", random, seed, "image.nii", nii, |rng: &mut Rng, b: &mut Vec<u8>| mutate_bytes(rng, b, 0, 352)));
+        cases.extend(random_cases(
+            "nifti",
+            random,
+            seed,
+            "image.nii",
+            nii,
+            |rng: &mut Rng, b: &mut Vec<u8>| mutate_bytes(rng, b, 0, 352),
+        ));
         out.push(Format { name: "nifti", cases });
         let gz = Arc::new(t1);
         let mut cases = nifti_hand(&gz, "image.nii.gz", true);
         let n = gz.len();
-        cases.extend(random_cases("nifti-gz", random / 3, seed, "image.nii.gz", gz, move |rng: &mut Rng, b: &mut Vec<u8>| mutate_bytes(rng, b, 0, n)));
+        cases.extend(random_cases(
+            "nifti-gz",
+            random / 3,
+            seed,
+            "image.nii.gz",
+            gz,
+            move |rng: &mut Rng, b: &mut Vec<u8>| mutate_bytes(rng, b, 0, n),
+        ));
         out.push(Format { name: "nifti-gz", cases });
     }
     if let Some(m) = workshop_file("public/fmri-haxby2001/mask.nii.gz") {
@@ -145,7 +179,14 @@ pub fn formats(random: usize, seed: u64) -> Vec<Format> {
         let b = m.clone();
         cases.push(file_case("valid".into(), Expect::Ok, "mask.nii.gz", move || (*b).clone()));
         let raw = Arc::new(gunzip(&m));
-        cases.extend(random_cases("mask", random / 3, seed, "mask.nii", raw, |rng: &mut Rng, b: &mut Vec<u8>| mutate_bytes(rng, b, 0, 352)));
+        cases.extend(random_cases(
+            "mask",
+            random / 3,
+            seed,
+            "mask.nii",
+            raw,
+            |rng: &mut Rng, b: &mut Vec<u8>| mutate_bytes(rng, b, 0, 352),
+        ));
         out.push(Format { name: "mask", cases });
     }
     if let Some(ev) = workshop_file("simulated/sub-01/func/sub-01_task-faces_run-01_events.tsv") {
@@ -167,10 +208,20 @@ pub fn formats(random: usize, seed: u64) -> Vec<Format> {
         ];
         out.push(table_cases("attributes", Arc::new(a), "attributes.txt", hand, random, seed));
     }
-    if let Some(c) = workshop_file("simulated/sub-01/func/sub-01_task-faces_run-01_desc-confounds_timeseries.tsv") {
+    if let Some(c) =
+        workshop_file("simulated/sub-01/func/sub-01_task-faces_run-01_desc-confounds_timeseries.tsv")
+    {
         let hand = vec![
-            ("a column missing", Expect::Error, "trans_x\ttrans_y\ttrans_z\trot_x\trot_y\n0\t0\t0\t0\t0\n".to_string()),
-            ("inf", Expect::Error, "trans_x\ttrans_y\ttrans_z\trot_x\trot_y\trot_z\n0\tinf\t0\t0\t0\t0\n".to_string()),
+            (
+                "a column missing",
+                Expect::Error,
+                "trans_x\ttrans_y\ttrans_z\trot_x\trot_y\n0\t0\t0\t0\t0\n".to_string(),
+            ),
+            (
+                "inf",
+                Expect::Error,
+                "trans_x\ttrans_y\ttrans_z\trot_x\trot_y\trot_z\n0\tinf\t0\t0\t0\t0\n".to_string(),
+            ),
         ];
         out.push(table_cases("motion", Arc::new(c), "confounds.tsv", hand, random / 3, seed));
     }

@@ -41,7 +41,24 @@ impl Rng {
 }
 
 pub const INTERESTING_U64: &[u64] = &[
-    0, 1, 2, 3, 7, 8, 32, 255, 0xffff, 0x7fff_ffff, 0x8000_0000, 0xffff_ffff, 1 << 32, 1 << 40, 1 << 62, u64::MAX, u64::MAX - 1, 1 << 63,
+    0,
+    1,
+    2,
+    3,
+    7,
+    8,
+    32,
+    255,
+    0xffff,
+    0x7fff_ffff,
+    0x8000_0000,
+    0xffff_ffff,
+    1 << 32,
+    1 << 40,
+    1 << 62,
+    u64::MAX,
+    u64::MAX - 1,
+    1 << 63,
 ];
 
 /// An interesting little-endian value `width` bytes wide.
@@ -112,7 +129,8 @@ fn json_paths(rng: &mut Rng, v: &serde_json::Value, here: &mut Vec<Seg>, out: &m
     match v {
         serde_json::Value::Object(m) => {
             let keys: Vec<&String> = m.keys().collect();
-            let chosen: Vec<&String> = if keys.len() > 64 { (0..wide).map(|_| *rng.pick(&keys)).collect() } else { keys };
+            let chosen: Vec<&String> =
+                if keys.len() > 64 { (0..wide).map(|_| *rng.pick(&keys)).collect() } else { keys };
             for k in chosen {
                 here.push(Seg::Key(k.clone()));
                 json_paths(rng, &m[k], here, out);
@@ -120,7 +138,11 @@ fn json_paths(rng: &mut Rng, v: &serde_json::Value, here: &mut Vec<Seg>, out: &m
             }
         }
         serde_json::Value::Array(a) => {
-            let idx: Vec<usize> = if a.len() > 64 { (0..wide).map(|_| rng.below(a.len())).collect() } else { (0..a.len()).collect() };
+            let idx: Vec<usize> = if a.len() > 64 {
+                (0..wide).map(|_| rng.below(a.len())).collect()
+            } else {
+                (0..a.len()).collect()
+            };
             for i in idx {
                 here.push(Seg::Idx(i));
                 json_paths(rng, &a[i], here, out);
@@ -149,7 +171,12 @@ fn at<'a>(v: &'a mut serde_json::Value, path: &[Seg]) -> Option<&'a mut serde_js
 }
 
 pub fn show(path: &[Seg]) -> String {
-    path.iter().map(|s| match s { Seg::Key(k) => format!(".{}", k.chars().take(20).collect::<String>()), Seg::Idx(i) => format!("[{i}]") }).collect()
+    path.iter()
+        .map(|s| match s {
+            Seg::Key(k) => format!(".{}", k.chars().take(20).collect::<String>()),
+            Seg::Idx(i) => format!("[{i}]"),
+        })
+        .collect()
 }
 
 /// An interesting JSON value.
@@ -218,7 +245,12 @@ pub fn mutate_json(rng: &mut Rng, v: &mut serde_json::Value) -> String {
 }
 
 /// A case that writes `bytes` (computed when the case runs) to `dir/file`.
-pub fn file_case(name: String, expect: Expect, file: &'static str, bytes: impl Fn() -> Vec<u8> + Send + Sync + 'static) -> Case {
+pub fn file_case(
+    name: String,
+    expect: Expect,
+    file: &'static str,
+    bytes: impl Fn() -> Vec<u8> + Send + Sync + 'static,
+) -> Case {
     Case {
         name,
         expect,
@@ -294,7 +326,11 @@ pub fn workshop_file(rel: &str) -> Option<Vec<u8>> {
     match std::fs::read(&p) {
         Ok(b) => Some(b),
         Err(e) => {
-            assert!(std::env::var("CI").as_deref() != Ok("true"), "{}: {e} (scripts/run.sh fetches and simulates the data)", p.display());
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "{}: {e} (scripts/run.sh fetches and simulates the data)",
+                p.display()
+            );
             println!("skipped: {} ({e})", p.display());
             None
         }

@@ -6,19 +6,29 @@ use std::sync::Arc;
 use super::{file_case, mutate_bytes, mutate_json, random_cases, Expect, Format, Rng};
 
 pub fn run_json(p: &Path) -> Result<String, String> {
-    brainml::data::read_json(p).map(|j| format!("{} bytes of JSON", j.to_string().len())).map_err(|e| e.to_string())
+    brainml::data::read_json(p)
+        .map(|j| format!("{} bytes of JSON", j.to_string().len()))
+        .map_err(|e| e.to_string())
 }
 
 pub fn run_manifest(p: &Path) -> Result<String, String> {
-    brainml::data::Manifest::load(p).map(|m| format!("{} entries", m.entries.len())).map_err(|e| e.to_string())
+    brainml::data::Manifest::load(p)
+        .map(|m| format!("{} entries", m.entries.len()))
+        .map_err(|e| e.to_string())
 }
 
 pub fn json_format(models: &Path, random: usize, seed: u64) -> Format {
-    let base = Arc::new(std::fs::read(models.join("all-minilm-l6-v2/data_config.json")).expect("data_config.json"));
+    let base =
+        Arc::new(std::fs::read(models.join("all-minilm-l6-v2/data_config.json")).expect("data_config.json"));
     let b = base.clone();
-    let mut cases = vec![file_case("valid data_config.json".into(), Expect::Ok, "data.json", move || (*b).clone())];
+    let mut cases =
+        vec![file_case("valid data_config.json".into(), Expect::Ok, "data.json", move || (*b).clone())];
     let hand: Vec<(&str, Vec<u8>)> = vec![
-        ("invalid utf-8 in a string", { let mut v = (*base).clone(); v[100] = 0xff; v }),
+        ("invalid utf-8 in a string", {
+            let mut v = (*base).clone();
+            v[100] = 0xff;
+            v
+        }),
         ("truncated in the middle", base[..base.len() / 2].to_vec()),
         ("empty file", vec![]),
         ("binary garbage", (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect()),
@@ -30,19 +40,31 @@ pub fn json_format(models: &Path, random: usize, seed: u64) -> Format {
     ];
     for (name, bytes) in hand {
         let bytes = Arc::new(bytes);
-        cases.push(file_case(name.into(), if name.starts_with("UTF-8 byte") { Expect::Any } else { Expect::Error }, "data.json", move || (*bytes).clone()));
+        cases.push(file_case(
+            name.into(),
+            if name.starts_with("UTF-8 byte") { Expect::Any } else { Expect::Error },
+            "data.json",
+            move || (*bytes).clone(),
+        ));
     }
     let n = base.len();
-    cases.extend(random_cases("json", random, seed, "data.json", base, move |rng: &mut Rng, b: &mut Vec<u8>| {
-        if rng.chance(0.5) {
-            if let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(b) {
-                let d = mutate_json(rng, &mut v);
-                *b = serde_json::to_vec_pretty(&v).unwrap();
-                return d;
+    cases.extend(random_cases(
+        "json",
+        random,
+        seed,
+        "data.json",
+        base,
+        move |rng: &mut Rng, b: &mut Vec<u8>| {
+            if rng.chance(0.5) {
+                if let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(b) {
+                    let d = mutate_json(rng, &mut v);
+                    *b = serde_json::to_vec_pretty(&v).unwrap();
+                    return d;
+                }
             }
-        }
-        mutate_bytes(rng, b, 0, n)
-    }));
+            mutate_bytes(rng, b, 0, n)
+        },
+    ));
     Format { name: "json", cases }
 }
 
@@ -51,7 +73,8 @@ pub fn manifest_format(random: usize, seed: u64) -> Format {
     let base = Arc::new(std::fs::read(root.join("data/manifest.tsv")).expect("data/manifest.tsv"));
     let text = String::from_utf8((*base).clone()).unwrap();
     let b = base.clone();
-    let mut cases = vec![file_case("valid manifest".into(), Expect::Ok, "manifest.tsv", move || (*b).clone())];
+    let mut cases =
+        vec![file_case("valid manifest".into(), Expect::Ok, "manifest.tsv", move || (*b).clone())];
     let field = |line: &str, i: usize, v: &str| -> String {
         let mut f: Vec<&str> = line.split('\t').collect();
         f[i] = v;
@@ -72,25 +95,40 @@ pub fn manifest_format(random: usize, seed: u64) -> Format {
         let t = Arc::new(t.into_bytes());
         cases.push(file_case(name.into(), Expect::Error, "manifest.tsv", move || (*t).clone()));
     }
-    let inv = { let mut v = (*base).clone(); let p = v.len() / 2; v[p] = 0xfe; Arc::new(v) };
+    let inv = {
+        let mut v = (*base).clone();
+        let p = v.len() / 2;
+        v[p] = 0xfe;
+        Arc::new(v)
+    };
     cases.push(file_case("invalid utf-8".into(), Expect::Error, "manifest.tsv", move || (*inv).clone()));
-    let bin: Arc<Vec<u8>> = Arc::new((0..8192u32).map(|i| (i.wrapping_mul(2246822519) >> 11) as u8).collect());
+    let bin: Arc<Vec<u8>> =
+        Arc::new((0..8192u32).map(|i| (i.wrapping_mul(2246822519) >> 11) as u8).collect());
     cases.push(file_case("binary garbage".into(), Expect::Error, "manifest.tsv", move || (*bin).clone()));
     let n = base.len();
-    cases.extend(random_cases("manifest", random, seed, "manifest.tsv", base, move |rng: &mut Rng, b: &mut Vec<u8>| {
-        if rng.chance(0.4) {
-            // swap or damage one field of one line
-            let text = String::from_utf8_lossy(b).to_string();
-            let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
-            let i = rng.below(lines.len());
-            let mut f: Vec<String> = lines[i].split('\t').map(str::to_string).collect();
-            let j = rng.below(f.len());
-            f[j] = rng.pick(&["", "-", "..", "a/../../b", "/etc/passwd", "\t", "wheel", "file", "0", "é\u{0}x"]).to_string();
-            lines[i] = f.join("\t");
-            *b = (lines.join("\n") + "\n").into_bytes();
-            return format!("line {} field {j}", i + 1);
-        }
-        mutate_bytes(rng, b, 0, n)
-    }));
+    cases.extend(random_cases(
+        "manifest",
+        random,
+        seed,
+        "manifest.tsv",
+        base,
+        move |rng: &mut Rng, b: &mut Vec<u8>| {
+            if rng.chance(0.4) {
+                // swap or damage one field of one line
+                let text = String::from_utf8_lossy(b).to_string();
+                let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+                let i = rng.below(lines.len());
+                let mut f: Vec<String> = lines[i].split('\t').map(str::to_string).collect();
+                let j = rng.below(f.len());
+                f[j] = rng
+                    .pick(&["", "-", "..", "a/../../b", "/etc/passwd", "\t", "wheel", "file", "0", "é\u{0}x"])
+                    .to_string();
+                lines[i] = f.join("\t");
+                *b = (lines.join("\n") + "\n").into_bytes();
+                return format!("line {} field {j}", i + 1);
+            }
+            mutate_bytes(rng, b, 0, n)
+        },
+    ));
     Format { name: "manifest", cases }
 }

@@ -127,8 +127,13 @@ fn runner(format: &str) -> Option<fn(&Path) -> Result<String, String>> {
 /// bound, an error that does not name the file.
 fn selftest(exe: &Path, dir: &Path) -> bool {
     let mut ok = true;
-    for (format, want) in [("selftest-panic", Outcome::Panic), ("selftest-abort", Outcome::Signal(6)), ("selftest-hang", Outcome::Timeout),
-        ("selftest-oom", Outcome::OutOfMemory), ("selftest-unnamed", Outcome::Unnamed)] {
+    for (format, want) in [
+        ("selftest-panic", Outcome::Panic),
+        ("selftest-abort", Outcome::Signal(6)),
+        ("selftest-hang", Outcome::Timeout),
+        ("selftest-oom", Outcome::OutOfMemory),
+        ("selftest-unnamed", Outcome::Unnamed),
+    ] {
         let case = file_case("selftest".into(), Expect::Any, "input.bin", || b"x".to_vec());
         let d = dir.join(format);
         std::fs::create_dir_all(&d).expect("dir");
@@ -195,7 +200,8 @@ fn main() {
 fn reproduce_upstream() {
     let exe = std::env::current_exe().expect("current_exe");
     for (name, _) in upstream::cases() {
-        let out = Command::new(&exe).args(["--upstream", name]).env("RUST_BACKTRACE", "0").output().expect("child");
+        let out =
+            Command::new(&exe).args(["--upstream", name]).env("RUST_BACKTRACE", "0").output().expect("child");
         use std::os::unix::process::ExitStatusExt;
         let how = match (out.status.code(), out.status.signal()) {
             (Some(0), _) => "returned".to_string(),
@@ -222,7 +228,11 @@ fn child(format: &str, input: &Path) {
     let r = run(input);
     let peak = std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmPeak:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmPeak:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
         .unwrap_or(0);
     println!("PEAK_KB {peak}");
     match r {
@@ -269,7 +279,11 @@ fn run_case(exe: &Path, format: &str, case: &Case, dir: &Path, base_kb: u64) -> 
     let t0 = Instant::now();
     let mut child = Command::new("/bin/sh")
         .arg("-c")
-        .arg(if limit_kb > 0 { format!("ulimit -v {limit_kb} && exec \"$0\" \"$@\"") } else { "exec \"$0\" \"$@\"".into() })
+        .arg(if limit_kb > 0 {
+            format!("ulimit -v {limit_kb} && exec \"$0\" \"$@\"")
+        } else {
+            "exec \"$0\" \"$@\"".into()
+        })
         .arg(exe)
         .args(["--child", format])
         .arg(&made.input)
@@ -318,7 +332,9 @@ fn run_case(exe: &Path, format: &str, case: &Case, dir: &Path, base_kb: u64) -> 
     } else if let Some(r) = &result {
         if let Some(msg) = r.strip_prefix("ERR ") {
             // an error must name the damaged file, and must not be a dependency's Debug text
-            if !msg.contains(&made.must_name) || ["Io(", "Custom {", "Error { kind"].iter().any(|d| msg.contains(d)) {
+            if !msg.contains(&made.must_name)
+                || ["Io(", "Custom {", "Error { kind"].iter().any(|d| msg.contains(d))
+            {
                 Outcome::Unnamed
             } else if case.expect == Expect::Ok {
                 Outcome::RefusedValid
@@ -339,21 +355,33 @@ fn run_case(exe: &Path, format: &str, case: &Case, dir: &Path, base_kb: u64) -> 
         Some(r) => {
             let mut d = r.clone();
             if outcome.failed() || outcome == Outcome::CaughtPanic {
-                d.push_str(&format!(" | stderr: {}", stderr.lines().filter(|l| !l.trim().is_empty()).take(6).collect::<Vec<_>>().join(" / ")));
+                d.push_str(&format!(
+                    " | stderr: {}",
+                    stderr.lines().filter(|l| !l.trim().is_empty()).take(6).collect::<Vec<_>>().join(" / ")
+                ));
             }
             d
         }
-        None => format!("status {status:?}; stderr: {}", stderr.lines().filter(|l| !l.trim().is_empty()).take(8).collect::<Vec<_>>().join(" / ")),
+        None => format!(
+            "status {status:?}; stderr: {}",
+            stderr.lines().filter(|l| !l.trim().is_empty()).take(8).collect::<Vec<_>>().join(" / ")
+        ),
     };
     let peak = stdout.lines().find_map(|l| l.strip_prefix("PEAK_KB ")?.parse::<u64>().ok()).unwrap_or(0);
-    let detail = if case.expect == Expect::Ok { format!("{detail} [peak {} MB]", peak / 1024) } else { detail };
+    let detail =
+        if case.expect == Expect::Ok { format!("{detail} [peak {} MB]", peak / 1024) } else { detail };
     (Ran { outcome, secs, detail }, made)
 }
 
 fn peak_of(exe: &Path, format: &str, case: &Case, dir: &Path) -> Option<u64> {
     std::fs::create_dir_all(dir).ok()?;
     let made = (case.make)(dir);
-    let out = Command::new(exe).args(["--child", format]).arg(&made.input).env("RAYON_NUM_THREADS", "1").output().ok()?;
+    let out = Command::new(exe)
+        .args(["--child", format])
+        .arg(&made.input)
+        .env("RAYON_NUM_THREADS", "1")
+        .output()
+        .ok()?;
     let s = String::from_utf8_lossy(&out.stdout);
     let _ = std::fs::remove_dir_all(dir);
     s.lines().find_map(|l| l.strip_prefix("PEAK_KB ")?.parse::<u64>().ok())
@@ -365,19 +393,32 @@ fn parent() -> i32 {
     let seed: u64 = env("BRAINML_BAD_INPUT_SEED").and_then(|s| s.parse().ok()).unwrap_or(15);
     let only = env("BRAINML_BAD_INPUT_ONLY");
     let keep = env("BRAINML_BAD_INPUT_KEEP").map(PathBuf::from);
-    let jobs: usize = env("BRAINML_BAD_INPUT_JOBS").and_then(|s| s.parse().ok())
+    let jobs: usize = env("BRAINML_BAD_INPUT_JOBS")
+        .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let models = root.join("data").join("models");
-    let need = ["all-minilm-l6-v2/model.safetensors", "all-minilm-l6-v2/tokenizer.json", "smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf"];
+    let need = [
+        "all-minilm-l6-v2/model.safetensors",
+        "all-minilm-l6-v2/tokenizer.json",
+        "smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf",
+    ];
     let missing: Vec<&str> = need.iter().copied().filter(|p| !models.join(p).is_file()).collect();
     let models = if missing.is_empty() {
         Some(models.as_path())
     } else if env("CI").is_some_and(|c| c == "true" || c == "1") {
-        eprintln!("bad_input: model files missing under {} ({}); run `brainml fetch models` (CI=true: failing)", models.display(), missing.join(", "));
+        eprintln!(
+            "bad_input: model files missing under {} ({}); run `brainml fetch models` (CI=true: failing)",
+            models.display(),
+            missing.join(", ")
+        );
         return 1;
     } else {
-        println!("bad_input: SKIPPING the model formats: {} missing under {} (run `brainml fetch models`)", missing.join(", "), models.display());
+        println!(
+            "bad_input: SKIPPING the model formats: {} missing under {} (run `brainml fetch models`)",
+            missing.join(", "),
+            models.display()
+        );
         None
     };
     if !cfg!(feature = "llm") || !cfg!(feature = "cli") {
@@ -403,10 +444,13 @@ fn parent() -> i32 {
     let mut base: BTreeMap<&str, u64> = BTreeMap::new();
     for f in &fmts {
         let valid = f.cases.iter().find(|c| c.expect == Expect::Ok);
-        let kb = valid.and_then(|c| peak_of(&exe, f.name, c, &tmp.path().join(format!("peak-{}", f.name)))).unwrap_or(4 << 20);
+        let kb = valid
+            .and_then(|c| peak_of(&exe, f.name, c, &tmp.path().join(format!("peak-{}", f.name))))
+            .unwrap_or(4 << 20);
         base.insert(f.name, kb);
     }
-    let work: Vec<(usize, usize)> = fmts.iter().enumerate().flat_map(|(i, f)| (0..f.cases.len()).map(move |j| (i, j))).collect();
+    let work: Vec<(usize, usize)> =
+        fmts.iter().enumerate().flat_map(|(i, f)| (0..f.cases.len()).map(move |j| (i, j))).collect();
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<(usize, usize, Ran)>> = Mutex::new(Vec::new());
     let fmts = Arc::new(fmts);
@@ -421,16 +465,25 @@ fn parent() -> i32 {
                 std::fs::create_dir_all(&dir).expect("case dir");
                 let (ran, made) = run_case(&exe, f.name, case, &dir, base[f.name]);
                 if ran.outcome.failed() {
-                    eprintln!("FAIL {} / {} [{}]: {:?} ({:.1} s): {}", f.name, case.name, made.note, ran.outcome, ran.secs, ran.detail);
+                    eprintln!(
+                        "FAIL {} / {} [{}]: {:?} ({:.1} s): {}",
+                        f.name, case.name, made.note, ran.outcome, ran.secs, ran.detail
+                    );
                     if let Some(k) = &keep {
                         let dst = k.join(format!("{}-{}", f.name, case.name.replace(['/', ' '], "_")));
                         let _ = std::fs::create_dir_all(&dst);
                         let _ = Command::new("cp").arg("-rL").arg(&made.input).arg(&dst).status();
                     }
                 } else if env("BRAINML_BAD_INPUT_VERBOSE").is_some() || case.expect != Expect::Any {
-                    println!("  {:<14} {:<44} {:<12} {:>5.2} s  {}{}", f.name, case.name, format!("{:?}", ran.outcome), ran.secs,
+                    println!(
+                        "  {:<14} {:<44} {:<12} {:>5.2} s  {}{}",
+                        f.name,
+                        case.name,
+                        format!("{:?}", ran.outcome),
+                        ran.secs,
                         if made.note.is_empty() { String::new() } else { format!("[{}] ", made.note) },
-                        ran.detail.chars().take(300).collect::<String>());
+                        ran.detail.chars().take(300).collect::<String>()
+                    );
                 }
                 let _ = std::fs::remove_dir_all(&dir);
                 results.lock().unwrap().push((i, j, ran));
@@ -439,11 +492,30 @@ fn parent() -> i32 {
     });
     let results = results.into_inner().unwrap();
     // summary table
-    let cols = ["loaded", "refused", "caught", "panic", "signal", "oom", "timeout", "unnamed", "accepted", "ref-valid"];
+    let cols = [
+        "loaded",
+        "refused",
+        "caught",
+        "panic",
+        "signal",
+        "oom",
+        "timeout",
+        "unnamed",
+        "accepted",
+        "ref-valid",
+    ];
     println!("\nbad input corpus (seed {seed}, {random} random cases per format, {jobs} jobs, limit: valid peak + 4 × input + 64 MiB of thread stacks, {} s timeout)",
         TIMEOUT.as_secs());
-    println!("{:<15} {:>5} {:>5} {:>6} {}  {:>8} {:>8}", "format", "hand", "rand", "total",
-        cols.iter().map(|c| format!("{c:>10}")).collect::<String>(), "max s", "wall s");
+    println!(
+        "{:<15} {:>5} {:>5} {:>6} {}  {:>8} {:>8}",
+        "format",
+        "hand",
+        "rand",
+        "total",
+        cols.iter().map(|c| format!("{c:>10}")).collect::<String>(),
+        "max s",
+        "wall s"
+    );
     let mut failed = 0;
     let mut totals = vec![0usize; cols.len() + 3];
     for (i, f) in fmts.iter().enumerate() {
@@ -470,8 +542,16 @@ fn parent() -> i32 {
         }
         let max = rs.iter().map(|r| r.2.secs).fold(0.0, f64::max);
         let wall: f64 = rs.iter().map(|r| r.2.secs).sum();
-        println!("{:<15} {:>5} {:>5} {:>6} {}  {:>8.1} {:>8.0}", f.name, hand, f.cases.len() - hand, f.cases.len(),
-            n.iter().map(|c| format!("{c:>10}")).collect::<String>(), max, wall);
+        println!(
+            "{:<15} {:>5} {:>5} {:>6} {}  {:>8.1} {:>8.0}",
+            f.name,
+            hand,
+            f.cases.len() - hand,
+            f.cases.len(),
+            n.iter().map(|c| format!("{c:>10}")).collect::<String>(),
+            max,
+            wall
+        );
         totals[0] += hand;
         totals[1] += f.cases.len() - hand;
         totals[2] += f.cases.len();
@@ -479,7 +559,14 @@ fn parent() -> i32 {
             *t += c;
         }
     }
-    println!("{:<15} {:>5} {:>5} {:>6} {}", "all", totals[0], totals[1], totals[2], totals[3..].iter().map(|c| format!("{c:>10}")).collect::<String>());
+    println!(
+        "{:<15} {:>5} {:>5} {:>6} {}",
+        "all",
+        totals[0],
+        totals[1],
+        totals[2],
+        totals[3..].iter().map(|c| format!("{c:>10}")).collect::<String>()
+    );
     println!("wall time {:.0} s (case times summed per format above; 'caught' = a panic inside a dependency turned into an error by brainml)",
         t_all.elapsed().as_secs_f64());
     if failed > 0 {

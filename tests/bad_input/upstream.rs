@@ -48,7 +48,8 @@ pub fn cases() -> Vec<(&'static str, fn())> {
         }),
         ("tokenizers: template naming an undefined special token (encode)", || {
             let post = r#"{"type":"TemplateProcessing","single":[{"SpecialToken":{"id":"[X]","type_id":0}},{"Sequence":{"id":"A","type_id":0}}],"pair":[{"Sequence":{"id":"A","type_id":0}},{"Sequence":{"id":"B","type_id":1}}],"special_tokens":{}}"#;
-            let t = tokenizers::Tokenizer::from_bytes(tokenizer_json("null", post).as_bytes()).expect("loads");
+            let t =
+                tokenizers::Tokenizer::from_bytes(tokenizer_json("null", post).as_bytes()).expect("loads");
             println!("loaded; encoding");
             let r = t.encode("a", true);
             println!("returned {:?}", r.map(|e| e.get_ids().to_vec()).map_err(|e| e.to_string()));
@@ -60,14 +61,16 @@ pub fn cases() -> Vec<(&'static str, fn())> {
         }),
         ("candle: a tensor dimension of 0 (Content::tensor)", || {
             let b = gguf(&[], &[("t", &[0], 0)], 0);
-            let ct = candle_core::quantized::gguf_file::Content::read(&mut Cursor::new(b.clone())).expect("header reads");
+            let ct = candle_core::quantized::gguf_file::Content::read(&mut Cursor::new(b.clone()))
+                .expect("header reads");
             println!("header read; reading the tensor");
             let r = ct.tensor(&mut Cursor::new(b), "t", &candle_core::Device::Cpu);
             println!("returned {:?}", r.map(|_| ()).map_err(|e| e.to_string()));
         }),
         ("candle: a tensor dimension of 2^62 (Content::tensor)", || {
             let b = gguf(&[], &[("t", &[1 << 62, 4], 0)], 64);
-            let ct = candle_core::quantized::gguf_file::Content::read(&mut Cursor::new(b.clone())).expect("header reads");
+            let ct = candle_core::quantized::gguf_file::Content::read(&mut Cursor::new(b.clone()))
+                .expect("header reads");
             println!("header read; reading the tensor");
             let r = ct.tensor(&mut Cursor::new(b), "t", &candle_core::Device::Cpu);
             println!("returned {:?}", r.map(|_| ()).map_err(|e| e.to_string()));

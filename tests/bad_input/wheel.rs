@@ -38,7 +38,13 @@ pub struct Entry {
 }
 
 pub fn entry(name: &str, data: &[u8]) -> Entry {
-    Entry { name: name.as_bytes().to_vec(), data: data.to_vec(), deflate: true, usize_override: None, crc_override: None }
+    Entry {
+        name: name.as_bytes().to_vec(),
+        data: data.to_vec(),
+        deflate: true,
+        usize_override: None,
+        crc_override: None,
+    }
 }
 
 /// A zip archive (PKWARE APPNOTE 4.3: local headers, central directory, end record).
@@ -97,10 +103,17 @@ pub fn zip(entries: &[Entry]) -> Vec<u8> {
 
 pub fn format(models: &Path, random: usize, seed: u64) -> Format {
     let m = models.join("all-minilm-l6-v2");
-    let files: Vec<(String, Vec<u8>)> = ["config.json", "modules.json", "1_Pooling/config.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt"]
-        .iter()
-        .map(|f| (format!("{PREFIX}{f}"), std::fs::read(m.join(f)).expect("model file")))
-        .collect();
+    let files: Vec<(String, Vec<u8>)> = [
+        "config.json",
+        "modules.json",
+        "1_Pooling/config.json",
+        "tokenizer_config.json",
+        "special_tokens_map.json",
+        "vocab.txt",
+    ]
+    .iter()
+    .map(|f| (format!("{PREFIX}{f}"), std::fs::read(m.join(f)).expect("model file")))
+    .collect();
     let files = Arc::new(files);
     let good = move |files: &[(String, Vec<u8>)]| -> Vec<Entry> {
         let mut v: Vec<Entry> = files.iter().map(|(n, d)| entry(n, d)).collect();
@@ -122,15 +135,29 @@ pub fn format(models: &Path, random: usize, seed: u64) -> Format {
     use Expect::Error;
     hand("zip slip: ../../../evil.txt", Error, |e| e.push(entry("pkg/model/../../../evil.txt", b"x")));
     hand("absolute path /tmp/evil.txt", Error, |e| e.push(entry("/tmp/evil.txt", b"x")));
-    hand("backslash path ..\\..\\evil.txt", Expect::Any, |e| e.push(entry("pkg/model/..\\..\\evil.txt", b"x")));
-    hand("name not UTF-8", Expect::Any, |e| e.push(Entry { name: b"pkg/model/\xff\xfe.txt".to_vec(), ..entry("x", b"x") }));
+    hand("backslash path ..\\..\\evil.txt", Expect::Any, |e| {
+        e.push(entry("pkg/model/..\\..\\evil.txt", b"x"))
+    });
+    hand("name not UTF-8", Expect::Any, |e| {
+        e.push(Entry { name: b"pkg/model/\xff\xfe.txt".to_vec(), ..entry("x", b"x") })
+    });
     hand("declared size 4 GiB (zip bomb)", Error, |e| e[0].usize_override = Some(u32::MAX));
     hand("declared size smaller than the data", Error, |e| e[5].usize_override = Some(10));
-    hand("declared size larger than the data", Error, |e| e[0].usize_override = Some(e[0].data.len() as u32 + 100));
+    hand("declared size larger than the data", Error, |e| {
+        e[0].usize_override = Some(e[0].data.len() as u32 + 100)
+    });
     hand("CRC mismatch", Error, |e| e[1].crc_override = Some(0x1234_5678));
     hand("no files under the prefix", Error, |e| e.retain(|x| !x.name.starts_with(b"pkg/model/")));
-    hand("stored entry with wrong CRC", Error, |e| { e[2].deflate = false; e[2].crc_override = Some(1); });
-    hand("deflate stream damaged", Error, |e| { e[0].deflate = false; e[0].data = vec![0xff; 64]; e[0].deflate = false; e[0].crc_override = Some(0); });
+    hand("stored entry with wrong CRC", Error, |e| {
+        e[2].deflate = false;
+        e[2].crc_override = Some(1);
+    });
+    hand("deflate stream damaged", Error, |e| {
+        e[0].deflate = false;
+        e[0].data = vec![0xff; 64];
+        e[0].deflate = false;
+        e[0].crc_override = Some(0);
+    });
     let raw = |name: &str, f: fn(&[u8]) -> Vec<u8>, base: &Arc<Vec<u8>>| {
         let b = base.clone();
         file_case(name.into(), Error, FILE, move || f(&b))
@@ -139,8 +166,27 @@ pub fn format(models: &Path, random: usize, seed: u64) -> Format {
     cases.push(raw("end record missing", |b| b[..b.len() - 22].to_vec(), &base));
     cases.push(raw("empty file", |_| vec![], &base));
     cases.push(raw("not a zip (JSON)", |_| b"{\"not\": \"a zip\"}".to_vec(), &base));
-    cases.push(raw("entry count 65535", |b| { let mut v = b.to_vec(); let n = v.len(); v[n - 12..n - 10].copy_from_slice(&u16::MAX.to_le_bytes()); v[n - 14..n - 12].copy_from_slice(&u16::MAX.to_le_bytes()); v }, &base));
-    cases.push(raw("central directory offset beyond the file", |b| { let mut v = b.to_vec(); let n = v.len(); v[n - 6..n - 2].copy_from_slice(&u32::MAX.to_le_bytes()); v }, &base));
+    cases.push(raw(
+        "entry count 65535",
+        |b| {
+            let mut v = b.to_vec();
+            let n = v.len();
+            v[n - 12..n - 10].copy_from_slice(&u16::MAX.to_le_bytes());
+            v[n - 14..n - 12].copy_from_slice(&u16::MAX.to_le_bytes());
+            v
+        },
+        &base,
+    ));
+    cases.push(raw(
+        "central directory offset beyond the file",
+        |b| {
+            let mut v = b.to_vec();
+            let n = v.len();
+            v[n - 6..n - 2].copy_from_slice(&u32::MAX.to_le_bytes());
+            v
+        },
+        &base,
+    ));
     let n = base.len();
     cases.extend(random_cases("wheel", random, seed, FILE, base, move |rng: &mut Rng, b: &mut Vec<u8>| {
         // the central directory and end record are the last ~700 bytes; local headers are spread

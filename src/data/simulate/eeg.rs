@@ -105,14 +105,21 @@ impl Default for EegParams {
 impl EegParams {
     fn check(&self) -> Result<()> {
         if self.n_per_condition == 0 {
-            return Err(Error::data("simulate: n_per_condition must be at least 1 (zero trials make no experiment)"));
+            return Err(Error::data(
+                "simulate: n_per_condition must be at least 1 (zero trials make no experiment)",
+            ));
         }
         let (a, b) = self.soa;
         if !(a.is_finite() && b.is_finite() && a > 0.7 && b >= a) {
-            return Err(Error::data(format!("simulate: SOA range must satisfy 0.7 s < min ≤ max (epochs are 0.7 s long), got {a}..{b}")));
+            return Err(Error::data(format!(
+                "simulate: SOA range must satisfy 0.7 s < min ≤ max (epochs are 0.7 s long), got {a}..{b}"
+            )));
         }
         if !(self.sfreq >= 128.0 && self.sfreq <= 4096.0 && self.sfreq.fract() == 0.0) {
-            return Err(Error::data(format!("simulate: sampling rate must be a whole number of Hz in 128..4096, got {}", self.sfreq)));
+            return Err(Error::data(format!(
+                "simulate: sampling rate must be a whole number of Hz in 128..4096, got {}",
+                self.sfreq
+            )));
         }
         if self.n_artifact_trials > 3 * self.n_per_condition {
             return Err(Error::data("simulate: more artifact trials than trials"));
@@ -217,7 +224,8 @@ pub fn simulate_eeg(p: &EegParams) -> Result<EegSimulation> {
     let mut rng = ChaCha8Rng::seed_from_u64(p.seed);
 
     // --- trial sequence: balanced, shuffled, jittered SOA
-    let mut conds: Vec<Condition> = Condition::ALL.iter().flat_map(|&c| std::iter::repeat_n(c, p.n_per_condition)).collect();
+    let mut conds: Vec<Condition> =
+        Condition::ALL.iter().flat_map(|&c| std::iter::repeat_n(c, p.n_per_condition)).collect();
     for i in (1..conds.len()).rev() {
         let j = rng.gen_range(0..=i);
         conds.swap(i, j);
@@ -261,7 +269,8 @@ pub fn simulate_eeg(p: &EegParams) -> Result<EegSimulation> {
     // P8/PO8/P10 with the positive pole (the "VPP") over the front of the head
     let p8 = montage.get("P8").ok_or_else(|| Error::data("montage without P8"))?.map(|x| x / r);
     let n170_r = lead(&montage, p8.map(|x| 0.7 * x * r), p8.map(|x| -x));
-    let n170_l = lead(&montage, [-0.7 * p8[0] * r, 0.7 * p8[1] * r, 0.7 * p8[2] * r], [p8[0], -p8[1], -p8[2]]);
+    let n170_l =
+        lead(&montage, [-0.7 * p8[0] * r, 0.7 * p8[1] * r, 0.7 * p8[2] * r], [p8[0], -p8[1], -p8[2]]);
     let n170_lead: Vec<f64> = n170_r.iter().zip(&n170_l).map(|(a, b)| a + 0.6 * b).collect();
     sources.push((n170_lead.clone(), n170));
     // background: random dipoles of 1/f noise
@@ -317,9 +326,13 @@ pub fn simulate_eeg(p: &EegParams) -> Result<EegSimulation> {
             let mut crng = ChaCha8Rng::seed_from_u64(seeds[c]);
             let line_amp = crng.gen_range(0.5e-6..2.5e-6);
             let line_ph = crng.gen_range(0.0..2.0 * PI);
-            let (d1, f1, p1) = (crng.gen_range(5e-6..20e-6), crng.gen_range(0.005..0.03), crng.gen_range(0.0..2.0 * PI));
-            let (d2, f2, p2) = (crng.gen_range(2e-6..10e-6), crng.gen_range(0.03..0.1), crng.gen_range(0.0..2.0 * PI));
-            let mut white = || -> f64 { 1.5e-6 * <StandardNormal as Distribution<f64>>::sample(&StandardNormal, &mut crng) };
+            let (d1, f1, p1) =
+                (crng.gen_range(5e-6..20e-6), crng.gen_range(0.005..0.03), crng.gen_range(0.0..2.0 * PI));
+            let (d2, f2, p2) =
+                (crng.gen_range(2e-6..10e-6), crng.gen_range(0.03..0.1), crng.gen_range(0.0..2.0 * PI));
+            let mut white = || -> f64 {
+                1.5e-6 * <StandardNormal as Distribution<f64>>::sample(&StandardNormal, &mut crng)
+            };
             let extra = if Some(c) == noisy { 40e-6 } else { 0.0 };
             let mut row = vec![0f32; n];
             if Some(c) == flat {
@@ -387,7 +400,14 @@ pub fn simulate_eeg(p: &EegParams) -> Result<EegSimulation> {
     raw.bads = vec![p.bad_flat.clone(), p.bad_noisy.clone()];
 
     // --- truth: noiseless values at the peaks (µV)
-    let per_ch = |f: &dyn Fn(usize) -> f64| -> Vec<(String, f64)> { montage.ch_names.iter().enumerate().map(|(c, n)| (n.clone(), (f(c) * 1e6 * 1000.0).round() / 1000.0)).collect() };
+    let per_ch = |f: &dyn Fn(usize) -> f64| -> Vec<(String, f64)> {
+        montage
+            .ch_names
+            .iter()
+            .enumerate()
+            .map(|(c, n)| (n.clone(), (f(c) * 1e6 * 1000.0).round() / 1000.0))
+            .collect()
+    };
     let truth = EegTruth {
         params: p.clone(),
         n170_latency: p.n170_latency,
@@ -410,7 +430,14 @@ pub fn write_eeg(sim: &EegSimulation, out: &Path) -> Result<()> {
     std::fs::create_dir_all(&dir).at(&dir)?;
     let stem = dir.join("sub-01_task-faces");
     let f = |suffix: &str| stem.with_file_name(format!("sub-01_task-faces_{suffix}"));
-    write_bdf(f("eeg.bdf"), &sim.raw, &WriteOptions { recording: "Startdate 01-JAN-2026 brainml simulated faces".into(), ..WriteOptions::default() })?;
+    write_bdf(
+        f("eeg.bdf"),
+        &sim.raw,
+        &WriteOptions {
+            recording: "Startdate 01-JAN-2026 brainml simulated faces".into(),
+            ..WriteOptions::default()
+        },
+    )?;
     let sidecar = serde_json::json!({
         "TaskName": "faces",
         "TaskDescription": "famous, unfamiliar and scrambled faces (simulated, after Wakeman & Henson 2015)",
@@ -431,7 +458,13 @@ pub fn write_eeg(sim: &EegSimulation, out: &Path) -> Result<()> {
     let mut ch = String::from("name\ttype\tunits\tstatus\tstatus_description\n");
     for n in &sim.montage.ch_names {
         let bad = sim.raw.bads.contains(n);
-        let why = if *n == sim.truth.params.bad_flat { "flat" } else if *n == sim.truth.params.bad_noisy { "noisy" } else { "n/a" };
+        let why = if *n == sim.truth.params.bad_flat {
+            "flat"
+        } else if *n == sim.truth.params.bad_noisy {
+            "noisy"
+        } else {
+            "n/a"
+        };
         ch += &format!("{n}\tEEG\tuV\t{}\t{why}\n", if bad { "bad" } else { "good" });
     }
     ch += "Status\tTRIG\tn/a\tgood\tn/a\n";
@@ -441,7 +474,11 @@ pub fn write_eeg(sim: &EegSimulation, out: &Path) -> Result<()> {
         el += &format!("{n}\t{:.6}\t{:.6}\t{:.6}\n", p[0], p[1], p[2]);
     }
     write_atomic(&f("electrodes.tsv"), el.as_bytes())?;
-    write_atomic(&f("truth.json"), format!("{:#}\n", serde_json::to_value(&sim.truth).map_err(|e| Error::data(e.to_string()))?).as_bytes())?;
+    write_atomic(
+        &f("truth.json"),
+        format!("{:#}\n", serde_json::to_value(&sim.truth).map_err(|e| Error::data(e.to_string()))?)
+            .as_bytes(),
+    )?;
     Ok(())
 }
 

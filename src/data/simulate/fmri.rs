@@ -50,7 +50,18 @@ pub struct FmriParams {
 
 impl Default for FmriParams {
     fn default() -> Self {
-        FmriParams { seed: 42, tr: 2.0, n_volumes: 200, n_runs: 2, isi: (4.0, 7.0), ffa_face_pct: 3.0, ffa_scrambled_pct: 0.5, occipital_pct: 2.0, smooth_noise_pct: 0.8, white_noise_pct: 0.6 }
+        FmriParams {
+            seed: 42,
+            tr: 2.0,
+            n_volumes: 200,
+            n_runs: 2,
+            isi: (4.0, 7.0),
+            ffa_face_pct: 3.0,
+            ffa_scrambled_pct: 0.5,
+            occipital_pct: 2.0,
+            smooth_noise_pct: 0.8,
+            white_noise_pct: 0.6,
+        }
     }
 }
 
@@ -60,11 +71,16 @@ impl FmriParams {
             return Err(Error::data(format!("simulate: TR must be between 0.1 and 10 s, got {}", self.tr)));
         }
         if self.n_volumes < 40 || self.n_runs == 0 {
-            return Err(Error::data(format!("simulate: need at least one run of ≥ 40 volumes, got {} × {}", self.n_runs, self.n_volumes)));
+            return Err(Error::data(format!(
+                "simulate: need at least one run of ≥ 40 volumes, got {} × {}",
+                self.n_runs, self.n_volumes
+            )));
         }
         let (a, b) = self.isi;
         if !(a.is_finite() && b.is_finite() && a >= 1.0 && b >= a) {
-            return Err(Error::data(format!("simulate: event spacing must satisfy 1 s ≤ min ≤ max, got {a}..{b}")));
+            return Err(Error::data(format!(
+                "simulate: event spacing must satisfy 1 s ≤ min ≤ max, got {a}..{b}"
+            )));
         }
         Ok(())
     }
@@ -120,7 +136,9 @@ fn tissue() -> Array3<u8> {
         let phi = d[1].atan2(d[0]);
         // sulci: the grey-matter ribbon's inner edge ripples in and out
         let fold = 0.035 * (7.0 * theta).sin() * (9.0 * phi).sin();
-        let vent = |x: f64| ((p[0] - x) / 7.0).powi(2) + ((p[1] + 10.0) / 22.0).powi(2) + ((p[2] - 12.0) / 9.0).powi(2) < 1.0;
+        let vent = |x: f64| {
+            ((p[0] - x) / 7.0).powi(2) + ((p[1] + 10.0) / 22.0).powi(2) + ((p[2] - 12.0) / 9.0).powi(2) < 1.0
+        };
         if rho > 1.0 {
             0
         } else if vent(9.0) || vent(-9.0) || rho > 0.985 {
@@ -183,7 +201,10 @@ pub fn simulate_fmri(p: &FmriParams) -> Result<FmriSimulation> {
     let sphere_mask = |centers: &[[f64; 3]], radius: f64| -> Array3<bool> {
         Array3::from_shape_fn((SHAPE[0], SHAPE[1], SHAPE[2]), |(i, j, k)| {
             let q = mm(i, j, k);
-            in_brain(i, j, k) && centers.iter().any(|c| ((q[0] - c[0]).powi(2) + (q[1] - c[1]).powi(2) + (q[2] - c[2]).powi(2)).sqrt() <= radius)
+            in_brain(i, j, k)
+                && centers.iter().any(|c| {
+                    ((q[0] - c[0]).powi(2) + (q[1] - c[1]).powi(2) + (q[2] - c[2]).powi(2)).sqrt() <= radius
+                })
         })
     };
     let defs: [(&str, Vec<[f64; 3]>, f64, f64, f64); 3] = [
@@ -195,14 +216,23 @@ pub fn simulate_fmri(p: &FmriParams) -> Result<FmriSimulation> {
     let regions: Vec<Region> = defs
         .iter()
         .zip(&masks)
-        .map(|(d, m)| Region { name: d.0.into(), centers_mm: d.1.clone(), radius_mm: d.2, n_voxels: m.iter().filter(|&&b| b).count(), face_pct: d.3, scrambled_pct: d.4 })
+        .map(|(d, m)| Region {
+            name: d.0.into(),
+            centers_mm: d.1.clone(),
+            radius_mm: d.2,
+            n_voxels: m.iter().filter(|&&b| b).count(),
+            face_pct: d.3,
+            scrambled_pct: d.4,
+        })
         .collect();
 
     let n = p.n_volumes;
     let normal = Normal::new(0.0, 1.0).map_err(|e| Error::data(e.to_string()))?;
     let sigma_vox = 6.0 / 2.3548 / ZOOM;
     // regressors are scaled so that a single isolated 1-s event peaks at 1 (percent units)
-    let unit = regressor(&GlmCondition { onsets: vec![0.0], durations: vec![1.0] }, p.tr, 20, 50)?.into_iter().fold(0.0, f64::max);
+    let unit = regressor(&GlmCondition { onsets: vec![0.0], durations: vec![1.0] }, p.tr, 20, 50)?
+        .into_iter()
+        .fold(0.0, f64::max);
     let mut runs = Vec::new();
     let mut all_events = Vec::new();
     let mut motions = Vec::new();
@@ -216,19 +246,29 @@ pub fn simulate_fmri(p: &FmriParams) -> Result<FmriSimulation> {
             onsets.push((t * 10.0f64).round() / 10.0);
             t += rng.gen_range(p.isi.0..=p.isi.1);
         }
-        let mut types: Vec<&'static str> = (0..onsets.len()).map(|i| ["famous", "unfamiliar", "scrambled"][i % 3]).collect();
+        let mut types: Vec<&'static str> =
+            (0..onsets.len()).map(|i| ["famous", "unfamiliar", "scrambled"][i % 3]).collect();
         for i in (1..types.len()).rev() {
             let j = rng.gen_range(0..=i);
             types.swap(i, j);
         }
         let cond = |faces: bool| GlmCondition {
-            onsets: onsets.iter().zip(&types).filter(|(_, ty)| (**ty != "scrambled") == faces).map(|(o, _)| *o).collect(),
+            onsets: onsets
+                .iter()
+                .zip(&types)
+                .filter(|(_, ty)| (**ty != "scrambled") == faces)
+                .map(|(o, _)| *o)
+                .collect(),
             durations: types.iter().filter(|ty| (**ty != "scrambled") == faces).map(|_| 1.0).collect(),
         };
         let reg_face = regressor(&cond(true), p.tr, n, 50)?;
         let reg_scr = regressor(&cond(false), p.tr, n, 50)?;
         // sabotage in run 2 (index 1)
-        let (spikes, jerk): (Vec<usize>, Vec<usize>) = if run == 1 { (vec![n * 3 / 10, n * 7 / 10], (n * 6 / 10..n * 6 / 10 + 3).collect()) } else { (vec![], vec![]) };
+        let (spikes, jerk): (Vec<usize>, Vec<usize>) = if run == 1 {
+            (vec![n * 3 / 10, n * 7 / 10], (n * 6 / 10..n * 6 / 10 + 3).collect())
+        } else {
+            (vec![], vec![])
+        };
         // motion: slow random walk, plus the jerk
         let mut motion = Vec::with_capacity(n);
         let mut m = [0.0f64; 6];
@@ -256,11 +296,13 @@ pub fn simulate_fmri(p: &FmriParams) -> Result<FmriSimulation> {
             // unit variance after smoothing
             let sd = (e.iter().map(|x| x * x).sum::<f64>() / e.len() as f64).sqrt();
             ar.zip_mut_with(&e, |a, &x| *a = rho * *a + (1.0 - rho * rho).sqrt() * x / sd);
-            let drift = 1.0 * ((2.0 * PI * v as f64 / n as f64) + drift_phase).sin() + 0.5 * (v as f64 / n as f64 - 0.5);
+            let drift = 1.0 * ((2.0 * PI * v as f64 / n as f64) + drift_phase).sin()
+                + 0.5 * (v as f64 / n as f64 - 0.5);
             let mut img = Array3::<f64>::zeros((SHAPE[0], SHAPE[1], SHAPE[2]));
             for ((i, j, k), o) in img.indexed_iter_mut() {
                 let b = base[[i, j, k]];
-                let mut pct = p.smooth_noise_pct * ar[[i, j, k]] + p.white_noise_pct * normal.sample(&mut rng);
+                let mut pct =
+                    p.smooth_noise_pct * ar[[i, j, k]] + p.white_noise_pct * normal.sample(&mut rng);
                 if tis[[i, j, k]] > 0 {
                     pct += drift * drift_gain[[i, j, k]];
                     for (r, msk) in regions.iter().zip(&masks) {
@@ -286,7 +328,13 @@ pub fn simulate_fmri(p: &FmriParams) -> Result<FmriSimulation> {
             }
             vol4.index_axis_mut(Axis(3), v).assign(&img.mapv(|x| x as f32));
         }
-        runs.push(Img { data: vol4.into_dyn(), affine, zooms: [ZOOM; 3], tr: Some(p.tr), warnings: Vec::new() });
+        runs.push(Img {
+            data: vol4.into_dyn(),
+            affine,
+            zooms: [ZOOM; 3],
+            tr: Some(p.tr),
+            warnings: Vec::new(),
+        });
         all_events.push(RunEvents { onsets, trial_types: types });
         motions.push(motion);
         spikes_all.push(spikes);
@@ -306,7 +354,13 @@ pub fn simulate_fmri(p: &FmriParams) -> Result<FmriSimulation> {
         tr: None,
         warnings: Vec::new(),
     };
-    let mask_img = |m: &Array3<bool>| Img { data: m.mapv(|b| if b { 1.0 } else { 0.0 }).into_dyn(), affine, zooms: [ZOOM; 3], tr: None, warnings: Vec::new() };
+    let mask_img = |m: &Array3<bool>| Img {
+        data: m.mapv(|b| if b { 1.0 } else { 0.0 }).into_dyn(),
+        affine,
+        zooms: [ZOOM; 3],
+        tr: None,
+        warnings: Vec::new(),
+    };
     let brain = tis.mapv(|t| t > 0);
     let truth = FmriTruth {
         params: p.clone(),
@@ -368,9 +422,12 @@ pub fn mean_in_mask(img: &Img, mask: &ArrayD<f32>) -> Result<Vec<f64>> {
         return Err(Error::shape("mask", format!("{s:?} (the image's grid)"), format!("{:?}", mask.shape())));
     }
     let n_t = img.n_volumes();
-    let idx: Vec<(usize, usize, usize)> = mask.indexed_iter().filter(|(_, &v)| v > 0.5).map(|(ix, _)| (ix[0], ix[1], ix[2])).collect();
+    let idx: Vec<(usize, usize, usize)> =
+        mask.indexed_iter().filter(|(_, &v)| v > 0.5).map(|(ix, _)| (ix[0], ix[1], ix[2])).collect();
     if idx.is_empty() {
         return Err(Error::data("mask is empty"));
     }
-    Ok((0..n_t).map(|t| idx.iter().map(|&(i, j, k)| img.data[[i, j, k, t]] as f64).sum::<f64>() / idx.len() as f64).collect())
+    Ok((0..n_t)
+        .map(|t| idx.iter().map(|&(i, j, k)| img.data[[i, j, k, t]] as f64).sum::<f64>() / idx.len() as f64)
+        .collect())
 }

@@ -75,7 +75,11 @@ pub struct Header {
 
 fn field_str(buf: &[u8], path: &Path, name: &str) -> Result<String> {
     if buf.iter().any(|&b| !(32..127).contains(&b) && b != 0) {
-        return Err(Error::format(path, name, "holds bytes that are not printable ASCII (not an EDF/BDF header?)"));
+        return Err(Error::format(
+            path,
+            name,
+            "holds bytes that are not printable ASCII (not an EDF/BDF header?)",
+        ));
     }
     Ok(String::from_utf8_lossy(buf).trim_matches(|c: char| c == ' ' || c == '\0').to_string())
 }
@@ -95,7 +99,13 @@ pub fn read_header(path: impl AsRef<Path>) -> Result<Header> {
 
 fn read_header_from(f: &mut impl Read, path: &Path, file_len: u64) -> Result<Header> {
     if file_len < 256 {
-        return Err(Error::format(path, "header", format!("file is {file_len} bytes; an EDF/BDF header alone is 256 bytes (truncated or not EDF/BDF)")));
+        return Err(Error::format(
+            path,
+            "header",
+            format!(
+                "file is {file_len} bytes; an EDF/BDF header alone is 256 bytes (truncated or not EDF/BDF)"
+            ),
+        ));
     }
     let mut h = [0u8; 256];
     f.read_exact(&mut h).at(path)?;
@@ -104,7 +114,14 @@ fn read_header_from(f: &mut impl Read, path: &Path, file_len: u64) -> Result<Hea
     } else if &h[0..8] == b"0       " {
         Flavor::Edf
     } else {
-        return Err(Error::format(path, "version", format!("expected \"0\" (EDF) or \"\\xFFBIOSEMI\" (BDF), found {:?}", String::from_utf8_lossy(&h[0..8]))));
+        return Err(Error::format(
+            path,
+            "version",
+            format!(
+                "expected \"0\" (EDF) or \"\\xFFBIOSEMI\" (BDF), found {:?}",
+                String::from_utf8_lossy(&h[0..8])
+            ),
+        ));
     };
     let header_bytes: usize = field_num(&h[184..192], path, "header bytes")?;
     let n_records_raw: i64 = field_num(&h[236..244], path, "number of data records")?;
@@ -114,24 +131,51 @@ fn read_header_from(f: &mut impl Read, path: &Path, file_len: u64) -> Result<Hea
         return Err(Error::format(path, "number of signals", format!("expected 1..65535, found {ns}")));
     }
     if header_bytes != 256 * (ns + 1) {
-        return Err(Error::format(path, "header bytes", format!("header says {header_bytes} bytes but {ns} signals need {}", 256 * (ns + 1))));
+        return Err(Error::format(
+            path,
+            "header bytes",
+            format!("header says {header_bytes} bytes but {ns} signals need {}", 256 * (ns + 1)),
+        ));
     }
     if header_bytes as u64 > file_len {
-        return Err(Error::format(path, "header bytes", format!("header says {header_bytes} bytes but the file holds only {file_len} (truncated?)")));
+        return Err(Error::format(
+            path,
+            "header bytes",
+            format!("header says {header_bytes} bytes but the file holds only {file_len} (truncated?)"),
+        ));
     }
     if !(record_duration.is_finite() && record_duration > 0.0) {
-        return Err(Error::format(path, "duration of a data record", format!("expected a positive number of seconds, found {record_duration}")));
+        return Err(Error::format(
+            path,
+            "duration of a data record",
+            format!("expected a positive number of seconds, found {record_duration}"),
+        ));
     }
     // a record of 1e-9 s would make a 16-sample record a 16 GHz recording (and an epoch of a
     // second billions of samples): EEG records last milliseconds to minutes
     if !(1e-3..=3600.0).contains(&record_duration) {
-        return Err(Error::format(path, "duration of a data record", format!("expected 0.001 to 3600 seconds, found {record_duration} (a corrupt header?)")));
+        return Err(Error::format(
+            path,
+            "duration of a data record",
+            format!("expected 0.001 to 3600 seconds, found {record_duration} (a corrupt header?)"),
+        ));
     }
     let mut sh = vec![0u8; 256 * ns];
     f.read_exact(&mut sh).at(path)?;
     // signal header fields are stored field by field: ns labels, then ns transducers, ...
     let widths = [16usize, 80, 8, 8, 8, 8, 8, 80, 8, 32];
-    let names = ["label", "transducer type", "physical dimension", "physical minimum", "physical maximum", "digital minimum", "digital maximum", "prefiltering", "number of samples in each data record", "reserved"];
+    let names = [
+        "label",
+        "transducer type",
+        "physical dimension",
+        "physical minimum",
+        "physical maximum",
+        "digital minimum",
+        "digital maximum",
+        "prefiltering",
+        "number of samples in each data record",
+        "reserved",
+    ];
     let mut offsets = [0usize; 10];
     for k in 1..10 {
         offsets[k] = offsets[k - 1] + widths[k - 1] * ns;
@@ -152,13 +196,25 @@ fn read_header_from(f: &mut impl Read, path: &Path, file_len: u64) -> Result<Hea
             samples_per_record: field_num(get(8, i), path, &fname(8))?,
         };
         if s.digital_max <= s.digital_min {
-            return Err(Error::format(path, fname(6), format!("digital maximum {} must exceed digital minimum {}", s.digital_max, s.digital_min)));
+            return Err(Error::format(
+                path,
+                fname(6),
+                format!("digital maximum {} must exceed digital minimum {}", s.digital_max, s.digital_min),
+            ));
         }
         if s.physical_max == s.physical_min || !s.physical_max.is_finite() || !s.physical_min.is_finite() {
-            return Err(Error::format(path, fname(4), format!("physical range {}..{} is empty or not finite", s.physical_min, s.physical_max)));
+            return Err(Error::format(
+                path,
+                fname(4),
+                format!("physical range {}..{} is empty or not finite", s.physical_min, s.physical_max),
+            ));
         }
         if s.samples_per_record == 0 || s.samples_per_record > 1 << 24 {
-            return Err(Error::format(path, fname(8), format!("expected 1..16777216, found {}", s.samples_per_record)));
+            return Err(Error::format(
+                path,
+                fname(8),
+                format!("expected 1..16777216, found {}", s.samples_per_record),
+            ));
         }
         signals.push(s);
     }
@@ -168,10 +224,15 @@ fn read_header_from(f: &mut impl Read, path: &Path, file_len: u64) -> Result<Hea
             return Err(Error::format(path, format!("signal {} number of samples in each data record", i + 1), format!("{} samples per {record_duration}-s record is {rate:.0} Hz; expected at most {MAX_SFREQ:.0} Hz (a corrupt header?)", s.samples_per_record)));
         }
     }
-    let record_bytes: u64 = signals.iter().map(|s| s.samples_per_record as u64).sum::<u64>() * flavor.bytes() as u64;
+    let record_bytes: u64 =
+        signals.iter().map(|s| s.samples_per_record as u64).sum::<u64>() * flavor.bytes() as u64;
     let data_bytes = file_len - header_bytes as u64;
     if n_records_raw == 0 {
-        return Err(Error::format(path, "number of data records", "the file holds no data records (an empty or unfinished recording)"));
+        return Err(Error::format(
+            path,
+            "number of data records",
+            "the file holds no data records (an empty or unfinished recording)",
+        ));
     }
     if record_bytes > data_bytes {
         return Err(Error::format(path, "data records", format!("one data record takes {record_bytes} bytes but the file holds {data_bytes} after its header (truncated? re-download it)")));
@@ -181,7 +242,11 @@ fn read_header_from(f: &mut impl Read, path: &Path, file_len: u64) -> Result<Hea
         // "-1: unknown" is allowed while recording; use what the file holds
         held as usize
     } else if n_records_raw < 0 {
-        return Err(Error::format(path, "number of data records", format!("expected ≥ 0 or -1, found {n_records_raw}")));
+        return Err(Error::format(
+            path,
+            "number of data records",
+            format!("expected ≥ 0 or -1, found {n_records_raw}"),
+        ));
     } else {
         let n = n_records_raw as u64;
         if n > held {
@@ -225,7 +290,10 @@ pub struct EdfOptions {
 impl EdfOptions {
     /// Read only `names` (MNE `include=[...]`).
     pub fn include<S: AsRef<str>>(names: &[S]) -> Self {
-        EdfOptions { include: Some(names.iter().map(|s| s.as_ref().to_string()).collect()), exclude: Vec::new() }
+        EdfOptions {
+            include: Some(names.iter().map(|s| s.as_ref().to_string()).collect()),
+            exclude: Vec::new(),
+        }
     }
     /// Leave `names` out (MNE `exclude=[...]`).
     pub fn exclude<S: AsRef<str>>(names: &[S]) -> Self {
@@ -266,15 +334,28 @@ pub fn read_raw_edf_family_with(path: impl AsRef<Path>, opts: &EdfOptions) -> Re
     let file_len = std::fs::metadata(path).at(path)?.len();
     let mut f = BufReader::with_capacity(1 << 20, File::open(path).at(path)?);
     let hdr = read_header_from(&mut f, path, file_len)?;
-    let is_annot = |i: usize| hdr.signals[i].label == "EDF Annotations" || hdr.signals[i].label == "BDF Annotations";
+    let is_annot =
+        |i: usize| hdr.signals[i].label == "EDF Annotations" || hdr.signals[i].label == "BDF Annotations";
     let labels: Vec<&str> = hdr.signals.iter().map(|s| s.label.as_str()).collect();
     if opts.include.is_some() && !opts.exclude.is_empty() {
-        return Err(Error::data(format!("{}: give include or exclude, not both (as in MNE)", path.display())));
+        return Err(Error::data(format!(
+            "{}: give include or exclude, not both (as in MNE)",
+            path.display()
+        )));
     }
     for name in opts.include.iter().flatten().chain(&opts.exclude) {
         if !labels.contains(&name.as_str()) {
-            let some: Vec<&str> = labels.iter().copied().filter(|l| *l != "EDF Annotations" && *l != "BDF Annotations").take(12).collect();
-            return Err(Error::data(format!("{}: no channel {name:?} to include or exclude; channels are {}", path.display(), some.join(", "))));
+            let some: Vec<&str> = labels
+                .iter()
+                .copied()
+                .filter(|l| *l != "EDF Annotations" && *l != "BDF Annotations")
+                .take(12)
+                .collect();
+            return Err(Error::data(format!(
+                "{}: no channel {name:?} to include or exclude; channels are {}",
+                path.display(),
+                some.join(", ")
+            )));
         }
     }
     let wanted = |i: usize| match &opts.include {
@@ -294,17 +375,34 @@ pub fn read_raw_edf_family_with(path: impl AsRef<Path>, opts: &EdfOptions) -> Re
     }
     let mut annotations = Vec::new();
     if keep.is_empty() {
-        return Err(Error::format(path, "signals", if (0..hdr.signals.len()).all(is_annot) { "no data signal (only annotations)" } else { "every data signal was excluded" }));
+        return Err(Error::format(
+            path,
+            "signals",
+            if (0..hdr.signals.len()).all(is_annot) {
+                "no data signal (only annotations)"
+            } else {
+                "every data signal was excluded"
+            },
+        ));
     }
     let is_stim: Vec<bool> = keep.iter().map(|&j| is_stim_label(&hdr.signals[j].label)).collect();
     // the output rate: the most samples per record among the data (non-stim) channels
     let spr_of = |k: usize| hdr.signals[keep[k]].samples_per_record;
-    let spr = (0..keep.len()).filter(|&k| !is_stim[k]).map(spr_of).max().unwrap_or_else(|| (0..keep.len()).map(spr_of).max().unwrap_or(1));
-    let n_times = hdr.n_records.checked_mul(spr).ok_or_else(|| Error::format(path, "number of data records", "records × samples per record overflow"))?;
+    let spr = (0..keep.len())
+        .filter(|&k| !is_stim[k])
+        .map(spr_of)
+        .max()
+        .unwrap_or_else(|| (0..keep.len()).map(spr_of).max().unwrap_or(1));
+    let n_times = hdr.n_records.checked_mul(spr).ok_or_else(|| {
+        Error::format(path, "number of data records", "records × samples per record overflow")
+    })?;
     let mut data = Array2::<f32>::zeros((keep.len(), n_times));
     // channels read at a lower rate, collected whole and resampled at the end (MNE does this
     // after reading every chunk "to prevent edge artifacts")
-    let mut low: Vec<(usize, Vec<f64>)> = (0..keep.len()).filter(|&k| !is_stim[k] && spr_of(k) != spr).map(|k| (k, Vec::with_capacity(hdr.n_records * spr_of(k)))).collect();
+    let mut low: Vec<(usize, Vec<f64>)> = (0..keep.len())
+        .filter(|&k| !is_stim[k] && spr_of(k) != spr)
+        .map(|k| (k, Vec::with_capacity(hdr.n_records * spr_of(k))))
+        .collect();
     // kept channel → its slot in `low`, if it has one
     let mut low_slot: Vec<Option<usize>> = vec![None; keep.len()];
     for (slot, (k, _)) in low.iter().enumerate() {
@@ -332,7 +430,13 @@ pub fn read_raw_edf_family_with(path: impl AsRef<Path>, opts: &EdfOptions) -> Re
         }
     };
     for r in 0..hdr.n_records {
-        f.read_exact(&mut rec).map_err(|e| Error::format(path, "data records", format!("record {} of {} unreadable: {e} (truncated?)", r + 1, hdr.n_records)))?;
+        f.read_exact(&mut rec).map_err(|e| {
+            Error::format(
+                path,
+                "data records",
+                format!("record {} of {} unreadable: {e} (truncated?)", r + 1, hdr.n_records),
+            )
+        })?;
         for &(k, o, n, gain, offset) in &layout {
             let bytes = &rec[o..o + n * nb];
             if let Some(slot) = low_slot[k] {
@@ -355,17 +459,30 @@ pub fn read_raw_edf_family_with(path: impl AsRef<Path>, opts: &EdfOptions) -> Re
             }
         }
         for range in &annot_ranges {
-            parse_tals(&rec[range.clone()], &mut annotations).map_err(|why| Error::format(path, format!("EDF Annotations, data record {}", r + 1), why))?;
+            parse_tals(&rec[range.clone()], &mut annotations)
+                .map_err(|why| Error::format(path, format!("EDF Annotations, data record {}", r + 1), why))?;
         }
     }
     for (k, x) in low {
         let ratio = spr as f64 / spr_of(k) as f64;
-        let y = crate::eeg::fir::resample_npad(&x, ratio, Some(0)).map_err(|e| Error::format(path, format!("signal {} ({})", keep[k] + 1, hdr.signals[keep[k]].label), format!("resampling {} Hz to {} Hz: {e}", spr_of(k) as f64 / hdr.record_duration, spr as f64 / hdr.record_duration)))?;
+        let y = crate::eeg::fir::resample_npad(&x, ratio, Some(0)).map_err(|e| {
+            Error::format(
+                path,
+                format!("signal {} ({})", keep[k] + 1, hdr.signals[keep[k]].label),
+                format!(
+                    "resampling {} Hz to {} Hz: {e}",
+                    spr_of(k) as f64 / hdr.record_duration,
+                    spr as f64 / hdr.record_duration
+                ),
+            )
+        })?;
         data.row_mut(k).iter_mut().zip(&y).for_each(|(d, v)| *d = *v as f32);
     }
     let names: Vec<String> = keep.iter().map(|&j| hdr.signals[j].label.clone()).collect();
-    let types: Vec<ChannelType> = is_stim.iter().map(|&s| if s { ChannelType::Stim } else { ChannelType::Eeg }).collect();
-    let mut raw = Raw::new(data, names, types, spr as f64 / hdr.record_duration).map_err(|e| Error::format(path, "signals", e))?;
+    let types: Vec<ChannelType> =
+        is_stim.iter().map(|&s| if s { ChannelType::Stim } else { ChannelType::Eeg }).collect();
+    let mut raw = Raw::new(data, names, types, spr as f64 / hdr.record_duration)
+        .map_err(|e| Error::format(path, "signals", e))?;
     raw.annotations = annotations;
     Ok(raw)
 }
@@ -379,8 +496,13 @@ fn parse_tals(bytes: &[u8], out: &mut Vec<Annotation>) -> std::result::Result<()
         let time = parts.next().unwrap_or_default();
         let mut tp = time.split(|&b| b == 0x15);
         let num = |b: &[u8], what: &str| -> std::result::Result<f64, String> {
-            let txt = std::str::from_utf8(b).map_err(|_| format!("{what} is not text (found {})", excerpt(b, 40)))?;
-            txt.trim().parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| format!("{what} {} is not a number", excerpt(b, 40)))
+            let txt = std::str::from_utf8(b)
+                .map_err(|_| format!("{what} is not text (found {})", excerpt(b, 40)))?;
+            txt.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| format!("{what} {} is not a number", excerpt(b, 40)))
         };
         let onset_b = tp.next().unwrap_or_default();
         if !matches!(onset_b.first(), Some(b'+') | Some(b'-')) {
@@ -435,7 +557,12 @@ pub struct WriteOptions {
 
 impl Default for WriteOptions {
     fn default() -> Self {
-        WriteOptions { patient: "X X X X".into(), recording: "Startdate X X X X".into(), start_date: "01.01.26".into(), start_time: "00.00.00".into() }
+        WriteOptions {
+            patient: "X X X X".into(),
+            recording: "Startdate X X X X".into(),
+            start_date: "01.01.26".into(),
+            start_time: "00.00.00".into(),
+        }
     }
 }
 
@@ -448,7 +575,10 @@ pub fn write_bdf(path: impl AsRef<Path>, raw: &Raw, opts: &WriteOptions) -> Resu
     let path = path.as_ref();
     let sf = raw.sfreq();
     if sf.fract() != 0.0 || sf < 1.0 || sf > 1e6 {
-        return Err(Error::data(format!("{}: BDF needs a whole number of samples per 1-s record, sampling rate is {sf} Hz", path.display())));
+        return Err(Error::data(format!(
+            "{}: BDF needs a whole number of samples per 1-s record, sampling rate is {sf} Hz",
+            path.display()
+        )));
     }
     let spr = sf as usize;
     let n_ch = raw.ch_names().len();
@@ -540,9 +670,21 @@ mod tests {
         let data = Array2::from_shape_fn((3, n), |(c, t)| match c {
             0 => (1e-5 * (t as f64 / 10.0).sin()) as f32,
             1 => (-2.5e-5 + 1e-8 * t as f64) as f32,
-            _ => if t % 200 == 5 { 7.0 } else { 0.0 },
+            _ => {
+                if t % 200 == 5 {
+                    7.0
+                } else {
+                    0.0
+                }
+            }
         });
-        Raw::new(data, vec!["Cz".into(), "P8".into(), "Status".into()], vec![ChannelType::Eeg, ChannelType::Eeg, ChannelType::Stim], sf).unwrap()
+        Raw::new(
+            data,
+            vec!["Cz".into(), "P8".into(), "Status".into()],
+            vec![ChannelType::Eeg, ChannelType::Eeg, ChannelType::Stim],
+            sf,
+        )
+        .unwrap()
     }
 
     #[test]
@@ -565,7 +707,10 @@ mod tests {
         let codes: Vec<f32> = back.data().row(2).iter().copied().filter(|&v| v != 0.0).collect();
         assert_eq!(codes, vec![7.0; 5]); // t = 5, 205, 405, 605, 805
         let h = read_header(&p).unwrap();
-        assert_eq!((h.flavor, h.n_records, h.signals.len(), h.reserved.as_str()), (Flavor::Bdf, 4, 3, "24BIT"));
+        assert_eq!(
+            (h.flavor, h.n_records, h.signals.len(), h.reserved.as_str()),
+            (Flavor::Bdf, 4, 3, "24BIT")
+        );
     }
 
     #[test]

@@ -49,7 +49,13 @@ pub fn read_raw_muse_csv(path: impl AsRef<Path>) -> Result<Raw> {
         for (t, v) in ca.into_iter().enumerate() {
             match v {
                 Some(v) if v.is_finite() => data[[k, t]] = (v * scale) as f32,
-                _ => return Err(Error::format(path, *name, format!("row {} is empty, NaN or not a number", t + 2))),
+                _ => {
+                    return Err(Error::format(
+                        path,
+                        *name,
+                        format!("row {} is empty, NaN or not a number", t + 2),
+                    ))
+                }
             }
         }
         names.push(if *name == "Marker0" { "stim".to_string() } else { name.to_string() });
@@ -70,7 +76,11 @@ mod tests {
     fn reads_and_rejects() {
         let dir = tempfile::tempdir().unwrap();
         let good = dir.path().join("m.csv");
-        std::fs::write(&good, "timestamps,TP9,AF7,AF8,TP10,Right AUX,Marker0\n1.0,10,20,30,40,5,0\n1.004,11,21,31,41,6,2\n").unwrap();
+        std::fs::write(
+            &good,
+            "timestamps,TP9,AF7,AF8,TP10,Right AUX,Marker0\n1.0,10,20,30,40,5,0\n1.004,11,21,31,41,6,2\n",
+        )
+        .unwrap();
         let raw = read_raw_muse_csv(&good).unwrap();
         assert_eq!(raw.ch_names(), ["TP9", "AF7", "AF8", "TP10", "Right AUX", "stim"]);
         assert!((raw.data()[[1, 1]] - 21e-6).abs() < 1e-12);
@@ -80,18 +90,30 @@ mod tests {
         let e = read_raw_muse_csv(&missing).unwrap_err().to_string();
         assert!(e.contains("missing.csv") && e.contains("TP10"), "{e}");
         let nan = dir.path().join("nan.csv");
-        std::fs::write(&nan, "timestamps,TP9,AF7,AF8,TP10,Right AUX,Marker0\n1.0,10,20,30,40,5,0\n1.004,NaN,21,31,41,6,0\n").unwrap();
+        std::fs::write(
+            &nan,
+            "timestamps,TP9,AF7,AF8,TP10,Right AUX,Marker0\n1.0,10,20,30,40,5,0\n1.004,NaN,21,31,41,6,0\n",
+        )
+        .unwrap();
         let e = read_raw_muse_csv(&nan).unwrap_err().to_string();
         assert!(e.contains("nan.csv") && e.contains("TP9") && e.contains("row 3"), "{e}");
-        assert!(read_raw_muse_csv(dir.path().join("absent.csv")).unwrap_err().to_string().contains("absent.csv"));
+        assert!(read_raw_muse_csv(dir.path().join("absent.csv"))
+            .unwrap_err()
+            .to_string()
+            .contains("absent.csv"));
     }
 
     /// The real recordings, when fetched.
     #[test]
     fn real_muse_file() {
-        let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/public/eeg-n170-muse/subject1/session1/data_2017-09-13-15.30.01.csv");
+        let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("data/public/eeg-n170-muse/subject1/session1/data_2017-09-13-15.30.01.csv");
         if !p.exists() {
-            assert!(std::env::var("CI").as_deref() != Ok("true"), "{} missing under CI=true (scripts/run.sh fetches it)", p.display());
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "{} missing under CI=true (scripts/run.sh fetches it)",
+                p.display()
+            );
             eprintln!("{} not fetched: skipped", p.display());
             return;
         }
