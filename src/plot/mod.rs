@@ -1,6 +1,8 @@
 //! Figures and pictures (plotters → SVG for lines, `png` for images). See [`crate::display`]
 //! for how each shows in a notebook.
 
+#[cfg(feature = "eeg")]
+pub mod eeg;
 mod figure;
 #[cfg(feature = "fmri")]
 pub mod fmri;
