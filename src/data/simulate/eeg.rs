@@ -215,15 +215,45 @@ fn pink(rng: &mut ChaCha8Rng, n: usize, sfreq: f64) -> Vec<f64> {
     out
 }
 
-/// Simulate the recording (no files written; see [`write_eeg`]).
+/// A source: its lead field (V per nA·m on every electrode) and its time course (nA·m).
+type Source = (Vec<f64>, Vec<f64>);
+
+/// Simulate the recording (no files written; see [`write_eeg`]). One function per source, as
+/// `mne.simulation` adds them (`add_noise`, `add_eog`, `add_ecg`, … on a `simulate_raw`):
+/// the trial sequence, the evoked P1 and N170, background and alpha activity, blinks, then
+/// per-channel sensor noise, line noise and drift, the bad channels, the muscle bursts and
+/// the Status channel. The random numbers are drawn in this order from one seeded stream
+/// (each channel's sensor noise from its own stream, seeded from it), so a seed gives the
+/// same bytes on every machine.
 pub fn simulate_eeg(p: &EegParams) -> Result<EegSimulation> {
     p.check()?;
     let montage = Montage::standard("biosemi64")?;
-    let n_ch = montage.ch_names().len();
-    let sf = p.sfreq;
     let mut rng = ChaCha8Rng::seed_from_u64(p.seed);
+    let (events, n) = trial_sequence(&mut rng, p);
+    let p1 = p1_source(&mut rng, &montage, &events, n, p)?;
+    let n170 = n170_source(&mut rng, &montage, &events, n, p)?;
+    let (p1_lead, n170_lead) = (p1.0.clone(), n170.0.clone());
+    let mut sources = vec![p1, n170];
+    sources.extend(background_sources(&mut rng, &montage, n, p.sfreq));
+    sources.push(alpha_source(&mut rng, &montage, n, p.sfreq)?);
+    sources.push(blink_source(&mut rng, &montage, n, p.sfreq));
+    let flat = montage.ch_names().iter().position(|c| *c == p.bad_flat);
+    let noisy = montage.ch_names().iter().position(|c| *c == p.bad_noisy);
+    let seeds: Vec<u64> = (0..montage.ch_names().len()).map(|_| rng.gen()).collect();
+    let mut rows = project_with_sensor_noise(&sources, &seeds, flat, noisy, n, p.sfreq);
+    let artifact_trials = muscle_bursts(&mut rng, &events, &mut rows, flat, p)?;
+    rows.push(status_channel(&events, n));
+    let mut raw = assemble_raw(&montage, rows, p.sfreq)?;
+    raw.mark_bads(&[&p.bad_flat, &p.bad_noisy])?;
+    let truth = planted_truth(p, &montage, &p1_lead, &n170_lead, raw.bads(), artifact_trials, n);
+    Ok(EegSimulation { raw, events, montage, truth })
+}
 
-    // --- trial sequence: balanced, shuffled, jittered SOA
+/// The trials: every condition `n_per_condition` times, shuffled, the first at 2 s and each
+/// next one a uniformly drawn SOA later. Returns the events and the recording's length in
+/// samples (2 s after the last trial's SOA, rounded up to a whole second).
+fn trial_sequence(rng: &mut ChaCha8Rng, p: &EegParams) -> (Vec<SimEvent>, usize) {
+    let sf = p.sfreq;
     let mut conds: Vec<Condition> =
         Condition::ALL.iter().flat_map(|&c| std::iter::repeat_n(c, p.n_per_condition)).collect();
     for i in (1..conds.len()).rev() {
@@ -237,90 +267,136 @@ pub fn simulate_eeg(p: &EegParams) -> Result<EegSimulation> {
         events.push(SimEvent { sample, onset: sample as f64 / sf, condition: c });
         t += rng.gen_range(p.soa.0..=p.soa.1);
     }
-    let n = ((t + 2.0).ceil() * sf) as usize;
-    let r = HEAD_RADIUS;
+    (events, ((t + 2.0).ceil() * sf) as usize)
+}
 
-    // --- sources: (lead field column, time course in nA·m)
-    let mut sources: Vec<(Vec<f64>, Vec<f64>)> = Vec::new();
+/// An evoked component's time course: after each event, a Gaussian of width `sd` peaking at
+/// `lat` plus a per-trial latency jitter (sd 4 ms), of amplitude `amp(condition)`, over the
+/// first 500 ms.
+fn evoked_time_course(
+    rng: &mut ChaCha8Rng,
+    events: &[SimEvent],
+    n: usize,
+    sf: f64,
+    (lat, sd): (f64, f64),
+    amp: &dyn Fn(Condition) -> f64,
+) -> Result<Vec<f64>> {
     let jitter = Normal::new(0.0, 0.004).map_err(|e| Error::data(e.to_string()))?;
-    let evoked = |rng: &mut ChaCha8Rng, lat: f64, sd: f64, amp: &dyn Fn(Condition) -> f64| -> Vec<f64> {
-        let mut s = vec![0.0; n];
-        for e in &events {
-            let l = lat + jitter.sample(rng);
-            let a = amp(e.condition);
-            let lo = e.sample;
-            let hi = (e.sample + (0.5 * sf) as usize).min(n);
-            for (i, v) in s[lo..hi].iter_mut().enumerate() {
-                *v += a * gauss(i as f64 / sf, l, sd);
-            }
+    let mut s = vec![0.0; n];
+    for e in events {
+        let l = lat + jitter.sample(rng);
+        let a = amp(e.condition);
+        let lo = e.sample;
+        let hi = (e.sample + (0.5 * sf) as usize).min(n);
+        for (i, v) in s[lo..hi].iter_mut().enumerate() {
+            *v += a * gauss(i as f64 / sf, l, sd);
         }
-        s
-    };
-    // P1: bilateral occipital, pointing back and out
-    let p1 = evoked(&mut rng, p.p1_latency, 0.015, &|_| p.p1_nam);
-    let p1_l = lead(&montage, [-0.3 * r, -0.75 * r, 0.15 * r], [-0.3, -1.0, 0.35]);
-    let p1_r = lead(&montage, [0.3 * r, -0.75 * r, 0.15 * r], [0.3, -1.0, 0.35]);
-    let p1_lead: Vec<f64> = p1_l.iter().zip(&p1_r).map(|(a, b)| a + b).collect();
-    sources.push((p1_lead.clone(), p1));
-    // N170: right occipito-temporal (left at 60 %), negative at P8/PO8
-    let amp = |c: Condition| if c.is_face() { p.n170_face_nam } else { p.n170_scrambled_nam };
-    let n170 = evoked(&mut rng, p.n170_latency, 0.018, &amp);
-    // under P8 at 70 % of the head radius, pointing inwards (radial): focal negativity at
-    // P8/PO8/P10 with the positive pole (the "VPP") over the front of the head
-    let p8 = montage.get("P8").ok_or_else(|| Error::data("montage without P8"))?.map(|x| x / r);
-    let n170_r = lead(&montage, p8.map(|x| 0.7 * x * r), p8.map(|x| -x));
-    let n170_l =
-        lead(&montage, [-0.7 * p8[0] * r, 0.7 * p8[1] * r, 0.7 * p8[2] * r], [p8[0], -p8[1], -p8[2]]);
-    let n170_lead: Vec<f64> = n170_r.iter().zip(&n170_l).map(|(a, b)| a + 0.6 * b).collect();
-    sources.push((n170_lead.clone(), n170));
-    // background: random dipoles of 1/f noise
-    for _ in 0..12 {
-        let pos = loop {
-            let v = [rng.gen_range(-0.6..0.6), rng.gen_range(-0.6..0.6), rng.gen_range(-0.3..0.6)];
-            if v[0] * v[0] + v[1] * v[1] + v[2] * v[2] < 0.36 {
-                break v.map(|x| x * r);
-            }
-        };
-        let dir = [rng.gen_range(-1.0..1.0), rng.gen_range(-1.0..1.0), rng.gen_range(-1.0..1.0)];
-        let tc: Vec<f64> = pink(&mut rng, n, sf).into_iter().map(|x| 9.0 * x).collect();
-        sources.push((lead(&montage, pos, dir), tc));
     }
-    // alpha: occipital, 10 Hz with a wandering frequency and envelope
-    {
-        let normal = Normal::new(0.0, 1.0).map_err(|e| Error::data(e.to_string()))?;
-        let (mut ph, mut env, mut df) = (0.0f64, 0.0f64, 0.0f64);
-        let a_env = (-1.0 / (1.5 * sf)).exp();
-        let tc: Vec<f64> = (0..n)
-            .map(|_| {
-                env = a_env * env + (1.0 - a_env * a_env).sqrt() * normal.sample(&mut rng);
-                df = 0.9995 * df + 0.02 * normal.sample(&mut rng);
-                ph += 2.0 * PI * (10.0 + df.clamp(-2.0, 2.0)) / sf;
-                10.0 * (0.6 + 0.5 * env).max(0.0) * ph.sin()
-            })
-            .collect();
-        sources.push((lead(&montage, [0.0, -0.55 * r, 0.3 * r], [0.0, -0.7, 1.0]), tc));
-    }
-    // blinks: a dipole at the eyes pointing forward (cornea positive)
-    {
-        let mut tc = vec![0.0; n];
-        let mut tb = rng.gen_range(1.0..6.0);
-        let len = (0.3 * sf) as usize;
-        while ((tb * sf) as usize) + len < n {
-            let s0 = (tb * sf) as usize;
-            let a = rng.gen_range(400.0..600.0);
-            for i in 0..len {
-                tc[s0 + i] += a * (PI * i as f64 / len as f64).sin().powi(2);
-            }
-            tb += rng.gen_range(3.0..9.0);
-        }
-        sources.push((lead(&montage, [0.0, 0.8 * r, -0.35 * r], [0.0, 1.0, 0.1]), tc));
-    }
+    Ok(s)
+}
 
-    // --- project, then add per-channel noise (each channel its own seeded stream)
-    let seeds: Vec<u64> = (0..n_ch).map(|_| rng.gen()).collect();
-    let flat = montage.ch_names().iter().position(|c| *c == p.bad_flat);
-    let noisy = montage.ch_names().iter().position(|c| *c == p.bad_noisy);
-    let mut rows: Vec<Vec<f32>> = (0..n_ch)
+/// P1: bilateral occipital dipoles pointing back and out, the same for every condition.
+fn p1_source(
+    rng: &mut ChaCha8Rng,
+    montage: &Montage,
+    events: &[SimEvent],
+    n: usize,
+    p: &EegParams,
+) -> Result<Source> {
+    let r = HEAD_RADIUS;
+    let tc = evoked_time_course(rng, events, n, p.sfreq, (p.p1_latency, 0.015), &|_| p.p1_nam)?;
+    let left = lead(montage, [-0.3 * r, -0.75 * r, 0.15 * r], [-0.3, -1.0, 0.35]);
+    let right = lead(montage, [0.3 * r, -0.75 * r, 0.15 * r], [0.3, -1.0, 0.35]);
+    Ok((left.iter().zip(&right).map(|(a, b)| a + b).collect(), tc))
+}
+
+/// N170: under P8 at 70 % of the head radius, pointing inwards (radial) — a focal negativity
+/// at P8/PO8/P10 with the positive pole (the "VPP") over the front of the head — and its left
+/// homologue at 60 %; larger for faces than for scrambled faces.
+fn n170_source(
+    rng: &mut ChaCha8Rng,
+    montage: &Montage,
+    events: &[SimEvent],
+    n: usize,
+    p: &EegParams,
+) -> Result<Source> {
+    let r = HEAD_RADIUS;
+    let amp = |c: Condition| if c.is_face() { p.n170_face_nam } else { p.n170_scrambled_nam };
+    let tc = evoked_time_course(rng, events, n, p.sfreq, (p.n170_latency, 0.018), &amp)?;
+    let p8 = montage.get("P8").ok_or_else(|| Error::data("montage without P8"))?.map(|x| x / r);
+    let right = lead(montage, p8.map(|x| 0.7 * x * r), p8.map(|x| -x));
+    let left = lead(montage, [-0.7 * p8[0] * r, 0.7 * p8[1] * r, 0.7 * p8[2] * r], [p8[0], -p8[1], -p8[2]]);
+    Ok((right.iter().zip(&left).map(|(a, b)| a + 0.6 * b).collect(), tc))
+}
+
+/// Background activity: 12 dipoles at random places inside the head, random orientations,
+/// each with 1/f-like noise ([`pink`], 9 nA·m).
+fn background_sources(rng: &mut ChaCha8Rng, montage: &Montage, n: usize, sf: f64) -> Vec<Source> {
+    let r = HEAD_RADIUS;
+    (0..12)
+        .map(|_| {
+            let pos = loop {
+                let v = [rng.gen_range(-0.6..0.6), rng.gen_range(-0.6..0.6), rng.gen_range(-0.3..0.6)];
+                if v[0] * v[0] + v[1] * v[1] + v[2] * v[2] < 0.36 {
+                    break v.map(|x| x * r);
+                }
+            };
+            let dir = [rng.gen_range(-1.0..1.0), rng.gen_range(-1.0..1.0), rng.gen_range(-1.0..1.0)];
+            let tc: Vec<f64> = pink(rng, n, sf).into_iter().map(|x| 9.0 * x).collect();
+            (lead(montage, pos, dir), tc)
+        })
+        .collect()
+}
+
+/// Alpha: an occipital dipole at 10 Hz with a wandering frequency (±2 Hz) and a slowly
+/// varying envelope.
+fn alpha_source(rng: &mut ChaCha8Rng, montage: &Montage, n: usize, sf: f64) -> Result<Source> {
+    let r = HEAD_RADIUS;
+    let normal = Normal::new(0.0, 1.0).map_err(|e| Error::data(e.to_string()))?;
+    let (mut ph, mut env, mut df) = (0.0f64, 0.0f64, 0.0f64);
+    let a_env = (-1.0 / (1.5 * sf)).exp();
+    let tc: Vec<f64> = (0..n)
+        .map(|_| {
+            env = a_env * env + (1.0 - a_env * a_env).sqrt() * normal.sample(rng);
+            df = 0.9995 * df + 0.02 * normal.sample(rng);
+            ph += 2.0 * PI * (10.0 + df.clamp(-2.0, 2.0)) / sf;
+            10.0 * (0.6 + 0.5 * env).max(0.0) * ph.sin()
+        })
+        .collect();
+    Ok((lead(montage, [0.0, -0.55 * r, 0.3 * r], [0.0, -0.7, 1.0]), tc))
+}
+
+/// Blinks (as `mne.simulation.add_eog`): a dipole at the eyes pointing forward (cornea
+/// positive), a 300-ms sin² bump of 400–600 nA·m every 3–9 s.
+fn blink_source(rng: &mut ChaCha8Rng, montage: &Montage, n: usize, sf: f64) -> Source {
+    let r = HEAD_RADIUS;
+    let mut tc = vec![0.0; n];
+    let mut tb = rng.gen_range(1.0..6.0);
+    let len = (0.3 * sf) as usize;
+    while ((tb * sf) as usize) + len < n {
+        let s0 = (tb * sf) as usize;
+        let a = rng.gen_range(400.0..600.0);
+        for i in 0..len {
+            tc[s0 + i] += a * (PI * i as f64 / len as f64).sin().powi(2);
+        }
+        tb += rng.gen_range(3.0..9.0);
+    }
+    (lead(montage, [0.0, 0.8 * r, -0.35 * r], [0.0, 1.0, 0.1]), tc)
+}
+
+/// Every channel: the sources through their lead fields, plus (as `mne.simulation.add_noise`
+/// does for sensor noise) white noise (1.5 µV), 50 Hz line noise of a random amplitude and
+/// phase, and a slow drift of two random sines — each channel from its own seeded stream, in
+/// parallel. The `flat` channel stays zero; the `noisy` one gets extra white noise (40 µV).
+fn project_with_sensor_noise(
+    sources: &[Source],
+    seeds: &[u64],
+    flat: Option<usize>,
+    noisy: Option<usize>,
+    n: usize,
+    sf: f64,
+) -> Vec<Vec<f32>> {
+    (0..seeds.len())
         .into_par_iter()
         .map(|c| {
             let mut crng = ChaCha8Rng::seed_from_u64(seeds[c]);
@@ -341,7 +417,7 @@ pub fn simulate_eeg(p: &EegParams) -> Result<EegSimulation> {
             for (i, v) in row.iter_mut().enumerate() {
                 let tt = i as f64 / sf;
                 let mut x = 0.0;
-                for (l, tc) in &sources {
+                for (l, tc) in sources {
                     x += l[c] * tc[i];
                 }
                 x += white() + line_amp * (2.0 * PI * 50.0 * tt + line_ph).sin();
@@ -353,11 +429,22 @@ pub fn simulate_eeg(p: &EegParams) -> Result<EegSimulation> {
             }
             row
         })
-        .collect();
+        .collect()
+}
 
-    // --- artifact trials: a burst of muscle-like activity (white noise, sd 40–60 µV, 150 ms)
-    // somewhere in 0–400 ms, on every channel: far over any peak-to-peak threshold, but
-    // zero-mean, so it adds noise to a plain average rather than a fake component
+/// Artifact trials: a burst of muscle-like activity (white noise, sd 40–60 µV, 150 ms)
+/// somewhere in 0–400 ms, on every channel but the flat one: far over any peak-to-peak
+/// threshold, but zero-mean, so it adds noise to a plain average rather than a fake
+/// component. Returns the trials (indices into `events`), sorted.
+fn muscle_bursts(
+    rng: &mut ChaCha8Rng,
+    events: &[SimEvent],
+    rows: &mut [Vec<f32>],
+    flat: Option<usize>,
+    p: &EegParams,
+) -> Result<Vec<usize>> {
+    let sf = p.sfreq;
+    let n = rows.first().map_or(0, |r| r.len());
     let mut artifact_trials: Vec<usize> = Vec::new();
     while artifact_trials.len() < p.n_artifact_trials {
         let k = rng.gen_range(0..events.len());
@@ -375,31 +462,49 @@ pub fn simulate_eeg(p: &EegParams) -> Result<EegSimulation> {
                 continue;
             }
             for v in row[s0..s0 + len].iter_mut() {
-                *v += burst.sample(&mut rng) as f32;
+                *v += burst.sample(rng) as f32;
             }
         }
     }
+    Ok(artifact_trials)
+}
 
-    // --- Status channel
+/// The Status channel: each event's trigger code for 8 samples from its onset.
+fn status_channel(events: &[SimEvent], n: usize) -> Vec<f32> {
     let mut status = vec![0f32; n];
-    for e in &events {
+    for e in events {
         for v in status.iter_mut().skip(e.sample).take(8) {
             *v = e.condition.code() as f32;
         }
     }
-    rows.push(status);
-    let mut data = Array2::<f32>::zeros((n_ch + 1, n));
+    status
+}
+
+/// The 64 EEG rows and the Status row as a [`Raw`].
+fn assemble_raw(montage: &Montage, rows: Vec<Vec<f32>>, sf: f64) -> Result<Raw> {
+    let n = rows.first().map_or(0, |r| r.len());
+    let mut data = Array2::<f32>::zeros((rows.len(), n));
     for (c, row) in rows.into_iter().enumerate() {
         data.row_mut(c).assign(&ndarray::ArrayView1::from(&row[..]));
     }
+    let n_ch = montage.ch_names().len();
     let mut names = montage.ch_names().to_vec();
     names.push("Status".into());
     let mut types = vec![ChannelType::Eeg; n_ch];
     types.push(ChannelType::Stim);
-    let mut raw = Raw::new(data, names, types, sf)?;
-    raw.mark_bads(&[&p.bad_flat, &p.bad_noisy])?;
+    Raw::new(data, names, types, sf)
+}
 
-    // --- truth: noiseless values at the peaks (µV)
+/// What was planted: noiseless values at the peaks (µV, to 0.001), per channel.
+fn planted_truth(
+    p: &EegParams,
+    montage: &Montage,
+    p1_lead: &[f64],
+    n170_lead: &[f64],
+    bads: &[String],
+    artifact_trials: Vec<usize>,
+    n: usize,
+) -> EegTruth {
     let per_ch = |f: &dyn Fn(usize) -> f64| -> Vec<(String, f64)> {
         montage
             .ch_names()
@@ -408,19 +513,18 @@ pub fn simulate_eeg(p: &EegParams) -> Result<EegSimulation> {
             .map(|(c, n)| (n.clone(), (f(c) * 1e6 * 1000.0).round() / 1000.0))
             .collect()
     };
-    let truth = EegTruth {
+    EegTruth {
         params: p.clone(),
         n170_latency: p.n170_latency,
         n170_face_uv: per_ch(&|c| n170_lead[c] * p.n170_face_nam),
         n170_scrambled_uv: per_ch(&|c| n170_lead[c] * p.n170_scrambled_nam),
         n170_face_minus_scrambled_uv: per_ch(&|c| n170_lead[c] * (p.n170_face_nam - p.n170_scrambled_nam)),
         p1_uv: per_ch(&|c| p1_lead[c] * p.p1_nam),
-        bad_channels: raw.bads().to_vec(),
+        bad_channels: bads.to_vec(),
         artifact_trials,
         trial_counts: Condition::ALL.iter().map(|c| (c.name().to_string(), p.n_per_condition)).collect(),
         n_samples: n,
-    };
-    Ok(EegSimulation { raw, events, montage, truth })
+    }
 }
 
 /// Write the EEG part of the BIDS dataset under `out` (see the module docs of

@@ -58,7 +58,7 @@ pub struct SignalHeader {
 /// corrupt header, and would make epochs of a second cost gigabytes.
 pub const MAX_SFREQ: f64 = 1e6;
 
-/// The file header (what `brainml info FILE` prints).
+/// The file header, as [`read_header`] returns it (the readers check it the same way).
 #[derive(Clone, Debug)]
 pub struct Header {
     pub flavor: Flavor,
@@ -97,7 +97,41 @@ pub fn read_header(path: impl AsRef<Path>) -> Result<Header> {
     read_header_from(&mut f, path, file_len)
 }
 
+/// The fixed 256-byte part of the header, its numbers parsed and checked.
+struct FixedHeader {
+    bytes: [u8; 256],
+    flavor: Flavor,
+    header_bytes: usize,
+    /// as written: -1 means "unknown" (a recording still in progress)
+    n_records: i64,
+    record_duration: f64,
+    n_signals: usize,
+}
+
+/// Read and check the header: the fixed part, the signal headers, then the record count
+/// against the file size; the free-text fields last.
 fn read_header_from(f: &mut impl Read, path: &Path, file_len: u64) -> Result<Header> {
+    let fixed = read_fixed_header(f, path, file_len)?;
+    let signals = read_signal_headers(f, path, &fixed)?;
+    let n_records = count_records(path, &fixed, &signals, file_len)?;
+    let h = &fixed.bytes;
+    Ok(Header {
+        flavor: fixed.flavor,
+        patient: field_str(&h[8..88], path, "patient identification")?,
+        recording: field_str(&h[88..168], path, "recording identification")?,
+        start_date: field_str(&h[168..176], path, "start date")?,
+        start_time: field_str(&h[176..184], path, "start time")?,
+        header_bytes: fixed.header_bytes,
+        reserved: field_str(&h[192..236], path, "reserved")?,
+        n_records,
+        record_duration: fixed.record_duration,
+        signals,
+    })
+}
+
+/// The fixed header: version (EDF or BDF), header size, record count and duration, number of
+/// signals — each number checked before anything depends on it.
+fn read_fixed_header(f: &mut impl Read, path: &Path, file_len: u64) -> Result<FixedHeader> {
     if file_len < 256 {
         return Err(Error::format(
             path,
@@ -124,7 +158,7 @@ fn read_header_from(f: &mut impl Read, path: &Path, file_len: u64) -> Result<Hea
         ));
     };
     let header_bytes: usize = field_num(&h[184..192], path, "header bytes")?;
-    let n_records_raw: i64 = field_num(&h[236..244], path, "number of data records")?;
+    let n_records: i64 = field_num(&h[236..244], path, "number of data records")?;
     let record_duration: f64 = field_num(&h[244..252], path, "duration of a data record")?;
     let ns: usize = field_num(&h[252..256], path, "number of signals")?;
     if ns == 0 || ns > 65_535 {
@@ -160,9 +194,15 @@ fn read_header_from(f: &mut impl Read, path: &Path, file_len: u64) -> Result<Hea
             format!("expected 0.001 to 3600 seconds, found {record_duration} (a corrupt header?)"),
         ));
     }
+    Ok(FixedHeader { bytes: h, flavor, header_bytes, n_records, record_duration, n_signals: ns })
+}
+
+/// The signal headers (256 bytes per signal, stored field by field: every label, then every
+/// transducer, …), each signal checked as it is parsed, then every signal's sampling rate.
+fn read_signal_headers(f: &mut impl Read, path: &Path, fixed: &FixedHeader) -> Result<Vec<SignalHeader>> {
+    let ns = fixed.n_signals;
     let mut sh = vec![0u8; 256 * ns];
     f.read_exact(&mut sh).at(path)?;
-    // signal header fields are stored field by field: ns labels, then ns transducers, ...
     let widths = [16usize, 80, 8, 8, 8, 8, 8, 80, 8, 32];
     let names = [
         "label",
@@ -195,38 +235,53 @@ fn read_header_from(f: &mut impl Read, path: &Path, file_len: u64) -> Result<Hea
             prefiltering: field_str(get(7, i), path, &fname(7))?,
             samples_per_record: field_num(get(8, i), path, &fname(8))?,
         };
-        if s.digital_max <= s.digital_min {
-            return Err(Error::format(
-                path,
-                fname(6),
-                format!("digital maximum {} must exceed digital minimum {}", s.digital_max, s.digital_min),
-            ));
-        }
-        if s.physical_max == s.physical_min || !s.physical_max.is_finite() || !s.physical_min.is_finite() {
-            return Err(Error::format(
-                path,
-                fname(4),
-                format!("physical range {}..{} is empty or not finite", s.physical_min, s.physical_max),
-            ));
-        }
-        if s.samples_per_record == 0 || s.samples_per_record > 1 << 24 {
-            return Err(Error::format(
-                path,
-                fname(8),
-                format!("expected 1..16777216, found {}", s.samples_per_record),
-            ));
-        }
+        check_signal(&s, path, &fname)?;
         signals.push(s);
     }
     for (i, s) in signals.iter().enumerate() {
-        let rate = s.samples_per_record as f64 / record_duration;
+        let rate = s.samples_per_record as f64 / fixed.record_duration;
         if rate > MAX_SFREQ {
-            return Err(Error::format(path, format!("signal {} number of samples in each data record", i + 1), format!("{} samples per {record_duration}-s record is {rate:.0} Hz; expected at most {MAX_SFREQ:.0} Hz (a corrupt header?)", s.samples_per_record)));
+            return Err(Error::format(path, format!("signal {} number of samples in each data record", i + 1), format!("{} samples per {}-s record is {rate:.0} Hz; expected at most {MAX_SFREQ:.0} Hz (a corrupt header?)", s.samples_per_record, fixed.record_duration)));
         }
     }
+    Ok(signals)
+}
+
+/// One signal's ranges: a digital range that is not empty, a finite physical range that is
+/// not empty, 1 to 2^24 samples per record. `fname(k)` names field `k` of this signal.
+fn check_signal(s: &SignalHeader, path: &Path, fname: &dyn Fn(usize) -> String) -> Result<()> {
+    if s.digital_max <= s.digital_min {
+        return Err(Error::format(
+            path,
+            fname(6),
+            format!("digital maximum {} must exceed digital minimum {}", s.digital_max, s.digital_min),
+        ));
+    }
+    if s.physical_max == s.physical_min || !s.physical_max.is_finite() || !s.physical_min.is_finite() {
+        return Err(Error::format(
+            path,
+            fname(4),
+            format!("physical range {}..{} is empty or not finite", s.physical_min, s.physical_max),
+        ));
+    }
+    if s.samples_per_record == 0 || s.samples_per_record > 1 << 24 {
+        return Err(Error::format(
+            path,
+            fname(8),
+            format!("expected 1..16777216, found {}", s.samples_per_record),
+        ));
+    }
+    Ok(())
+}
+
+/// The number of data records, checked against what the file holds after its header (before
+/// anything is allocated): a header that claims more than the file holds is an error; `-1`
+/// ("unknown", allowed while recording) becomes the number of whole records present.
+fn count_records(path: &Path, fixed: &FixedHeader, signals: &[SignalHeader], file_len: u64) -> Result<usize> {
     let record_bytes: u64 =
-        signals.iter().map(|s| s.samples_per_record as u64).sum::<u64>() * flavor.bytes() as u64;
-    let data_bytes = file_len - header_bytes as u64;
+        signals.iter().map(|s| s.samples_per_record as u64).sum::<u64>() * fixed.flavor.bytes() as u64;
+    let data_bytes = file_len - fixed.header_bytes as u64;
+    let n_records_raw = fixed.n_records;
     if n_records_raw == 0 {
         return Err(Error::format(
             path,
@@ -238,34 +293,29 @@ fn read_header_from(f: &mut impl Read, path: &Path, file_len: u64) -> Result<Hea
         return Err(Error::format(path, "data records", format!("one data record takes {record_bytes} bytes but the file holds {data_bytes} after its header (truncated? re-download it)")));
     }
     let held = data_bytes / record_bytes;
-    let n_records = if n_records_raw == -1 {
+    if n_records_raw == -1 {
         // "-1: unknown" is allowed while recording; use what the file holds
-        held as usize
+        Ok(held as usize)
     } else if n_records_raw < 0 {
-        return Err(Error::format(
+        Err(Error::format(
             path,
             "number of data records",
             format!("expected ≥ 0 or -1, found {n_records_raw}"),
-        ));
+        ))
     } else {
         let n = n_records_raw as u64;
         if n > held {
-            return Err(Error::format(path, "number of data records", format!("header says {n} data records of {record_duration} s but the file holds {held} (truncated?)")));
+            return Err(Error::format(
+                path,
+                "number of data records",
+                format!(
+                    "header says {n} data records of {} s but the file holds {held} (truncated?)",
+                    fixed.record_duration
+                ),
+            ));
         }
-        n as usize
-    };
-    Ok(Header {
-        flavor,
-        patient: field_str(&h[8..88], path, "patient identification")?,
-        recording: field_str(&h[88..168], path, "recording identification")?,
-        start_date: field_str(&h[168..176], path, "start date")?,
-        start_time: field_str(&h[176..184], path, "start time")?,
-        header_bytes,
-        reserved: field_str(&h[192..236], path, "reserved")?,
-        n_records,
-        record_duration,
-        signals,
-    })
+        Ok(n as usize)
+    }
 }
 
 fn unit_scale(dim: &str) -> f64 {
@@ -334,8 +384,64 @@ pub fn read_raw_edf_family_with(path: impl AsRef<Path>, opts: &EdfOptions) -> Re
     let file_len = std::fs::metadata(path).at(path)?.len();
     let mut f = BufReader::with_capacity(1 << 20, File::open(path).at(path)?);
     let hdr = read_header_from(&mut f, path, file_len)?;
-    let is_annot =
-        |i: usize| hdr.signals[i].label == "EDF Annotations" || hdr.signals[i].label == "BDF Annotations";
+    let sel = select_signals(path, &hdr, opts)?;
+    let spr = sel.output_spr(&hdr);
+    let n_times = hdr.n_records.checked_mul(spr).ok_or_else(|| {
+        Error::format(path, "number of data records", "records × samples per record overflow")
+    })?;
+    let mut data = Array2::<f32>::zeros((sel.keep.len(), n_times));
+    // channels read at a lower rate, collected whole and resampled at the end (MNE does this
+    // after reading every chunk "to prevent edge artifacts")
+    let mut low: Vec<(usize, Vec<f64>)> = (0..sel.keep.len())
+        .filter(|&k| !sel.is_stim[k] && sel.spr_of(&hdr, k) != spr)
+        .map(|k| (k, Vec::with_capacity(hdr.n_records * sel.spr_of(&hdr, k))))
+        .collect();
+    let annotations = read_records(&mut f, path, &hdr, &sel, spr, &mut data, &mut low)?;
+    upsample_low_rate(path, &hdr, &sel, spr, low, &mut data)?;
+    let names: Vec<String> = sel.keep.iter().map(|&j| hdr.signals[j].label.clone()).collect();
+    let types: Vec<ChannelType> =
+        sel.is_stim.iter().map(|&s| if s { ChannelType::Stim } else { ChannelType::Eeg }).collect();
+    let mut raw = Raw::new(data, names, types, spr as f64 / hdr.record_duration)
+        .map_err(|e| Error::format(path, "signals", e))?;
+    raw.set_annotations_unchecked(annotations);
+    Ok(raw)
+}
+
+fn is_annotation_label(label: &str) -> bool {
+    label == "EDF Annotations" || label == "BDF Annotations"
+}
+
+/// The signals a read keeps (MNE's `include` / `exclude`) and where the annotation signals
+/// sit in a record.
+struct Selection {
+    /// indices (into the header's signals) of the data signals read, in file order
+    keep: Vec<usize>,
+    /// per kept signal: whether it is a stim channel
+    is_stim: Vec<bool>,
+    /// byte ranges of the annotation signals inside one record
+    annot_ranges: Vec<std::ops::Range<usize>>,
+}
+
+impl Selection {
+    /// Samples per record of kept signal `k`.
+    fn spr_of(&self, hdr: &Header, k: usize) -> usize {
+        hdr.signals[self.keep[k]].samples_per_record
+    }
+    /// The output rate, in samples per record: the most among the data (non-stim) channels
+    /// (MNE's rule for mixed rates), or among the stim channels if there are only those.
+    fn output_spr(&self, hdr: &Header) -> usize {
+        (0..self.keep.len())
+            .filter(|&k| !self.is_stim[k])
+            .map(|k| self.spr_of(hdr, k))
+            .max()
+            .unwrap_or_else(|| (0..self.keep.len()).map(|k| self.spr_of(hdr, k)).max().unwrap_or(1))
+    }
+}
+
+/// Check `include` / `exclude` against the labels (every name must be a channel; not both
+/// given, as in MNE) and choose the signals to read.
+fn select_signals(path: &Path, hdr: &Header, opts: &EdfOptions) -> Result<Selection> {
+    let is_annot = |i: usize| is_annotation_label(&hdr.signals[i].label);
     let labels: Vec<&str> = hdr.signals.iter().map(|s| s.label.as_str()).collect();
     if opts.include.is_some() && !opts.exclude.is_empty() {
         return Err(Error::data(format!(
@@ -345,12 +451,8 @@ pub fn read_raw_edf_family_with(path: impl AsRef<Path>, opts: &EdfOptions) -> Re
     }
     for name in opts.include.iter().flatten().chain(&opts.exclude) {
         if !labels.contains(&name.as_str()) {
-            let some: Vec<&str> = labels
-                .iter()
-                .copied()
-                .filter(|l| *l != "EDF Annotations" && *l != "BDF Annotations")
-                .take(12)
-                .collect();
+            let some: Vec<&str> =
+                labels.iter().copied().filter(|l| !is_annotation_label(l)).take(12).collect();
             return Err(Error::data(format!(
                 "{}: no channel {name:?} to include or exclude; channels are {}",
                 path.display(),
@@ -363,7 +465,6 @@ pub fn read_raw_edf_family_with(path: impl AsRef<Path>, opts: &EdfOptions) -> Re
         None => !opts.exclude.iter().any(|n| n == labels[i]),
     };
     let keep: Vec<usize> = (0..hdr.signals.len()).filter(|&i| !is_annot(i) && wanted(i)).collect();
-    // byte ranges of the annotation signals inside one record
     let mut annot_ranges = Vec::new();
     let mut o = 0usize;
     for (i, s) in hdr.signals.iter().enumerate() {
@@ -373,7 +474,6 @@ pub fn read_raw_edf_family_with(path: impl AsRef<Path>, opts: &EdfOptions) -> Re
         }
         o += len;
     }
-    let mut annotations = Vec::new();
     if keep.is_empty() {
         return Err(Error::format(
             path,
@@ -385,26 +485,33 @@ pub fn read_raw_edf_family_with(path: impl AsRef<Path>, opts: &EdfOptions) -> Re
             },
         ));
     }
-    let is_stim: Vec<bool> = keep.iter().map(|&j| is_stim_label(&hdr.signals[j].label)).collect();
-    // the output rate: the most samples per record among the data (non-stim) channels
-    let spr_of = |k: usize| hdr.signals[keep[k]].samples_per_record;
-    let spr = (0..keep.len())
-        .filter(|&k| !is_stim[k])
-        .map(spr_of)
-        .max()
-        .unwrap_or_else(|| (0..keep.len()).map(spr_of).max().unwrap_or(1));
-    let n_times = hdr.n_records.checked_mul(spr).ok_or_else(|| {
-        Error::format(path, "number of data records", "records × samples per record overflow")
-    })?;
-    let mut data = Array2::<f32>::zeros((keep.len(), n_times));
-    // channels read at a lower rate, collected whole and resampled at the end (MNE does this
-    // after reading every chunk "to prevent edge artifacts")
-    let mut low: Vec<(usize, Vec<f64>)> = (0..keep.len())
-        .filter(|&k| !is_stim[k] && spr_of(k) != spr)
-        .map(|k| (k, Vec::with_capacity(hdr.n_records * spr_of(k))))
-        .collect();
+    let is_stim = keep.iter().map(|&j| is_stim_label(&hdr.signals[j].label)).collect();
+    Ok(Selection { keep, is_stim, annot_ranges })
+}
+
+/// Sample `t` of a signal's bytes in one record: 16-bit (EDF) or 24-bit (BDF) little-endian
+/// two's complement.
+fn decode(flavor: Flavor, bytes: &[u8], t: usize) -> i32 {
+    match flavor {
+        Flavor::Edf => i16::from_le_bytes([bytes[2 * t], bytes[2 * t + 1]]) as i32,
+        Flavor::Bdf => (i32::from_le_bytes([0, bytes[3 * t], bytes[3 * t + 1], bytes[3 * t + 2]])) >> 8,
+    }
+}
+
+/// Read the data records one at a time into `data` (volts; stim channels as codes with
+/// [`STIM_MASK`]) and `low` (the channels at a lower rate, whole, for [`upsample_low_rate`]),
+/// and parse the annotation signals of each record.
+fn read_records(
+    f: &mut impl Read,
+    path: &Path,
+    hdr: &Header,
+    sel: &Selection,
+    spr: usize,
+    data: &mut Array2<f32>,
+    low: &mut [(usize, Vec<f64>)],
+) -> Result<Vec<Annotation>> {
     // kept channel → its slot in `low`, if it has one
-    let mut low_slot: Vec<Option<usize>> = vec![None; keep.len()];
+    let mut low_slot: Vec<Option<usize>> = vec![None; sel.keep.len()];
     for (slot, (k, _)) in low.iter().enumerate() {
         low_slot[*k] = Some(slot);
     }
@@ -412,10 +519,10 @@ pub fn read_raw_edf_family_with(path: impl AsRef<Path>, opts: &EdfOptions) -> Re
     let record_bytes: usize = hdr.signals.iter().map(|s| s.samples_per_record).sum::<usize>() * nb;
     let mut rec = vec![0u8; record_bytes];
     // per kept signal: byte offset in a record, its samples per record, gain and offset (digital → volts)
-    let mut layout = Vec::with_capacity(keep.len());
+    let mut layout = Vec::with_capacity(sel.keep.len());
     let mut off = 0usize;
     for (j, s) in hdr.signals.iter().enumerate() {
-        if let Some(k) = keep.iter().position(|&x| x == j) {
+        if let Some(k) = sel.keep.iter().position(|&x| x == j) {
             let gain = (s.physical_max - s.physical_min) / (s.digital_max - s.digital_min) as f64;
             let offset = s.physical_max - gain * s.digital_max as f64;
             let u = unit_scale(&s.physical_dim);
@@ -423,12 +530,7 @@ pub fn read_raw_edf_family_with(path: impl AsRef<Path>, opts: &EdfOptions) -> Re
         }
         off += s.samples_per_record * nb;
     }
-    let decode = |bytes: &[u8], t: usize| -> i32 {
-        match hdr.flavor {
-            Flavor::Edf => i16::from_le_bytes([bytes[2 * t], bytes[2 * t + 1]]) as i32,
-            Flavor::Bdf => (i32::from_le_bytes([0, bytes[3 * t], bytes[3 * t + 1], bytes[3 * t + 2]])) >> 8,
-        }
-    };
+    let mut annotations = Vec::new();
     for r in 0..hdr.n_records {
         f.read_exact(&mut rec).map_err(|e| {
             Error::format(
@@ -440,51 +542,58 @@ pub fn read_raw_edf_family_with(path: impl AsRef<Path>, opts: &EdfOptions) -> Re
         for &(k, o, n, gain, offset) in &layout {
             let bytes = &rec[o..o + n * nb];
             if let Some(slot) = low_slot[k] {
-                low[slot].1.extend((0..n).map(|t| decode(bytes, t) as f64 * gain + offset));
+                low[slot].1.extend((0..n).map(|t| decode(hdr.flavor, bytes, t) as f64 * gain + offset));
                 continue;
             }
             let mut row = data.row_mut(k);
             let dst = row.as_slice_mut().ok_or_else(|| Error::data("internal: non-contiguous row"))?;
             let dst = &mut dst[r * spr..(r + 1) * spr];
-            if is_stim[k] && n != spr {
+            if sel.is_stim[k] && n != spr {
                 // zero-order hold within the record; MNE applies no bit mask on this path
                 for (t, d) in dst.iter_mut().enumerate() {
-                    *d = decode(bytes, t * n / spr) as f32;
+                    *d = decode(hdr.flavor, bytes, t * n / spr) as f32;
                 }
                 continue;
             }
             for (t, d) in dst.iter_mut().enumerate() {
-                let v = decode(bytes, t);
-                *d = if is_stim[k] { (v & STIM_MASK) as f32 } else { (v as f64 * gain + offset) as f32 };
+                let v = decode(hdr.flavor, bytes, t);
+                *d = if sel.is_stim[k] { (v & STIM_MASK) as f32 } else { (v as f64 * gain + offset) as f32 };
             }
         }
-        for range in &annot_ranges {
+        for range in &sel.annot_ranges {
             parse_tals(&rec[range.clone()], &mut annotations)
                 .map_err(|why| Error::format(path, format!("EDF Annotations, data record {}", r + 1), why))?;
         }
     }
+    Ok(annotations)
+}
+
+/// The channels read at a lower rate, upsampled to `spr` samples per record over the whole
+/// recording with MNE's FFT `resample(x, up, down, npad=0)`, into their rows of `data`.
+fn upsample_low_rate(
+    path: &Path,
+    hdr: &Header,
+    sel: &Selection,
+    spr: usize,
+    low: Vec<(usize, Vec<f64>)>,
+    data: &mut Array2<f32>,
+) -> Result<()> {
     for (k, x) in low {
-        let ratio = spr as f64 / spr_of(k) as f64;
+        let ratio = spr as f64 / sel.spr_of(hdr, k) as f64;
         let y = crate::eeg::fir::resample_npad(&x, ratio, Some(0)).map_err(|e| {
             Error::format(
                 path,
-                format!("signal {} ({})", keep[k] + 1, hdr.signals[keep[k]].label),
+                format!("signal {} ({})", sel.keep[k] + 1, hdr.signals[sel.keep[k]].label),
                 format!(
                     "resampling {} Hz to {} Hz: {e}",
-                    spr_of(k) as f64 / hdr.record_duration,
+                    sel.spr_of(hdr, k) as f64 / hdr.record_duration,
                     spr as f64 / hdr.record_duration
                 ),
             )
         })?;
         data.row_mut(k).iter_mut().zip(&y).for_each(|(d, v)| *d = *v as f32);
     }
-    let names: Vec<String> = keep.iter().map(|&j| hdr.signals[j].label.clone()).collect();
-    let types: Vec<ChannelType> =
-        is_stim.iter().map(|&s| if s { ChannelType::Stim } else { ChannelType::Eeg }).collect();
-    let mut raw = Raw::new(data, names, types, spr as f64 / hdr.record_duration)
-        .map_err(|e| Error::format(path, "signals", e))?;
-    raw.set_annotations_unchecked(annotations);
-    Ok(raw)
+    Ok(())
 }
 
 /// Parse the time-stamped annotation lists (TALs) of one record's annotation signal (EDF+
