@@ -1,21 +1,31 @@
 //! MNE-Python's default filter: a zero-phase, windowed-sinc FIR ("firwin" design, Hamming
 //! window, automatic transition bands and length), applied once by FFT convolution after
-//! "reflect_limited" edge padding. Ported from `mne/filter.py` (MNE 1.13):
-//! `_triage_filter_params` (auto transition bandwidths and filter length),
-//! `create_filter` (band edges and gains), `_firwin_design` (a sum of `scipy.signal.firwin`
-//! low-passes, one per transition, each as long as its own transition needs), and
-//! `_overlap_add_filter` / `_1d_overlap_filter` (padding by `len(h) − 1`, delay compensation).
-//! `notch_filter` (band-stops at each frequency) and `resample` (`_resample_fft`, FFT
-//! resampling with `npad="auto"` and a boxcar window) follow the same file. Checked against
-//! `mne.filter.filter_data`, `notch_filter` and `resample` on golden vectors
-//! (tests/golden/mne_filters.json).
+//! "reflect_limited" edge padding. Ported from `mne/filter.py`; the goldens
+//! (tests/golden/mne_filters.json, checked against `mne.filter.filter_data`, `notch_filter`
+//! and `resample`) were made with MNE 1.13.2, and the line numbers below are those of
+//! mne-python commit 8aa8dec45a (main of 2026-08-21, the 1.13 development line; no 1.13 tag
+//! was available to cite):
+//!
+//! | brainml | `mne/filter.py` |
+//! |---|---|
+//! | [`auto_l_trans`], [`auto_h_trans`] | `_triage_filter_params`, 2168–2398: `l_trans_bandwidth="auto"` 2268, `h_trans_bandwidth="auto"` 2307–2309 |
+//! | `auto_length` | `_triage_filter_params` 2340–2348 (`filter_length="auto"`) and `_to_samples` 2139–2166 (made odd, 2161–2163) |
+//! | `HAMMING_FACTOR` | `_length_factors`, 38 |
+//! | [`Fir::design`] (band edges and gains) | `create_filter` 1066–1445: low-pass 1249–1285, high-pass 1286–1322, band-pass 1323–1370, band-stop 1371–1439 |
+//! | `firwin_design` | `_firwin_design` 421–464 (a sum of `scipy.signal.firwin` low-passes, one per transition, each as long as its own transition needs) |
+//! | [`Fir::notch`] | `notch_filter` 1449–1617, FIR branch 1562–1581 (`notch_widths = freqs / 200`, `trans_bandwidth / 2` each side) |
+//! | [`Fir::apply`] | `_overlap_add_filter` 277–352 (padding by `len(h) − 1`, 295) and `_1d_overlap_filter` 354–383 (delay compensation, 363) |
+//! | [`fft_convolve`] | `_overlap_add_filter`, FFT length 302–325 |
+//! | [`resample`], [`resample_npad`] | `_resample_fft` 1964–2017 (`npad="auto"` 1971–1977, boxcar window) and `mne/cuda.py` `_fft_resample` 318–363 |
+//! | `crate::eeg::filter::smart_pad` | `mne/cuda.py` `_smart_pad` 371–403 (`"reflect_limited"`) |
 
 use realfft::RealFftPlanner;
 
 use crate::eeg::filter::smart_pad;
 use crate::error::{Error, Result};
 
-/// MNE's window length factor for the Hamming window (`_length_factors["hamming"]`).
+/// MNE's window length factor for the Hamming window (`_length_factors["hamming"]`,
+/// mne/filter.py 38).
 const HAMMING_FACTOR: f64 = 3.3;
 
 /// A linear-phase FIR filter (odd length, symmetric taps).
@@ -24,12 +34,14 @@ pub struct Fir {
     pub h: Vec<f64>,
 }
 
-/// MNE's automatic transition bandwidth below `l_freq`: `min(max(0.25·l_freq, 2), l_freq)`.
+/// MNE's automatic transition bandwidth below `l_freq`: `min(max(0.25·l_freq, 2), l_freq)`
+/// (`_triage_filter_params`, mne/filter.py 2268).
 pub fn auto_l_trans(l_freq: f64) -> f64 {
     (0.25 * l_freq).max(2.0).min(l_freq)
 }
 
-/// MNE's automatic transition bandwidth above `h_freq`: `min(max(0.25·h_freq, 2), nyquist − h_freq)`.
+/// MNE's automatic transition bandwidth above `h_freq`: `min(max(0.25·h_freq, 2), nyquist − h_freq)`
+/// (`_triage_filter_params`, mne/filter.py 2307–2309).
 pub fn auto_h_trans(h_freq: f64, sfreq: f64) -> f64 {
     (0.25 * h_freq).max(2.0).min(sfreq / 2.0 - h_freq)
 }
@@ -66,7 +78,8 @@ fn py_round(x: f64) -> i64 {
     x.round_ties_even() as i64
 }
 
-/// `_firwin_design(N, freq, gain, "hamming")` with `freq` relative to Nyquist (0 … 1).
+/// `_firwin_design(N, freq, gain, "hamming")` (mne/filter.py 421–464) with `freq` relative to
+/// Nyquist (0 … 1).
 fn firwin_design(n: usize, freq: &[f64], gain: &[f64], sfreq: f64) -> Result<Vec<f64>> {
     let mut h = vec![0.0; n];
     let (mut prev_freq, mut prev_gain) = (freq[freq.len() - 1], gain[gain.len() - 1]);
@@ -97,7 +110,8 @@ fn firwin_design(n: usize, freq: &[f64], gain: &[f64], sfreq: f64) -> Result<Vec
     Ok(h)
 }
 
-/// MNE's automatic filter length: `ceil(3.3 / min_transition · sfreq)`, made odd.
+/// MNE's automatic filter length: `ceil(3.3 / min_transition · sfreq)`, made odd
+/// (mne/filter.py 2340–2348 and `_to_samples`, 2161–2163).
 fn auto_length(min_trans: f64, sfreq: f64) -> usize {
     let mut n = ((HAMMING_FACTOR / min_trans) * sfreq).ceil().max(1.0) as usize;
     n += (n - 1) % 2;
@@ -107,7 +121,8 @@ fn auto_length(min_trans: f64, sfreq: f64) -> usize {
 impl Fir {
     /// Design MNE's default FIR filter (`mne.filter.create_filter(None, sfreq, l_freq,
     /// h_freq)`, i.e. `method="fir"`, `fir_design="firwin"`, `fir_window="hamming"`,
-    /// `phase="zero"`, `filter_length="auto"`): a band-pass when `l_freq < h_freq`, a
+    /// `phase="zero"`, `filter_length="auto"`; band edges and gains as mne/filter.py
+    /// 1249–1439): a band-pass when `l_freq < h_freq`, a
     /// high-pass with only `l_freq`, a low-pass with only `h_freq`, a band-stop when
     /// `l_freq > h_freq`. Transition bandwidths default to MNE's "auto" rule
     /// ([`auto_l_trans`], [`auto_h_trans`]).
@@ -187,7 +202,7 @@ impl Fir {
 
     /// Band-stop filter removing each `(low, high)` band (Hz), with transition bands `lt` above
     /// each `low` and `ht` below each `high` *inside* the band — MNE's band-stop branch of
-    /// `create_filter` (what `notch_filter` builds).
+    /// `create_filter` (mne/filter.py 1371–1439; what `notch_filter` builds).
     fn bandstop(sfreq: f64, bands: &[(f64, f64)], lt: f64, ht: f64) -> Result<Fir> {
         let nyq = sfreq / 2.0;
         let mut pts: Vec<(f64, f64)> = Vec::new();
@@ -216,7 +231,7 @@ impl Fir {
     /// MNE's `notch_filter(x, sfreq, freqs)` with its FIR defaults: for each frequency `f` a
     /// band-stop of width `notch_width` (default `f / 200`) plus a 1 Hz transition
     /// (`trans_bandwidth=1`), i.e. stop band `f ± (width/2)`, pass band beyond
-    /// `f ± (width/2 + 0.5)`.
+    /// `f ± (width/2 + 0.5)` (mne/filter.py 1562–1581).
     pub fn notch(sfreq: f64, freqs: &[f64], notch_width: Option<f64>) -> Result<Fir> {
         if freqs.is_empty() {
             return Err(Error::data("notch_filter: give at least one frequency"));
@@ -242,7 +257,8 @@ impl Fir {
         self.h.is_empty()
     }
 
-    /// Zero-phase filtering of one signal (MNE `_overlap_add_filter(x, h, phase="zero")`):
+    /// Zero-phase filtering of one signal (MNE `_overlap_add_filter(x, h, phase="zero")`,
+    /// mne/filter.py 277–352, and `_1d_overlap_filter`, 354–383):
     /// pad `len(h) − 1` samples each side by odd reflection, convolve (one FFT), take the
     /// samples aligned with the input (the filter's delay removed).
     pub fn apply(&self, x: &[f64]) -> Result<Vec<f64>> {
@@ -295,7 +311,7 @@ fn fast_len(n: usize) -> usize {
 }
 
 /// Full linear convolution of `x` and `h` by FFT overlap-add, with the FFT length MNE's
-/// `_overlap_add_filter` picks (mne/filter.py: powers of two from `2·len(h) − 1` up to
+/// `_overlap_add_filter` picks (mne/filter.py 302–325: powers of two from `2·len(h) − 1` up to
 /// `len(x)`, minimising `⌈n_x / (N − n_h + 1)⌉ · N · (log2 N + 1) + 4e-5 · N · n_x`); one
 /// FFT of the whole signal when it is shorter than that.
 pub fn fft_convolve(x: &[f64], h: &[f64]) -> Vec<f64> {
@@ -351,8 +367,8 @@ pub fn fft_convolve(x: &[f64], h: &[f64]) -> Vec<f64> {
 }
 
 /// MNE's `resample(x, up, down)` with its defaults (`method="fft"`, `npad="auto"`,
-/// `window="auto"` = boxcar, `pad="reflect_limited"`), ported from `_resample_fft` and
-/// `cuda._fft_resample`: pad to a power of two, cut (or zero-extend) the spectrum, inverse
+/// `window="auto"` = boxcar, `pad="reflect_limited"`), ported from `_resample_fft`
+/// (mne/filter.py 1964–2017) and `_fft_resample` (mne/cuda.py 318–363): pad to a power of two, cut (or zero-extend) the spectrum, inverse
 /// FFT at the new length, trim. Cutting the spectrum is the anti-aliasing low-pass. Returns
 /// `round(n · ratio)` samples.
 pub fn resample(x: &[f64], ratio: f64) -> Result<Vec<f64>> {

@@ -115,12 +115,13 @@ impl Montage {
         Ok(Montage { ch_names, pos: positions })
     }
 
-    /// The channel names, in order.
+    /// The channel names, in order (MNE `montage.ch_names`).
     pub fn ch_names(&self) -> &[String] {
         &self.ch_names
     }
 
-    /// The positions (metres, head frame), one per name.
+    /// The positions (metres, head frame), one per name (MNE
+    /// `montage.get_positions()["ch_pos"]`, as a list in name order).
     pub fn positions(&self) -> &[[f64; 3]] {
         &self.pos
     }

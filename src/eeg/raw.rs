@@ -447,7 +447,7 @@ impl Raw {
                     for (&(a, b), &m) in parts.iter().zip(&new_lens) {
                         let row = self.data.slice(ndarray::s![c, a..b]);
                         if self.ch_types()[c] == ChannelType::Stim {
-                            // MNE `_resample_stim_channels`
+                            // MNE `_resample_stim_channels` (mne/filter.py 2020–2070 at commit 8aa8dec45a)
                             let n = row.len();
                             let picks: Vec<usize> =
                                 (0..m).map(|i| ((i as f64 / ratio) as usize).min(n - 1)).collect();
