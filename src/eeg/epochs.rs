@@ -128,7 +128,7 @@ impl Epochs {
             drop_log,
             baseline: None,
         };
-        if ep.len() == 0 {
+        if ep.is_empty() {
             return Err(Error::data(
                 "Epochs: every epoch was dropped (see the drop log: annotations or too close to the edges)",
             ));

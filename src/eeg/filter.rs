@@ -254,12 +254,12 @@ pub fn smart_pad(x: &[f64], left: usize, right: usize) -> Vec<f64> {
     let n = x.len();
     let mut out = Vec::with_capacity(n + left + right);
     let lz = (left + 1).saturating_sub(n);
-    out.extend(std::iter::repeat(0.0).take(lz));
+    out.extend(std::iter::repeat_n(0.0, lz));
     out.extend((1..=left - lz).rev().map(|i| 2.0 * x[0] - x[i]));
     out.extend_from_slice(x);
     let rz = (right + 1).saturating_sub(n);
     out.extend((1..=right - rz).map(|i| 2.0 * x[n - 1] - x[n - 1 - i]));
-    out.extend(std::iter::repeat(0.0).take(rz));
+    out.extend(std::iter::repeat_n(0.0, rz));
     out
 }
 

@@ -27,7 +27,7 @@ pub fn plot_raw(raw: &Raw, start: f64, duration: f64, n_channels: usize, scale_u
             raw.duration()
         )));
     }
-    if !(scale_uv > 0.0) {
+    if scale_uv.is_nan() || scale_uv <= 0.0 {
         return Err(Error::data("plot_raw: scale_uv must be positive"));
     }
     let sf = raw.sfreq();
@@ -379,38 +379,6 @@ pub fn plot_decoding(
     p.line("score", times, scores).render()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn biharmonic_interpolates_exactly_at_the_electrodes() {
-        let xy = [[0.0, 0.0], [0.5, 0.1], [-0.3, 0.6], [0.2, -0.7], [-0.6, -0.2]];
-        let v = [1.0, -2.0, 0.5, 3.0, -1.0];
-        let w = biharmonic(&xy, &v).unwrap();
-        for (i, p) in xy.iter().enumerate() {
-            let val: f64 = xy
-                .iter()
-                .zip(&w)
-                .map(|(q, wj)| {
-                    let d = ((p[0] - q[0]).powi(2) + (p[1] - q[1]).powi(2)).sqrt();
-                    if d < 1e-12 {
-                        0.0
-                    } else {
-                        wj * d * d * (d.ln() - 1.0)
-                    }
-                })
-                .sum();
-            assert!((val - v[i]).abs() < 1e-9);
-        }
-        assert!(biharmonic(&[[0.0, 0.0], [0.0, 0.0], [1.0, 0.0]], &[1.0, 2.0, 3.0]).is_err());
-        let cz = project([0.0, 0.0, 0.095]);
-        assert!(cz[0].abs() < 1e-12 && cz[1].abs() < 1e-12);
-        let fpz = project([0.0, 0.095, 0.0]);
-        assert!((fpz[1] - 1.0).abs() < 1e-12, "equator at radius 1, nose up");
-    }
-}
-
 fn summary_table(title: &str, rows: &[(&str, String)]) -> String {
     let body: String = rows
         .iter()
@@ -506,5 +474,37 @@ impl Epochs {
 impl crate::display::EvcxrDisplay for Epochs {
     fn evcxr_display(&self) {
         Epochs::evcxr_display(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn biharmonic_interpolates_exactly_at_the_electrodes() {
+        let xy = [[0.0, 0.0], [0.5, 0.1], [-0.3, 0.6], [0.2, -0.7], [-0.6, -0.2]];
+        let v = [1.0, -2.0, 0.5, 3.0, -1.0];
+        let w = biharmonic(&xy, &v).unwrap();
+        for (i, p) in xy.iter().enumerate() {
+            let val: f64 = xy
+                .iter()
+                .zip(&w)
+                .map(|(q, wj)| {
+                    let d = ((p[0] - q[0]).powi(2) + (p[1] - q[1]).powi(2)).sqrt();
+                    if d < 1e-12 {
+                        0.0
+                    } else {
+                        wj * d * d * (d.ln() - 1.0)
+                    }
+                })
+                .sum();
+            assert!((val - v[i]).abs() < 1e-9);
+        }
+        assert!(biharmonic(&[[0.0, 0.0], [0.0, 0.0], [1.0, 0.0]], &[1.0, 2.0, 3.0]).is_err());
+        let cz = project([0.0, 0.0, 0.095]);
+        assert!(cz[0].abs() < 1e-12 && cz[1].abs() < 1e-12);
+        let fpz = project([0.0, 0.095, 0.0]);
+        assert!((fpz[1] - 1.0).abs() < 1e-12, "equator at radius 1, nose up");
     }
 }

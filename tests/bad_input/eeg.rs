@@ -13,6 +13,11 @@ use brainml::eeg::{find_events, Epochs, Raw};
 
 use super::{file_case, mutate_bytes, random_cases, workshop_file, Case, Expect, Format, Rng};
 
+/// An edit of a file's bytes (a hand-made damaged header).
+type ByteEdit = Box<dyn Fn(&mut Vec<u8>) + Send + Sync>;
+/// An edit of a CSV file's text.
+type TextEdit = Box<dyn Fn(&str) -> String + Send + Sync>;
+
 fn after(p: &Path, e: brainml::Error) -> String {
     format!("after reading {}: {e}", p.display())
 }
@@ -104,7 +109,7 @@ fn hand_cases(base: &Arc<Vec<u8>>, file: &'static str) -> Vec<Case> {
     let l = Layout::of(base);
     let hl = l.header_len();
     let mut cases = Vec::new();
-    let mut edit = |name: &str, expect: Expect, f: Box<dyn Fn(&mut Vec<u8>) + Send + Sync>| {
+    let mut edit = |name: &str, expect: Expect, f: ByteEdit| {
         let base = base.clone();
         cases.push(file_case(name.into(), expect, file, move || {
             let mut b = (*base).clone();
@@ -279,7 +284,7 @@ pub fn formats(random: usize, seed: u64) -> Vec<Format> {
         let head: String = text.lines().take(3001).map(|l| format!("{l}\n")).collect();
         let base = Arc::new(head.into_bytes());
         let mut cases = vec![];
-        let hand: Vec<(&str, Expect, Box<dyn Fn(&str) -> String + Send + Sync>)> = vec![
+        let hand: Vec<(&str, Expect, TextEdit)> = vec![
             ("valid", Expect::Ok, Box::new(|t: &str| t.to_string())),
             (
                 "a ragged line",

@@ -14,6 +14,7 @@
 //!   alpha from an occipital dipole with a wandering envelope, white sensor noise;
 //! - blinks (frontal, from a dipole at the eyes), 50 Hz line noise, slow drift;
 //! - one flat and one noisy channel, and a few trials with a burst of muscle artifact.
+//!
 //! Mirrors the role of `mne.simulation.simulate_raw` (which needs a real forward model).
 
 use std::f64::consts::PI;

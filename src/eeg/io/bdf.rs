@@ -683,7 +683,7 @@ impl Default for WriteOptions {
 pub fn write_bdf(path: impl AsRef<Path>, raw: &Raw, opts: &WriteOptions) -> Result<()> {
     let path = path.as_ref();
     let sf = raw.sfreq();
-    if sf.fract() != 0.0 || sf < 1.0 || sf > 1e6 {
+    if sf.fract() != 0.0 || !(1.0..=1e6).contains(&sf) {
         return Err(Error::data(format!(
             "{}: BDF needs a whole number of samples per 1-s record, sampling rate is {sf} Hz",
             path.display()
@@ -714,30 +714,26 @@ pub fn write_bdf(path: impl AsRef<Path>, raw: &Raw, opts: &WriteOptions) -> Resu
         h.extend(pad(&n_ch.to_string(), 4));
         let (dmin, dmax) = (-8_388_608i32, 8_388_607i32);
         let stim: Vec<bool> = raw.ch_types().iter().map(|t| *t == ChannelType::Stim).collect();
-        for c in 0..n_ch {
-            h.extend(pad(&raw.ch_names()[c], 16));
+        for name in raw.ch_names() {
+            h.extend(pad(name, 16));
         }
-        for c in 0..n_ch {
-            h.extend(pad(if stim[c] { "Triggers and Status" } else { "Active Electrode" }, 80));
-        }
-        for c in 0..n_ch {
-            h.extend(pad(if stim[c] { "Boolean" } else { "uV" }, 8));
-        }
-        for c in 0..n_ch {
-            h.extend(pad(if stim[c] { "-8388608" } else { "-262144" }, 8));
-        }
-        for c in 0..n_ch {
-            h.extend(pad(if stim[c] { "8388607" } else { "262143" }, 8));
-        }
+        // per channel: stim channel text or EEG text, field by field
+        let per_channel = |h: &mut Vec<u8>, stim_text: &str, eeg_text: &str, width: usize| {
+            for &s in &stim {
+                h.extend(pad(if s { stim_text } else { eeg_text }, width));
+            }
+        };
+        per_channel(&mut h, "Triggers and Status", "Active Electrode", 80);
+        per_channel(&mut h, "Boolean", "uV", 8);
+        per_channel(&mut h, "-8388608", "-262144", 8);
+        per_channel(&mut h, "8388607", "262143", 8);
         for _ in 0..n_ch {
             h.extend(pad(&dmin.to_string(), 8));
         }
         for _ in 0..n_ch {
             h.extend(pad(&dmax.to_string(), 8));
         }
-        for c in 0..n_ch {
-            h.extend(pad(if stim[c] { "No filtering" } else { "HP:DC; LP:104 Hz" }, 80));
-        }
+        per_channel(&mut h, "No filtering", "HP:DC; LP:104 Hz", 80);
         for _ in 0..n_ch {
             h.extend(pad(&spr.to_string(), 8));
         }
