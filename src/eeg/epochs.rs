@@ -416,6 +416,10 @@ impl std::fmt::Display for Peak {
 }
 
 impl Evoked {
+    /// The channels (MNE `evoked.info`).
+    pub fn info(&self) -> &Info {
+        &self.info
+    }
     /// Channels × times, volts (MNE `evoked.data`).
     pub fn data(&self) -> &Array2<f64> {
         &self.data
@@ -424,11 +428,7 @@ impl Evoked {
     pub fn times(&self) -> &[f64] {
         &self.times
     }
-    /// The channels (MNE `evoked.info`).
-    pub fn info(&self) -> &Info {
-        &self.info
-    }
-    /// Channel names.
+    /// Channel names (MNE `evoked.ch_names`).
     pub fn ch_names(&self) -> &[String] {
         self.info.ch_names()
     }

@@ -23,16 +23,19 @@ use crate::error::{Error, Result};
 // thing find_bad_channels looks for) of 20 000 samples already overflows the stack, and long
 // runs of equal values cost O(n²). Sorting with `total_cmp` gives numpy's `median` /
 // `quantile(..., method="linear")` exactly (no NaN reaches here: find_bad_channels refuses it).
-fn median(v: &mut [f64]) -> f64 {
+/// `v` sorted (ascending, `total_cmp`).
+fn sorted(mut v: Vec<f64>) -> Vec<f64> {
     v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n == 0 {
-        return f64::NAN;
-    }
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        0.5 * (v[n / 2 - 1] + v[n / 2])
+    v
+}
+
+/// The median of sorted values (numpy's `median`: the mean of the two middle values when
+/// their number is even).
+fn median_of_sorted(s: &[f64]) -> f64 {
+    match s.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => s[n / 2],
+        n => 0.5 * (s[n / 2 - 1] + s[n / 2]),
     }
 }
 
@@ -69,7 +72,7 @@ pub fn find_bad_channels(raw: &Raw, z: f64) -> Result<BadChannels> {
     let mut amp = Vec::with_capacity(eeg.len());
     let mut flat = Vec::with_capacity(eeg.len());
     for &c in &eeg {
-        let mut x: Vec<f64> = raw.data().row(c).iter().map(|&v| v as f64).collect();
+        let x: Vec<f64> = raw.data().row(c).iter().map(|&v| v as f64).collect();
         if x.iter().any(|v| !v.is_finite()) {
             return Err(Error::data(format!(
                 "find_bad_channels: channel {} contains NaN",
@@ -78,18 +81,15 @@ pub fn find_bad_channels(raw: &Raw, z: f64) -> Result<BadChannels> {
         }
         let mean = x.iter().sum::<f64>() / x.len() as f64;
         let sd = (x.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / x.len() as f64).sqrt();
-        let med = median(&mut x.clone());
-        let mut dev: Vec<f64> = x.iter().map(|v| (v - med).abs()).collect();
-        let mad = median(&mut dev);
-        x.sort_by(f64::total_cmp);
-        let iqr = quantile(&x, 0.75) - quantile(&x, 0.25);
+        let xs = sorted(x);
+        let med = median_of_sorted(&xs);
+        let mad = median_of_sorted(&sorted(xs.iter().map(|v| (v - med).abs()).collect()));
+        let iqr = quantile(&xs, 0.75) - quantile(&xs, 0.25);
         flat.push(mad < 1e-15 || sd < 1e-15);
         amp.push(0.7413 * iqr);
     }
-    let mut a = amp.clone();
-    let med = median(&mut a);
-    let mut dev: Vec<f64> = amp.iter().map(|v| (v - med).abs()).collect();
-    let sd = 1.4826 * median(&mut dev);
+    let med = median_of_sorted(&sorted(amp.clone()));
+    let sd = 1.4826 * median_of_sorted(&sorted(amp.iter().map(|v| (v - med).abs()).collect()));
     let zs: Vec<f64> = amp.iter().map(|v| if sd > 0.0 { (v - med) / sd } else { 0.0 }).collect();
     let mut names = Vec::new();
     let mut verdict = Vec::new();

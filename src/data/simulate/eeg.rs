@@ -221,7 +221,8 @@ type Source = (Vec<f64>, Vec<f64>);
 
 /// Simulate the recording (no files written; see [`write_eeg`]). One function per source, as
 /// `mne.simulation` adds them (`add_noise`, `add_eog`, `add_ecg`, … on a `simulate_raw`):
-/// the trial sequence, the evoked P1 and N170, background and alpha activity, blinks, then
+/// the trial sequence, the evoked P1 and N170 (one time course function, a lead field
+/// each), background and alpha activity, blinks, then
 /// per-channel sensor noise, line noise and drift, the bad channels, the muscle bursts and
 /// the Status channel. The random numbers are drawn in this order from one seeded stream
 /// (each channel's sensor noise from its own stream, seeded from it), so a seed gives the
@@ -231,10 +232,11 @@ pub fn simulate_eeg(p: &EegParams) -> Result<EegSimulation> {
     let montage = Montage::standard("biosemi64")?;
     let mut rng = ChaCha8Rng::seed_from_u64(p.seed);
     let (events, n) = trial_sequence(&mut rng, p);
-    let p1 = p1_source(&mut rng, &montage, &events, n, p)?;
-    let n170 = n170_source(&mut rng, &montage, &events, n, p)?;
-    let (p1_lead, n170_lead) = (p1.0.clone(), n170.0.clone());
-    let mut sources = vec![p1, n170];
+    let p1_tc = evoked_time_course(&mut rng, &events, n, p.sfreq, (p.p1_latency, 0.015), &|_| p.p1_nam)?;
+    let face = |c: Condition| if c.is_face() { p.n170_face_nam } else { p.n170_scrambled_nam };
+    let n170_tc = evoked_time_course(&mut rng, &events, n, p.sfreq, (p.n170_latency, 0.018), &face)?;
+    let (p1_lead, n170_lead) = (p1_lead(&montage), n170_lead(&montage)?);
+    let mut sources = vec![(p1_lead.clone(), p1_tc), (n170_lead.clone(), n170_tc)];
     sources.extend(background_sources(&mut rng, &montage, n, p.sfreq));
     sources.push(alpha_source(&mut rng, &montage, n, p.sfreq)?);
     sources.push(blink_source(&mut rng, &montage, n, p.sfreq));
@@ -296,38 +298,25 @@ fn evoked_time_course(
     Ok(s)
 }
 
-/// P1: bilateral occipital dipoles pointing back and out, the same for every condition.
-fn p1_source(
-    rng: &mut ChaCha8Rng,
-    montage: &Montage,
-    events: &[SimEvent],
-    n: usize,
-    p: &EegParams,
-) -> Result<Source> {
+/// P1's lead field: bilateral occipital dipoles pointing back and out (its time course, the
+/// same for every condition, comes from [`evoked_time_course`]).
+fn p1_lead(montage: &Montage) -> Vec<f64> {
     let r = HEAD_RADIUS;
-    let tc = evoked_time_course(rng, events, n, p.sfreq, (p.p1_latency, 0.015), &|_| p.p1_nam)?;
     let left = lead(montage, [-0.3 * r, -0.75 * r, 0.15 * r], [-0.3, -1.0, 0.35]);
     let right = lead(montage, [0.3 * r, -0.75 * r, 0.15 * r], [0.3, -1.0, 0.35]);
-    Ok((left.iter().zip(&right).map(|(a, b)| a + b).collect(), tc))
+    left.iter().zip(&right).map(|(a, b)| a + b).collect()
 }
 
-/// N170: under P8 at 70 % of the head radius, pointing inwards (radial) — a focal negativity
-/// at P8/PO8/P10 with the positive pole (the "VPP") over the front of the head — and its left
-/// homologue at 60 %; larger for faces than for scrambled faces.
-fn n170_source(
-    rng: &mut ChaCha8Rng,
-    montage: &Montage,
-    events: &[SimEvent],
-    n: usize,
-    p: &EegParams,
-) -> Result<Source> {
+/// N170's lead field: under P8 at 70 % of the head radius, pointing inwards (radial) — a
+/// focal negativity at P8/PO8/P10 with the positive pole (the "VPP") over the front of the
+/// head — and its left homologue at 60 % (its time course, larger for faces than for
+/// scrambled faces, comes from [`evoked_time_course`]).
+fn n170_lead(montage: &Montage) -> Result<Vec<f64>> {
     let r = HEAD_RADIUS;
-    let amp = |c: Condition| if c.is_face() { p.n170_face_nam } else { p.n170_scrambled_nam };
-    let tc = evoked_time_course(rng, events, n, p.sfreq, (p.n170_latency, 0.018), &amp)?;
     let p8 = montage.get("P8").ok_or_else(|| Error::data("montage without P8"))?.map(|x| x / r);
     let right = lead(montage, p8.map(|x| 0.7 * x * r), p8.map(|x| -x));
     let left = lead(montage, [-0.7 * p8[0] * r, 0.7 * p8[1] * r, 0.7 * p8[2] * r], [p8[0], -p8[1], -p8[2]]);
-    Ok((right.iter().zip(&left).map(|(a, b)| a + 0.6 * b).collect(), tc))
+    Ok(right.iter().zip(&left).map(|(a, b)| a + 0.6 * b).collect())
 }
 
 /// Background activity: 12 dipoles at random places inside the head, random orientations,
