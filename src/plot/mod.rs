@@ -1,6 +1,7 @@
 //! Figures and pictures (plotters → SVG for lines, `png` for images). See [`crate::display`]
 //! for how each shows in a notebook.
 
+mod builder;
 mod figure;
 #[cfg(feature = "fmri")]
 pub mod fmri;
