@@ -19,14 +19,14 @@ pub use crate::fmri::{
 };
 #[cfg(feature = "llm")]
 pub use crate::llm::{
-    cosine_by_layer, encoding_by_layer, encoding_score, pca, pearson_r, planted_response, stack_layers,
-    CausalLm, Embedder, Embeddings, EncodingScore, HiddenStates, LayerScores, LmOutput, Pca, Pooling, Ridge,
-    RidgeCv, RidgeFit, Surprisal, Tokenized, Tokenizer, Word,
+    cosine_by_layer, encoding_by_layer, planted_response, stack_layers, CausalLm, Embedder, Embeddings,
+    HiddenStates, LayerScores, LmOutput, Pooling, Surprisal, Tokenized, Tokenizer, Word,
 };
 #[cfg(feature = "ml")]
 pub use crate::ml::{
-    cross_val_score, generalizing_score, mean_over_folds, permutation_test_score,
-    sliding_permutation_threshold, sliding_score, Classifier, Cv, Scoring,
+    cross_val_score, encoding_score, generalizing_score, mean_over_folds, pca, pearson_r,
+    permutation_test_score, sliding_permutation_threshold, sliding_score, Classifier, Cv, EncodingScore, Pca,
+    Ridge, RidgeCv, RidgeFit, Scoring,
 };
 #[cfg(feature = "fmri")]
 pub use crate::plot::fmri::{plot_stat_map, plot_timeseries, StatMap};

@@ -2,8 +2,8 @@
 //! vectors from tests/python/make_llm_analysis_golden.py), the labelled plots, and bad input.
 #![cfg(feature = "llm")]
 
-use brainml::llm::{cosine_by_layer, encoding_score, pca, Embeddings, Ridge, RidgeCv};
-use brainml::ml::Cv;
+use brainml::llm::{cosine_by_layer, Embeddings};
+use brainml::ml::{encoding_score, pca, Cv, Ridge, RidgeCv};
 use ndarray::{Array1, Array2};
 
 fn golden() -> serde_json::Value {

@@ -342,7 +342,7 @@ fn shuffled_folds_are_scikit_learns() {
             .iter()
             .map(|f| f.as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect())
             .collect();
-        let got: Vec<Vec<usize>> = cv.split(&y).unwrap().into_iter().map(|s| s.test).collect();
+        let got: Vec<Vec<usize>> = cv.split(y.len(), Some(&y)).unwrap().into_iter().map(|s| s.test).collect();
         assert_eq!(got, want, "{} n={} k={k} seed={seed}", case["kind"], y.len());
     }
 }

@@ -203,7 +203,7 @@ impl SearchLight {
         if x.iter().any(|v| !v.is_finite()) {
             return Err(Error::data("searchlight: data contain NaN or infinite values"));
         }
-        let splits = cv.split(y)?;
+        let splits = cv.split(n, Some(y))?;
         for (f, s) in splits.iter().enumerate() {
             let pos = s.train.iter().filter(|&&i| y[i]).count();
             if pos == 0 || pos == s.train.len() || s.test.is_empty() {
@@ -222,6 +222,8 @@ impl SearchLight {
                 let mut acc = 0.0;
                 if let SlEstimator::LinearSvc { c } = self.estimator {
                     acc = svc_sphere(x, y, &splits, nb, c);
+                } else if let SlEstimator::Classifier(clf) = &self.estimator {
+                    acc = classifier_sphere(x, y, &splits, nb, clf)?;
                 } else {
                     for (s, st) in splits.iter().zip(&stats) {
                         acc += self.sphere_fold(x, y, s, st, nb)?;
@@ -320,22 +322,28 @@ impl SearchLight {
                     correct += ((r1 > r0) == y[t]) as usize;
                 }
             }
-            FoldStats::None => {
-                let SlEstimator::Classifier(clf) = &self.estimator else {
-                    return Err(Error::data("searchlight: internal estimator mismatch"));
-                };
-                let cols: Vec<usize> = nb.iter().map(|&c| c as usize).collect();
-                let xs = x.select(Axis(1), &cols);
-                let xtr = xs.select(Axis(0), &s.train);
-                let ytr: Vec<bool> = s.train.iter().map(|&i| y[i]).collect();
-                let fitted = clf.fit(xtr.view(), &ytr)?;
-                let xte = xs.select(Axis(0), &s.test);
-                let pred = fitted.predict(xte.view())?;
-                correct = pred.iter().zip(&s.test).filter(|(p, &t)| **p == y[t]).count();
-            }
+            FoldStats::None => return Err(Error::data("searchlight: internal estimator mismatch")),
         }
         Ok(correct as f64 / s.test.len() as f64)
     }
+}
+
+/// Sum over folds of the accuracy of any [`crate::ml::Classifier`] in one sphere: nilearn's
+/// `cross_val_score(estimator, X[:, sphere], y, cv=cv)`, run by the crate's one
+/// cross-validation engine on the folds made once for all spheres.
+fn classifier_sphere(
+    x: ArrayView2<f64>,
+    y: &[bool],
+    splits: &[Split],
+    nb: &[u32],
+    clf: &Classifier,
+) -> Result<f64> {
+    let cols: Vec<usize> = nb.iter().map(|&c| c as usize).collect();
+    let xs = x.select(Axis(1), &cols);
+    let per_fold = crate::ml::cross_validate_splits(splits, |s| {
+        crate::ml::decoding::fold_score(xs.view(), y, s, clf, crate::ml::Scoring::Accuracy)
+    })?;
+    Ok(per_fold.iter().fold(0.0, |a, b| a + b))
 }
 
 /// Sum over folds of the LinearSvc accuracy in one sphere. The folds of a sphere share most
@@ -373,7 +381,14 @@ fn svc_sphere(x: ArrayView2<f64>, y: &[bool], splits: &[Split], nb: &[u32], c: f
 
 /// liblinear's dual coordinate descent for L2-regularised squared-hinge SVC (solver 1 of
 /// liblinear, what `LinearSVC(loss="squared_hinge", dual=True)` runs). `x` is row-major
-/// `n × p`, `y` ±1. Returns the weights.
+/// `n × p`, `y` ±1. Returns the weights and the dual variables.
+///
+/// Ported from `solve_l2r_l1l2_svc` in liblinear's `linear.cpp` (v2.41, lines 899–1071;
+/// Hsieh et al. 2008, algorithm 3), the L2-loss case (`D_ii = 0.5 / C`, no upper bound, so
+/// only variables at 0 are shrunk), with that version's stopping rule `PGmax − PGmin ≤ eps`
+/// (also the copy scikit-learn vendors in `sklearn/svm/src/liblinear/linear.cpp`; liblinear
+/// ≥ 2.42 additionally asks |PGmax|, |PGmin| ≤ eps). Differs: the visiting order is shuffled
+/// with a xorshift generator instead of `rand()`, and `alpha0` warm-starts the solver.
 fn linear_svc_dual_cd(x: &[f64], y: &[f64], p: usize, c: f64, alpha0: Vec<f64>) -> (Vec<f64>, Vec<f64>) {
     let n = y.len();
     let d_ii = 0.5 / c;

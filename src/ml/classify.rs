@@ -378,7 +378,7 @@ fn lda(x: ArrayView2<f64>, y: &[bool]) -> Result<(Array1<f64>, f64)> {
     for i in 0..p {
         cov[[i, i]] += eps;
     }
-    let means = ndarray::stack(Axis(1), &[m0.view(), m1.view()]).map_err(|e| Error::data(e.to_string()))?;
+    let means = ndarray::stack(Axis(1), &[m0.view(), m1.view()])?;
     let coef = cov
         .solvec(&means)
         .map_err(|e| Error::data(format!("LDA: covariance is not positive definite ({e})")))?;

@@ -6,6 +6,8 @@ mod figure;
 #[cfg(feature = "fmri")]
 pub mod fmri;
 mod image;
+#[cfg(feature = "ml")]
+mod llm;
 
 pub use figure::{Figure, LinePlot, TAB10};
 pub use image::{with_colorbar_html, Colormap, Heatmap, Image};
