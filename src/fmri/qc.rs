@@ -113,7 +113,8 @@ pub fn framewise_displacement(motion: &[[f64; 6]]) -> Vec<f64> {
 pub struct QcThresholds {
     /// robust z of the spike score above which a volume is a spike (default 5)
     pub spike_z: f64,
-    /// framewise displacement in mm above which a volume moved (default 0.5)
+    /// framewise displacement in mm above which a volume moved (Power's 0.5, the default);
+    /// [`compute_qc`] does not flag volumes by it alone (see there)
     pub fd_mm: f64,
     /// displacement from the run's median head position, mm (default 1.0): volumes spent
     /// away from where the head was (a jerk that lasts several volumes)
@@ -147,9 +148,9 @@ pub struct Qc {
 /// Quality control of one 4-D run inside `mask`, with optional motion parameters (one row of
 /// six per volume). A volume is flagged as a **spike** when its global signal jumps away from
 /// its neighbours (robust z > `spike_z`) — a spike raises DVARS on the volume *and* the next
-/// one, but only the spiking volume leaves the running median —, as **motion** when FD >
-/// `fd_mm` *and* the head is away from its median position, or when it stays more than
-/// `displacement_mm` from it.
+/// one, but only the spiking volume leaves the running median —, as **motion** when the head
+/// is more than `displacement_mm` away from its median position (an FD above `fd_mm` alone
+/// does not flag a volume; FD is reported in the table and the plot).
 pub fn compute_qc(img: &Img, mask: &Mask, motion: Option<&[[f64; 6]]>, th: &QcThresholds) -> Result<Qc> {
     if img.ndim() != 4 {
         return Err(Error::shape("QC input", "a 4-D run", format!("{} dimensions", img.ndim())));
@@ -200,8 +201,11 @@ pub fn compute_qc(img: &Img, mask: &Mask, motion: Option<&[[f64; 6]]>, th: &QcTh
             if spike_z[t].abs() > th.spike_z {
                 r.push("spike");
             }
-            if let (Some(fd), Some(d)) = (&fd, &displacement) {
-                if (fd[t] > th.fd_mm && d[t] > th.displacement_mm) || d[t] > th.displacement_mm {
+            // (FD > fd_mm alone, a jump the head comes straight back from, does not flag a
+            // volume: `(fd > fd_mm && d > displacement_mm) || d > displacement_mm` is `d >
+            // displacement_mm`, which is what brainml has always computed)
+            if let Some(d) = &displacement {
+                if d[t] > th.displacement_mm {
                     r.push("motion");
                 }
             }

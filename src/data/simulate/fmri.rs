@@ -198,7 +198,9 @@ fn simulate_regions(p: &FmriParams, tis: &Array3<u8>) -> (Vec<Region>, Vec<Array
                 })
         })
     };
-    let defs: [(&str, Vec<[f64; 3]>, f64, f64, f64); 3] = [
+    // name, centres (mm), radius (mm), face and scrambled-face effects (%)
+    type RegionDef = (&'static str, Vec<[f64; 3]>, f64, f64, f64);
+    let defs: [RegionDef; 3] = [
         ("ffa", vec![[40.0, -52.0, -18.0]], 8.0, p.ffa_face_pct, p.ffa_scrambled_pct),
         ("occipital", vec![[22.0, -88.0, 2.0], [-22.0, -88.0, 2.0]], 9.0, p.occipital_pct, p.occipital_pct),
         ("control", vec![[-38.0, 25.0, 30.0]], 8.0, 0.0, 0.0),
