@@ -14,8 +14,8 @@ pub use crate::error::{Error, Result};
 pub use crate::fmri::{
     censor, check_img, clean, compute_epi_mask, compute_qc, fit_first_level, index_img, load_img,
     make_first_level_design_matrix, mean_img, read_attributes, read_events, read_motion, save_img,
-    smooth_img, trial_patterns, CleanOptions, DesignMatrix, Dtype, FirstLevel, Img, Mask, Qc, QcThresholds,
-    SearchLight, SearchLightResult, SlEstimator,
+    smooth_img, trial_patterns, CleanOptions, DesignMatrix, Dtype, FirstLevel, Img, Mask, NiftiMasker, Qc,
+    QcThresholds, SearchLight, SearchLightResult, SlEstimator,
 };
 #[cfg(feature = "llm")]
 pub use crate::llm::{
