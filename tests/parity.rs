@@ -227,15 +227,15 @@ fn biosemi_status_bits_and_an_event_at_sample_0_as_mne() {
     let stim: Vec<f64> = raw.channel("Status").unwrap().iter().map(|&v| v as f64).collect();
     assert_eq!(stim, f64s(&g["stim"]), "the Status channel as MNE reads it (17 bits)");
     let ev = find_events(&raw, "Status").unwrap();
-    let got: Vec<(usize, i32)> = ev.sample.iter().copied().zip(ev.code.iter().copied()).collect();
+    let got: Vec<(usize, i32)> = ev.samples().iter().copied().zip(ev.codes().iter().copied()).collect();
     assert_eq!(got, events_of(&g["events"]), "find_events (initial_event=False)");
     let ev = find_events_with(&raw, "Status", &FindEvents { initial_event: true, ..FindEvents::default() })
         .unwrap();
-    let got: Vec<(usize, i32)> = ev.sample.iter().copied().zip(ev.code.iter().copied()).collect();
+    let got: Vec<(usize, i32)> = ev.samples().iter().copied().zip(ev.codes().iter().copied()).collect();
     assert_eq!(got, events_of(&g["events_initial"]), "find_events(initial_event=True)");
     let ev =
         find_events_with(&raw, "Status", &FindEvents { mask: Some(0xFF), ..FindEvents::default() }).unwrap();
-    let got: Vec<(usize, i32)> = ev.sample.iter().copied().zip(ev.code.iter().copied()).collect();
+    let got: Vec<(usize, i32)> = ev.samples().iter().copied().zip(ev.codes().iter().copied()).collect();
     assert_eq!(got, events_of(&g["events_mask_ff"]), "find_events(mask=0xFF)");
 }
 
@@ -269,7 +269,7 @@ fn filtering_a_joined_recording_is_segment_wise_as_mne() {
     // the same epochs are kept
     let filt = raw.filter(Some(1.0), Some(30.0)).unwrap();
     let ev = find_events(&filt, "Status").unwrap();
-    let got: Vec<(usize, i32)> = ev.sample.iter().copied().zip(ev.code.iter().copied()).collect();
+    let got: Vec<(usize, i32)> = ev.samples().iter().copied().zip(ev.codes().iter().copied()).collect();
     assert_eq!(got, events_of(&g["events"]));
     let ep = Epochs::new(&filt, &ev, &[("a", 1), ("b", 2)], -0.2, 0.5).unwrap();
     let dropped: Vec<usize> =

@@ -33,7 +33,7 @@ fn edf_plus_annotations_match_mne() {
         return not_fetched();
     }
     let raw = brainml::eeg::io::read_raw_edf(&p).unwrap();
-    let a = &raw.annotations;
+    let a = raw.annotations();
     assert_eq!(a.len(), 13, "{a:?}");
     let mne_first = [
         (0.0, "New Segment"),
@@ -54,7 +54,7 @@ fn edf_plus_annotations_match_mne() {
     }
     // the plain EDF export of the same recording has none
     let plain = brainml::eeg::io::read_raw_edf(p.with_file_name("bv_export_edf.edf")).unwrap();
-    assert!(plain.annotations.is_empty());
+    assert!(plain.annotations().is_empty());
 }
 
 /// A missing file: skip, or fail under `CI=true`.

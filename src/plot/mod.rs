@@ -2,6 +2,8 @@
 //! for how each shows in a notebook.
 
 mod builder;
+#[cfg(feature = "eeg")]
+pub mod eeg;
 mod figure;
 #[cfg(feature = "fmri")]
 pub mod fmri;
