@@ -301,16 +301,9 @@ two maps?
 """),
     code("""
 let sl_svc = SearchLight::new(5.6).estimator(SlEstimator::LinearSvc { c: 1.0 }).fit(&hmask, xfh.view(), &yfh, &Cv::leave_one_group_out(gfh.clone()))?;
-fn pearson(a: &[f64], b: &[f64]) -> f64 {
-    let n = a.len() as f64;
-    let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
-    let cov: f64 = a.iter().zip(b).map(|(x, y)| (x - ma) * (y - mb)).sum();
-    let va: f64 = a.iter().map(|x| (x - ma) * (x - ma)).sum();
-    let vb: f64 = b.iter().map(|y| (y - mb) * (y - mb)).sum();
-    cov / (va * vb).sqrt()
-}
-println!("LinearSvc: {:.1} s, best {:.3}, mean {:.3}; correlation with the naive Bayes map {:.3}",
-    sl_svc.seconds, sl_svc.max(), sl_svc.mean(), pearson(&sl_svc.scores, &sl_hx.scores));
+let r = pearson_r(ArrayView1::from(&sl_svc.scores), ArrayView1::from(&sl_hx.scores))?;
+println!("LinearSvc: {:.1} s, best {:.3}, mean {:.3}; correlation with the naive Bayes map {r:.3}",
+    sl_svc.seconds, sl_svc.max(), sl_svc.mean());
 """),
     md("""
 ### A 3-D searchlight on whole-brain runs
