@@ -108,7 +108,8 @@ impl Img {
         Ok(Img { data, ndim, affine, zooms, tr, warnings: self.warnings.clone() })
     }
 
-    /// The voxel values, `x × y × z × volumes` (one volume for a 3-D image).
+    /// The voxel values, `x × y × z × volumes` (one volume for a 3-D image; nibabel
+    /// `img.get_fdata()` as f32, with a volume axis of length 1 added to 3-D data).
     pub fn data(&self) -> &Array4<f32> {
         &self.data
     }
@@ -120,11 +121,11 @@ impl Img {
     pub fn ndim(&self) -> usize {
         self.ndim
     }
-    /// Number of volumes (1 for a 3-D image).
+    /// Number of volumes (1 for a 3-D image; nilearn's `img.shape[3]`).
     pub fn n_volumes(&self) -> usize {
         self.data.shape()[3]
     }
-    /// Spatial shape.
+    /// Spatial shape (nibabel `img.shape[:3]`).
     pub fn shape3(&self) -> [usize; 3] {
         let s = self.data.shape();
         [s[0], s[1], s[2]]
@@ -268,7 +269,8 @@ impl Mask {
         self.data.iter().filter(|&&b| b).count()
     }
 
-    /// Whether voxel `[i, j, k]` is in the mask (`false` outside the grid).
+    /// Whether voxel `[i, j, k]` is in the mask (nilearn users: `mask_img.get_fdata()[i, j, k]
+    /// > 0`); `false` outside the grid rather than an index error.
     pub fn contains(&self, ijk: [usize; 3]) -> bool {
         self.data.get(ijk).copied().unwrap_or(false)
     }

@@ -415,7 +415,7 @@ pub fn simulate_fmri(p: &FmriParams) -> Result<FmriSimulation> {
     let affine = affine_ras([ZOOM; 3], ORIGIN);
     let (tissue, baseline) = simulate_anatomy();
     let (regions, masks) = simulate_regions(p, &tissue);
-    let normal = Normal::new(0.0, 1.0).map_err(|e| Error::data(e.to_string()))?;
+    let normal = Normal::new(0.0, 1.0).map_err(Error::data)?;
     // regressors are scaled so that a single isolated 1-s event peaks at 1 (percent units)
     let unit = regressor(&GlmCondition { onsets: vec![0.0], durations: vec![1.0] }, p.tr, 20, 50)?
         .into_iter()
@@ -492,6 +492,6 @@ pub fn write_fmri(sim: &FmriSimulation, out: &Path) -> Result<()> {
         }
         write_atomic(&func.join(format!("{stem}_desc-confounds_timeseries.tsv")), c.as_bytes())?;
     }
-    let truth = serde_json::to_value(&sim.truth).map_err(|e| Error::data(e.to_string()))?;
+    let truth = serde_json::to_value(&sim.truth).map_err(Error::data)?;
     write_atomic(&func.join("sub-01_task-faces_truth.json"), format!("{truth:#}\n").as_bytes())
 }
