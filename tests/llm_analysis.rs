@@ -124,7 +124,10 @@ fn cosine_by_layer_and_plots() {
     let c = cosine_by_layer(&[l0.clone(), l1.clone()], &[(0, 1), (0, 2)]).unwrap();
     assert!((c[(0, 0)] - 0.5f64.sqrt()).abs() < 1e-6 && (c[(0, 1)] - 1.0).abs() < 1e-6);
     assert!(c[(1, 0)].abs() < 1e-6 && (c[(1, 1)] + 1.0).abs() < 1e-6);
-    assert!(cosine_by_layer(&[l0.clone()], &[(0, 3)]).unwrap_err().to_string().contains("out of range"));
+    assert!(cosine_by_layer(std::slice::from_ref(&l0), &[(0, 3)])
+        .unwrap_err()
+        .to_string()
+        .contains("out of range"));
     let html = l0.plot_similarity("sim").to_html().unwrap();
     assert!(html.contains("2: c") && html.contains("base64"), "row labels in the heatmap");
     let p = l0.pca(2).unwrap().groups(vec!["x".into(), "x".into(), "y".into()]).unwrap();
