@@ -5,7 +5,7 @@
 //! The linear SVM is linfa's (`linfa-svm`). Logistic regression is linfa-logistic 0.8.1's
 //! binary model solved the same way — argmin's L-BFGS (10 corrections) with a Moré–Thuente
 //! line search, gradient tolerance 1e-4, zeros to start, the intercept not penalised — but
-//! with the loss written here ([`LogisticLoss`], following linfa-logistic's `logistic_loss`
+//! with the loss written here (`LogisticLoss`, following linfa-logistic's `logistic_loss`
 //! and `logistic_grad`, src/lib.rs lines 471–510): linfa computes the margins `Xw` as a
 //! one-column matrix product, which packs all of X on every call, and computes them again
 //! for the gradient; here one pass gives the margins (kept for the gradient at the same
