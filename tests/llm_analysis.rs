@@ -151,6 +151,9 @@ fn bad_input_is_an_error_not_a_panic() {
         .contains("one per row"));
     let fit = Ridge::new(1.0).fit(x.view(), y.view()).unwrap();
     assert!(fit.predict(x.slice(ndarray::s![.., ..3])).is_err());
+    // a continuous response has no classes to stratify: an error, not folds from fake labels
+    let e = encoding_score(x.view(), y.view(), &Cv::stratified(3), &RidgeCv::default()).unwrap_err();
+    assert!(e.to_string().contains("needs the class labels"), "{e}");
     x[(2, 1)] = f64::NAN;
     assert!(pca(x.view(), 2).unwrap_err().to_string().contains("row 2, column 1"));
     assert!(RidgeCv::default().fit(x.view(), y.view()).unwrap_err().to_string().contains("not finite"));
