@@ -6,16 +6,15 @@ pub use crate::display::{progress, EvcxrDisplay, Html, Progress};
 pub use crate::eeg::{
     annotate_muscle_zscore, combine_evoked, find_bad_channels, find_events, find_events_with,
     io::{read_raw_bdf, read_raw_bdf_with, read_raw_edf, read_raw_edf_with, read_raw_muse_csv, EdfOptions},
-    plot_compare_evokeds, plot_decoding, plot_raw, Annotation, ChannelType, Epochs, Events, Evoked,
-    FilterMethod, FindEvents, Montage, Raw,
+    Annotation, ChannelType, Epochs, Events, Evoked, FilterMethod, FindEvents, Info, Montage, Raw,
 };
 pub use crate::error::{Error, Result};
 #[cfg(feature = "fmri")]
 pub use crate::fmri::{
     censor, check_img, clean, compute_epi_mask, compute_qc, fit_first_level, index_img, load_img,
     make_first_level_design_matrix, mean_img, read_attributes, read_events, read_motion, save_img,
-    smooth_img, trial_patterns, CleanOptions, DesignMatrix, Dtype, FirstLevel, Img, Mask, Qc, QcThresholds,
-    SearchLight, SearchLightResult, SlEstimator,
+    smooth_img, trial_patterns, CleanOptions, DesignMatrix, Dtype, FirstLevel, Img, Mask, NiftiMasker, Qc,
+    QcThresholds, SearchLight, SearchLightResult, SlEstimator,
 };
 #[cfg(feature = "llm")]
 pub use crate::llm::{
@@ -28,6 +27,8 @@ pub use crate::ml::{
     permutation_test_score, sliding_permutation_threshold, sliding_score, Classifier, Cv, EncodingScore, Pca,
     Ridge, RidgeCv, RidgeFit, Scoring,
 };
+#[cfg(feature = "eeg")]
+pub use crate::plot::eeg::{plot_compare_evokeds, plot_decoding, plot_raw};
 #[cfg(feature = "fmri")]
 pub use crate::plot::fmri::{plot_stat_map, plot_timeseries, StatMap};
 pub use crate::plot::{Colormap, Figure, Heatmap, Image, LinePlot};

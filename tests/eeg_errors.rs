@@ -1,7 +1,8 @@
 //! Bad input to the EEG steps gives an error that says what is wrong, never a panic.
 #![cfg(feature = "eeg")]
 
-use brainml::eeg::{find_bad_channels, find_events, plot_compare_evokeds, ChannelType, Epochs, Raw};
+use brainml::eeg::{find_bad_channels, find_events, Annotation, ChannelType, Epochs, Raw};
+use brainml::plot::eeg::plot_compare_evokeds;
 use ndarray::Array2;
 
 fn small_raw() -> Raw {
@@ -35,7 +36,7 @@ fn epochs_and_events_reject_bad_input() {
     assert!(msg(find_events(&raw, "Cz")).contains("not a stim channel"));
     assert!(msg(find_events(&raw, "Oz")).contains("no channel \"Oz\""));
     let ev = find_events(&raw, "STI").unwrap();
-    assert_eq!(ev.sample, vec![100, 600, 1100, 1600, 2100]);
+    assert_eq!(ev.samples(), [100, 600, 1100, 1600, 2100]);
     assert!(msg(Epochs::new(&raw, &ev, &[("a", 7)], -0.1, 0.5)).contains("no event with code 7"));
     assert!(msg(Epochs::new(&raw, &ev, &[("a", 5)], 0.5, -0.1)).contains("tmin < tmax"));
     assert!(msg(Epochs::new(&raw, &ev, &[("a", 5)], -5.0, 5.0)).contains("longer than the whole recording"));
@@ -54,6 +55,13 @@ fn epochs_and_events_reject_bad_input() {
     assert!(msg(ev_avg.plot_topomap(&[])).contains("at least one"));
     assert!(msg(find_bad_channels(&raw, 5.0)).contains("at least 3 EEG channels"));
     assert!(msg(raw.with_bads(&["Oz"])).contains("Oz"));
+    let span = |onset: f64, duration: f64| Annotation { onset, duration, description: "BAD_x".into() };
+    assert!(msg(raw.set_annotations(vec![span(1.0, -0.5)])).contains("duration"));
+    assert!(msg(raw.set_annotations(vec![span(f64::NAN, 0.5)])).contains("onset"));
+    assert_eq!(raw.set_annotations(vec![span(1.0, 0.5)]).unwrap().annotations().len(), 1);
+    assert!(msg(raw.pick(&["Cz", "Cz"])).contains("twice"));
+    assert!(msg(brainml::eeg::Events::new(vec![1, 2], vec![5], 256.0)).contains("one per sample"));
+    assert!(msg(raw.set_montage(&brainml::eeg::Montage::from_names(&["Cz"]).unwrap())).contains("Pz"));
     assert!(msg(raw.filter(Some(200.0), None)).contains("Nyquist"));
     assert!(msg(raw.crop(5.0, 1.0)).contains("tmin"));
     assert!(msg(raw.resample(0.0)).contains("positive"));
@@ -78,11 +86,11 @@ fn resample_and_concatenate_keep_events() {
     let raw = small_raw();
     let r = raw.resample(128.0).unwrap();
     assert_eq!(r.n_times(), 1280);
-    assert_eq!(find_events(&r, "STI").unwrap().sample, vec![50, 300, 550, 800, 1050]);
+    assert_eq!(find_events(&r, "STI").unwrap().samples(), [50, 300, 550, 800, 1050]);
     let both = Raw::concatenate(&[raw.clone(), raw.clone()]).unwrap();
     assert_eq!(both.n_times(), 5120);
     // as mne.concatenate_raws: a BAD boundary and an EDGE boundary at the join
-    let descs: Vec<&str> = both.annotations.iter().map(|a| a.description.as_str()).collect();
+    let descs: Vec<&str> = both.annotations().iter().map(|a| a.description.as_str()).collect();
     assert_eq!(descs, ["BAD boundary", "EDGE boundary"]);
     assert_eq!(both.annotation_segments(&brainml::eeg::MNE_SKIP_BY_ANNOTATION), vec![0..2560, 2560..5120]);
     let ev = find_events(&both, "STI").unwrap();

@@ -12,8 +12,7 @@ const EVENT_ID: [(&str, i32); 3] = [("face/famous", 5), ("face/unfamiliar", 13),
 fn simulated_session_recovers_the_planted_truth() {
     let sim = eeg::simulate_eeg(&eeg::EegParams::default()).unwrap();
     let t = std::time::Instant::now();
-    let mut raw = sim.raw.clone();
-    raw.bads.clear();
+    let raw = sim.raw.with_bads::<&str>(&[]).unwrap();
 
     let bads = find_bad_channels(&raw, 5.0).unwrap();
     eprintln!("bad channels {:?} (truth {:?})", bads.names, sim.truth.bad_channels);
@@ -30,6 +29,7 @@ fn simulated_session_recovers_the_planted_truth() {
         .filter(Some(0.1), Some(40.0))
         .unwrap()
         .set_annotations(annot)
+        .unwrap()
         .set_eeg_reference_average()
         .unwrap();
     let events = find_events(&raw, "Status").unwrap();

@@ -158,8 +158,12 @@ fn write_files(dir: &Path) -> Vec<(String, PathBuf)> {
         (100 + ix[0] * 7 + ix[1] * 3 + ix[2] + 5 * ix[3]) as f32
     });
     let p = dir.join("tr_ms.nii");
-    save_img(&Img::new(data, affine_ras([3.0, 3.0, 4.0], [-3.0, -3.0, 0.0]), Some(2000.0)), &p, Dtype::I16)
-        .unwrap();
+    save_img(
+        &Img::new(data, affine_ras([3.0, 3.0, 4.0], [-3.0, -3.0, 0.0]), Some(2000.0)).unwrap(),
+        &p,
+        Dtype::I16,
+    )
+    .unwrap();
     out.push(("tr_ms.nii".to_string(), p));
     out
 }
@@ -223,15 +227,15 @@ fn biosemi_status_bits_and_an_event_at_sample_0_as_mne() {
     let stim: Vec<f64> = raw.channel("Status").unwrap().iter().map(|&v| v as f64).collect();
     assert_eq!(stim, f64s(&g["stim"]), "the Status channel as MNE reads it (17 bits)");
     let ev = find_events(&raw, "Status").unwrap();
-    let got: Vec<(usize, i32)> = ev.sample.iter().copied().zip(ev.code.iter().copied()).collect();
+    let got: Vec<(usize, i32)> = ev.samples().iter().copied().zip(ev.codes().iter().copied()).collect();
     assert_eq!(got, events_of(&g["events"]), "find_events (initial_event=False)");
     let ev = find_events_with(&raw, "Status", &FindEvents { initial_event: true, ..FindEvents::default() })
         .unwrap();
-    let got: Vec<(usize, i32)> = ev.sample.iter().copied().zip(ev.code.iter().copied()).collect();
+    let got: Vec<(usize, i32)> = ev.samples().iter().copied().zip(ev.codes().iter().copied()).collect();
     assert_eq!(got, events_of(&g["events_initial"]), "find_events(initial_event=True)");
     let ev =
         find_events_with(&raw, "Status", &FindEvents { mask: Some(0xFF), ..FindEvents::default() }).unwrap();
-    let got: Vec<(usize, i32)> = ev.sample.iter().copied().zip(ev.code.iter().copied()).collect();
+    let got: Vec<(usize, i32)> = ev.samples().iter().copied().zip(ev.codes().iter().copied()).collect();
     assert_eq!(got, events_of(&g["events_mask_ff"]), "find_events(mask=0xFF)");
 }
 
@@ -265,7 +269,7 @@ fn filtering_a_joined_recording_is_segment_wise_as_mne() {
     // the same epochs are kept
     let filt = raw.filter(Some(1.0), Some(30.0)).unwrap();
     let ev = find_events(&filt, "Status").unwrap();
-    let got: Vec<(usize, i32)> = ev.sample.iter().copied().zip(ev.code.iter().copied()).collect();
+    let got: Vec<(usize, i32)> = ev.samples().iter().copied().zip(ev.codes().iter().copied()).collect();
     assert_eq!(got, events_of(&g["events"]));
     let ep = Epochs::new(&filt, &ev, &[("a", 1), ("b", 2)], -0.2, 0.5).unwrap();
     let dropped: Vec<usize> =
@@ -316,11 +320,11 @@ fn a_tr_in_milliseconds_loads_as_nibabel_with_a_warning() {
     let g = &golden()["tr_ms"];
     let img = load_img(&f["tr_ms.nii"]).unwrap();
     let zooms = f64s(&g["zooms"]);
-    assert_eq!(img.zooms.to_vec(), zooms[..3].to_vec());
-    assert_eq!(img.tr, Some(zooms[3]), "the TR as stored (nibabel's get_zooms()[3])");
-    assert_eq!(img.data.iter().map(|&v| v as f64).collect::<Vec<_>>(), f64s(&g["data_c_order"]));
-    assert_eq!(img.warnings.len(), 1);
-    assert_eq!(img.with_tr(2.0).unwrap().tr, Some(2.0));
+    assert_eq!(img.zooms().to_vec(), zooms[..3].to_vec());
+    assert_eq!(img.tr(), Some(zooms[3]), "the TR as stored (nibabel's get_zooms()[3])");
+    assert_eq!(img.data().iter().map(|&v| v as f64).collect::<Vec<_>>(), f64s(&g["data_c_order"]));
+    assert_eq!(img.warnings().len(), 1);
+    assert_eq!(img.with_tr(2.0).unwrap().tr(), Some(2.0));
 }
 
 #[test]

@@ -133,7 +133,7 @@ all good channels at every instant makes the map independent of the recording re
 *≈10 s.*
 """),
     code("""
-let raw_f = raw.set_annotations(muscle.clone()).filter(Some(0.1), Some(40.0))?.set_eeg_reference_average()?;
+let raw_f = raw.set_annotations(muscle.clone())?.filter(Some(0.1), Some(40.0))?.set_eeg_reference_average()?;
 let fig = raw_f.plot(10.0, 10.0)?;
 fig
 """),

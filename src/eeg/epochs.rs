@@ -8,21 +8,24 @@ use ndarray::{s, Array2, Array3, Axis};
 use polars::prelude::*;
 
 use crate::eeg::events::Events;
-use crate::eeg::raw::{ChannelType, Raw};
+use crate::eeg::info::{ChannelType, Info};
+use crate::eeg::raw::Raw;
 use crate::error::{Error, Result};
 
-/// Epochs: `data[[epoch, channel, time]]` in volts.
+/// Epochs: `data[[epoch, channel, time]]` in volts, with the recording's [`Info`] (its
+/// stim channels left out). Fields are private: data, times, channels and the event list
+/// always agree.
 #[derive(Clone, Debug)]
 pub struct Epochs {
     data: Array3<f64>,
     times: Vec<f64>,
-    ch_names: Vec<String>,
-    ch_types: Vec<ChannelType>,
-    sfreq: f64,
-    /// channels marked bad (carried over from the raw recording)
-    pub bads: Vec<String>,
+    /// the channels (bad channels carried over from the raw recording)
+    info: Info,
     /// per kept epoch: (event sample in the raw recording, code, event name)
     events: Vec<(usize, i32, String)>,
+    /// the sampling rate of those event samples (the raw recording's: decimation changes
+    /// the epochs' rate, not where the events were)
+    events_sfreq: f64,
     /// per kept epoch: its index among all events
     selection: Vec<usize>,
     /// per original event: why it was dropped (empty = kept), MNE's `epochs.drop_log`
@@ -47,15 +50,15 @@ impl Epochs {
         if event_id.is_empty() {
             return Err(Error::data("Epochs: event_id is empty"));
         }
-        if (events.sfreq - raw.sfreq()).abs() > 1e-9 {
-            return Err(Error::data(format!("Epochs: events were found at {} Hz but the recording is at {} Hz (resampled after find_events?)", events.sfreq, raw.sfreq())));
+        if (events.sfreq() - raw.sfreq()).abs() > 1e-9 {
+            return Err(Error::data(format!("Epochs: events were found at {} Hz but the recording is at {} Hz (resampled after find_events?)", events.sfreq(), raw.sfreq())));
         }
         for (name, code) in event_id {
-            if !events.code.contains(code) {
+            if !events.codes().contains(code) {
                 return Err(Error::data(format!(
                     "Epochs: no event with code {code} ({name:?}); codes present: {:?}",
                     {
-                        let mut c = events.code.clone();
+                        let mut c = events.codes().to_vec();
                         c.sort_unstable();
                         c.dedup();
                         c
@@ -78,14 +81,14 @@ impl Epochs {
             (0..raw.ch_names().len()).filter(|&c| raw.ch_types()[c] != ChannelType::Stim).collect();
         let n_t = times.len();
         let bad_spans: Vec<(f64, f64)> = raw
-            .annotations
+            .annotations()
             .iter()
             .filter(|x| x.description.to_uppercase().starts_with("BAD"))
             .map(|x| (x.onset, x.onset + x.duration))
             .collect();
         let mut kept: Vec<(usize, usize, i32, String)> = Vec::new();
         let mut drop_log = vec![Vec::new(); events.len()];
-        for (k, (&smp, &code)) in events.sample.iter().zip(&events.code).enumerate() {
+        for (k, (&smp, &code)) in events.samples().iter().zip(events.codes()).enumerate() {
             let Some((name, _)) = event_id.iter().find(|(_, c)| *c == code) else {
                 drop_log[k].push("IGNORED".to_string());
                 continue;
@@ -97,7 +100,7 @@ impl Epochs {
             }
             let (t0, t1) = (s0 as f64 / sf, s1 as f64 / sf);
             if let Some(desc) = raw
-                .annotations
+                .annotations()
                 .iter()
                 .zip(&bad_spans)
                 .find(|(_, &(o, e))| o <= t1 && e >= t0)
@@ -118,11 +121,9 @@ impl Epochs {
         let ep = Epochs {
             data,
             times,
-            ch_names: chans.iter().map(|&c| raw.ch_names()[c].clone()).collect(),
-            ch_types: chans.iter().map(|&c| raw.ch_types()[c]).collect(),
-            sfreq: sf,
-            bads: raw.bads.clone(),
-            events: kept.iter().map(|(k, _, c, n)| (events.sample[*k], *c, n.clone())).collect(),
+            info: raw.info().pick(&chans)?,
+            events: kept.iter().map(|(k, _, c, n)| (events.samples()[*k], *c, n.clone())).collect(),
+            events_sfreq: sf,
             selection: kept.iter().map(|(k, ..)| *k).collect(),
             drop_log,
             baseline: None,
@@ -172,9 +173,7 @@ impl Epochs {
                 "drop_bad: threshold must be positive volts (e.g. 100e-6), got {eeg}"
             )));
         }
-        let check: Vec<usize> = (0..self.ch_names.len())
-            .filter(|&c| self.ch_types[c] == ChannelType::Eeg && !self.bads.contains(&self.ch_names[c]))
-            .collect();
+        let check = self.info.good_eeg();
         let mut keep = Vec::new();
         let mut out = self.clone();
         for e in 0..self.len() {
@@ -187,7 +186,7 @@ impl Epochs {
                         .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| (l.min(v), h.max(v)));
                     hi - lo > eeg
                 })
-                .map(|&c| self.ch_names[c].clone())
+                .map(|&c| self.info.ch_names()[c].clone())
                 .collect();
             if offenders.is_empty() {
                 keep.push(e);
@@ -248,13 +247,13 @@ impl Epochs {
         }
         let mut out = self.clone();
         // MNE keeps the samples at multiples of `factor` from time zero when it can
-        let zero = self.times.iter().position(|&t| t.abs() < 0.5 / self.sfreq).unwrap_or(0);
+        let zero = self.times.iter().position(|&t| t.abs() < 0.5 / self.sfreq()).unwrap_or(0);
         let idx: Vec<usize> = (0..self.times.len())
             .filter(|&i| (i as i64 - zero as i64).rem_euclid(factor as i64) == 0)
             .collect();
         out.data = self.data.select(Axis(2), &idx);
         out.times = idx.iter().map(|&i| self.times[i]).collect();
-        out.sfreq = self.sfreq / factor as f64;
+        out.info = self.info.with_sfreq(self.sfreq() / factor as f64);
         Ok(out)
     }
 
@@ -284,13 +283,21 @@ impl Epochs {
     pub fn times(&self) -> &[f64] {
         &self.times
     }
+    /// The channels (MNE `epochs.info`).
+    pub fn info(&self) -> &Info {
+        &self.info
+    }
     /// Channel names.
     pub fn ch_names(&self) -> &[String] {
-        &self.ch_names
+        self.info.ch_names()
     }
     /// Sampling frequency, Hz.
     pub fn sfreq(&self) -> f64 {
-        self.sfreq
+        self.info.sfreq()
+    }
+    /// Channels marked bad (MNE `epochs.info["bads"]`).
+    pub fn bads(&self) -> &[String] {
+        self.info.bads()
     }
     /// All channels: epochs × channels × times, volts.
     pub fn data(&self) -> &Array3<f64> {
@@ -298,17 +305,12 @@ impl Epochs {
     }
     /// Names of the good EEG channels, the ones [`Epochs::get_data`] returns.
     pub fn good_eeg_names(&self) -> Vec<String> {
-        self.good_eeg().into_iter().map(|c| self.ch_names[c].clone()).collect()
-    }
-    fn good_eeg(&self) -> Vec<usize> {
-        (0..self.ch_names.len())
-            .filter(|&c| self.ch_types[c] == ChannelType::Eeg && !self.bads.contains(&self.ch_names[c]))
-            .collect()
+        self.info.good_eeg_names()
     }
     /// The good EEG channels, epochs × channels × times, volts (MNE
     /// `epochs.get_data(picks="eeg")` with bad channels excluded): the decoding input.
     pub fn get_data(&self) -> Array3<f64> {
-        self.data.select(Axis(1), &self.good_eeg())
+        self.data.select(Axis(1), &self.info.good_eeg())
     }
     /// One row per epoch, the good EEG channels × times flattened (scikit-learn / MNE
     /// `Vectorizer`), for whole-epoch decoding.
@@ -349,7 +351,7 @@ impl Epochs {
     pub fn metadata(&self) -> Result<DataFrame> {
         df!(
             "event_index" => self.selection.iter().map(|&i| i as u32).collect::<Vec<_>>(),
-            "onset" => self.events.iter().map(|e| e.0 as f64 / (self.sfreq)).collect::<Vec<_>>(),
+            "onset" => self.events.iter().map(|e| e.0 as f64 / self.events_sfreq).collect::<Vec<_>>(),
             "value" => self.events.iter().map(|e| e.1).collect::<Vec<_>>(),
             "trial_type" => self.event_names(),
         )
@@ -377,26 +379,24 @@ impl Epochs {
         Evoked {
             data,
             times: self.times.clone(),
-            ch_names: self.ch_names.clone(),
-            ch_types: self.ch_types.clone(),
-            bads: self.bads.clone(),
+            info: self.info.clone(),
             nave: self.len(),
             comment: format!("{} ({kind}, {} epochs)", names.join(" + "), self.len()),
         }
     }
 }
 
-/// An average over epochs: `data[[channel, time]]` in volts (MNE `mne.Evoked`).
+/// An average over epochs: `data[[channel, time]]` in volts with the epochs' [`Info`] (MNE
+/// `mne.Evoked`). Made by [`Epochs::average`], [`Epochs::standard_error`] and
+/// [`combine_evoked`]; fields are private, so data, times and channels always agree.
 #[derive(Clone, Debug)]
 pub struct Evoked {
-    pub data: Array2<f64>,
-    pub times: Vec<f64>,
-    pub ch_names: Vec<String>,
-    pub ch_types: Vec<ChannelType>,
-    pub bads: Vec<String>,
+    data: Array2<f64>,
+    times: Vec<f64>,
+    info: Info,
     /// number of epochs averaged
-    pub nave: usize,
-    pub comment: String,
+    nave: usize,
+    comment: String,
 }
 
 /// Where a peak is: MNE `evoked.get_peak(..., return_amplitude=True)`.
@@ -416,12 +416,39 @@ impl std::fmt::Display for Peak {
 }
 
 impl Evoked {
-    /// Index of a channel by name.
+    /// Channels × times, volts (MNE `evoked.data`).
+    pub fn data(&self) -> &Array2<f64> {
+        &self.data
+    }
+    /// Time of each sample relative to the event, seconds (MNE `evoked.times`).
+    pub fn times(&self) -> &[f64] {
+        &self.times
+    }
+    /// The channels (MNE `evoked.info`).
+    pub fn info(&self) -> &Info {
+        &self.info
+    }
+    /// Channel names.
+    pub fn ch_names(&self) -> &[String] {
+        self.info.ch_names()
+    }
+    /// Channels marked bad (MNE `evoked.info["bads"]`).
+    pub fn bads(&self) -> &[String] {
+        self.info.bads()
+    }
+    /// Number of epochs averaged (MNE `evoked.nave`; for [`combine_evoked`], the effective
+    /// number as MNE computes it).
+    pub fn nave(&self) -> usize {
+        self.nave
+    }
+    /// What was averaged (MNE `evoked.comment`), e.g. `"face/famous + face/unfamiliar
+    /// (average, 300 epochs)"`.
+    pub fn comment(&self) -> &str {
+        &self.comment
+    }
+    /// Index of a channel by name, or an error listing a few known names.
     pub fn ch_index(&self, name: &str) -> Result<usize> {
-        self.ch_names
-            .iter()
-            .position(|n| n == name)
-            .ok_or_else(|| Error::data(format!("no channel {name:?} in this evoked response")))
+        self.info.ch_index(name)
     }
     /// One channel's time course, volts.
     pub fn channel(&self, name: &str) -> Result<Vec<f64>> {
@@ -429,9 +456,7 @@ impl Evoked {
     }
     /// Good EEG channel indices.
     pub fn good_eeg(&self) -> Vec<usize> {
-        (0..self.ch_names.len())
-            .filter(|&c| self.ch_types[c] == ChannelType::Eeg && !self.bads.contains(&self.ch_names[c]))
-            .collect()
+        self.info.good_eeg()
     }
     /// The peak between `tmin` and `tmax` seconds: on channel `ch`, or over all good EEG
     /// channels when `None`. `mode` is MNE's: `"neg"` (most negative), `"pos"`, or `"abs"`.
@@ -469,7 +494,11 @@ impl Evoked {
             }
         }
         let (_, c, i) = best.ok_or_else(|| Error::data("get_peak: nothing to search"))?;
-        Ok(Peak { ch_name: self.ch_names[c].clone(), latency: self.times[i], amplitude: self.data[[c, i]] })
+        Ok(Peak {
+            ch_name: self.info.ch_names()[c].clone(),
+            latency: self.times[i],
+            amplitude: self.data[[c, i]],
+        })
     }
     /// Mean amplitude of a channel over a window, volts.
     pub fn mean_amplitude(&self, ch: &str, tmin: f64, tmax: f64) -> Result<f64> {
@@ -493,7 +522,7 @@ pub fn combine_evoked(evokeds: &[&Evoked], weights: &[f64]) -> Result<Evoked> {
         return Err(Error::shape("combine_evoked weights", evokeds.len(), weights.len()));
     }
     for e in evokeds {
-        if e.ch_names != first.ch_names || e.times.len() != first.times.len() {
+        if e.info.ch_names() != first.info.ch_names() || e.times.len() != first.times.len() {
             return Err(Error::data("combine_evoked: responses differ in channels or times"));
         }
     }
@@ -509,21 +538,9 @@ pub fn combine_evoked(evokeds: &[&Evoked], weights: &[f64]) -> Result<Evoked> {
         .join(" ");
     let nave =
         (1.0 / evokeds.iter().zip(weights).map(|(e, w)| w * w / e.nave as f64).sum::<f64>()).round() as usize;
-    let mut bads = first.bads.clone();
+    let mut info = first.info.clone();
     for e in evokeds {
-        for b in &e.bads {
-            if !bads.contains(b) {
-                bads.push(b.clone());
-            }
-        }
+        info.add_bads(e.info.bads());
     }
-    Ok(Evoked {
-        data,
-        times: first.times.clone(),
-        ch_names: first.ch_names.clone(),
-        ch_types: first.ch_types.clone(),
-        bads,
-        nave,
-        comment,
-    })
+    Ok(Evoked { data, times: first.times.clone(), info, nave, comment })
 }

@@ -1,20 +1,53 @@
 //! Events: when each stimulus happened, read from a stim (trigger) channel.
+//!
+//! The type is [`Events`] (MNE's events array). The fMRI session has its own table of
+//! stimulus onsets in seconds, `brainml::fmri::events::Events` (BIDS `events.tsv`); only this
+//! one is in the prelude.
 
 use polars::prelude::*;
 
-use crate::eeg::raw::{ChannelType, Raw};
+use crate::eeg::info::ChannelType;
+use crate::eeg::raw::Raw;
 use crate::error::{Error, Result};
 
 /// Event onsets (sample indices) and codes — MNE's `(n_events, 3)` events array without the
-/// middle column.
+/// middle column — and the sampling rate the samples count at. Fields are private: as many
+/// codes as samples.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Events {
-    pub sample: Vec<usize>,
-    pub code: Vec<i32>,
-    pub sfreq: f64,
+    sample: Vec<usize>,
+    code: Vec<i32>,
+    sfreq: f64,
 }
 
 impl Events {
+    /// Events from onsets (samples) and codes at `sfreq` Hz — what MNE builds by hand as
+    /// `np.c_[samples, zeros, codes]`. One code per sample; `sfreq` positive.
+    pub fn new(samples: Vec<usize>, codes: Vec<i32>, sfreq: f64) -> Result<Events> {
+        if samples.len() != codes.len() {
+            return Err(Error::shape(
+                "Events codes",
+                format!("{} (one per sample)", samples.len()),
+                codes.len(),
+            ));
+        }
+        if !(sfreq.is_finite() && sfreq > 0.0) {
+            return Err(Error::data(format!("Events: sampling frequency must be positive, got {sfreq}")));
+        }
+        Ok(Events { sample: samples, code: codes, sfreq })
+    }
+    /// Onset of each event, in samples from the start of the recording (MNE `events[:, 0]`).
+    pub fn samples(&self) -> &[usize] {
+        &self.sample
+    }
+    /// Code of each event (MNE `events[:, 2]`).
+    pub fn codes(&self) -> &[i32] {
+        &self.code
+    }
+    /// The sampling rate the samples count at, Hz.
+    pub fn sfreq(&self) -> f64 {
+        self.sfreq
+    }
     /// Number of events.
     pub fn len(&self) -> usize {
         self.sample.len()
@@ -156,7 +189,7 @@ mod tests {
 
     fn found(stim: &[f32], opts: &FindEvents) -> Result<Vec<(usize, i32)>> {
         let ev = find_events_with(&stim_raw(stim), "STI", opts)?;
-        Ok(ev.sample.into_iter().zip(ev.code).collect())
+        Ok(ev.samples().iter().copied().zip(ev.codes().iter().copied()).collect())
     }
 
     #[test]

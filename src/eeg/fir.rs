@@ -253,6 +253,9 @@ impl Fir {
             return Err(Error::data("cannot filter: the signal contains NaN or infinite values"));
         }
         let n_h = self.h.len();
+        if n_h == 0 {
+            return Err(Error::data("cannot filter with a filter of no taps"));
+        }
         if n_h == 1 {
             return Ok(x.iter().map(|v| v * self.h[0]).collect());
         }

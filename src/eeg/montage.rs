@@ -22,12 +22,12 @@ pub const BIOSEMI64: [&str; 64] = [
     "C2", "C4", "C6", "T8", "TP8", "CP6", "CP4", "CP2", "P2", "P4", "P6", "P8", "P10", "PO8", "PO4", "O2",
 ];
 
-/// Electrode names with 3-D positions.
-#[derive(Clone, Debug)]
+/// Electrode names with 3-D positions (MNE's `DigMontage`), one position per name.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Montage {
-    pub ch_names: Vec<String>,
+    ch_names: Vec<String>,
     /// positions in metres, head frame
-    pub pos: Vec<[f64; 3]>,
+    pos: Vec<[f64; 3]>,
 }
 
 fn unit(theta_deg: f64, phi_deg: f64) -> [f64; 3] {
@@ -97,6 +97,34 @@ fn position_1010(name: &str) -> Option<[f64; 3]> {
 }
 
 impl Montage {
+    /// A montage from names and positions in metres, head frame (MNE
+    /// `mne.channels.make_dig_montage(ch_pos=dict(zip(names, positions)))`): one finite
+    /// position per name, names unique.
+    pub fn new(ch_names: Vec<String>, positions: Vec<[f64; 3]>) -> Result<Montage> {
+        if ch_names.len() != positions.len() {
+            return Err(Error::shape("montage positions", ch_names.len(), positions.len()));
+        }
+        for (i, n) in ch_names.iter().enumerate() {
+            if ch_names[..i].contains(n) {
+                return Err(Error::data(format!("montage: channel name {n:?} appears twice")));
+            }
+            if positions[i].iter().any(|v| !v.is_finite()) {
+                return Err(Error::data(format!("montage: position of {n:?} is not finite")));
+            }
+        }
+        Ok(Montage { ch_names, pos: positions })
+    }
+
+    /// The channel names, in order.
+    pub fn ch_names(&self) -> &[String] {
+        &self.ch_names
+    }
+
+    /// The positions (metres, head frame), one per name.
+    pub fn positions(&self) -> &[[f64; 3]] {
+        &self.pos
+    }
+
     /// A standard montage by MNE's name: `biosemi64` or `standard_1020` (the 64 names of
     /// `biosemi64`, which are all 10-10 names).
     pub fn standard(kind: &str) -> Result<Montage> {
@@ -146,11 +174,11 @@ mod tests {
     #[test]
     fn landmarks_and_symmetry() {
         let m = Montage::standard("biosemi64").unwrap();
-        assert_eq!(m.ch_names.len(), 64);
+        assert_eq!(m.ch_names().len(), 64);
         let r = HEAD_RADIUS;
         assert!(close(m.get("Cz").unwrap(), [0.0, 0.0, r]));
         // all on the sphere
-        for p in &m.pos {
+        for p in m.positions() {
             assert!(((p[0] * p[0] + p[1] * p[1] + p[2] * p[2]).sqrt() - r).abs() < 1e-9);
         }
         // left/right mirror pairs
@@ -166,5 +194,8 @@ mod tests {
         assert!((c3[2] / r - 36f64.to_radians().cos()).abs() < 1e-9);
         assert!(Montage::from_names(&["Xyz"]).is_err());
         assert!(Montage::from_names(&["TP9", "AF7", "AF8", "TP10"]).is_ok());
+        assert!(Montage::new(vec!["Cz".into()], vec![]).is_err());
+        assert!(Montage::new(vec!["Cz".into()], vec![[f64::NAN, 0.0, 0.0]]).is_err());
+        assert_eq!(Montage::new(m.ch_names().to_vec(), m.positions().to_vec()).unwrap(), m);
     }
 }

@@ -17,6 +17,12 @@ use crate::eeg::fir::Fir;
 use crate::eeg::raw::{Annotation, ChannelType, Raw};
 use crate::error::{Error, Result};
 
+// Medians and quantiles by a full sort, not `crate::ml::stats::{median, quantile}`:
+// ndarray-stats 0.6's quickselect (`_get_many_from_sorted_mut_unchecked`, sort.rs) recurses
+// once per element equal to its pivot, so a flat channel (every sample the same, the very
+// thing find_bad_channels looks for) of 20 000 samples already overflows the stack, and long
+// runs of equal values cost O(n²). Sorting with `total_cmp` gives numpy's `median` /
+// `quantile(..., method="linear")` exactly (no NaN reaches here: find_bad_channels refuses it).
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(f64::total_cmp);
     let n = v.len();
@@ -30,8 +36,8 @@ fn median(v: &mut [f64]) -> f64 {
     }
 }
 
+/// The `q`-th quantile of sorted values, numpy's default (linear) interpolation.
 fn quantile(sorted: &[f64], q: f64) -> f64 {
-    // numpy's default (linear) interpolation
     let pos = q * (sorted.len() - 1) as f64;
     let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
     sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)

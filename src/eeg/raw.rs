@@ -6,6 +6,8 @@
 
 use ndarray::{Array2, ArrayView1, Axis};
 
+pub use crate::eeg::info::ChannelType;
+use crate::eeg::info::Info;
 use crate::error::{Error, Result};
 
 /// MNE's default `skip_by_annotation` for `raw.filter` and `raw.notch_filter`: segments
@@ -22,32 +24,21 @@ pub enum FilterMethod {
     Iir { order: usize },
 }
 
-/// What a channel records (MNE's channel types).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ChannelType {
-    Eeg,
-    Eog,
-    /// trigger / status channel holding event codes
-    Stim,
-    Misc,
-}
-
-/// A continuous recording: `data[[channel, sample]]` in volts (stim channels: integer codes).
+/// A continuous recording: `data[[channel, sample]]` in volts (stim channels: integer codes),
+/// its channels' [`Info`] and its annotations. Fields are private: the data and the channel
+/// list always agree, and bad channels and annotations change only through checked methods
+/// ([`Raw::with_bads`], [`Raw::set_annotations`], [`Raw::set_montage`]).
 #[derive(Clone, Debug)]
 pub struct Raw {
     data: Array2<f32>,
-    ch_names: Vec<String>,
-    ch_types: Vec<ChannelType>,
-    sfreq: f64,
-    /// channels marked bad (MNE's `info['bads']`)
-    pub bads: Vec<String>,
+    info: Info,
     /// time spans marked with a description (MNE's `raw.annotations`); epochs overlapping a
     /// span whose description starts with "BAD" are dropped
-    pub annotations: Vec<Annotation>,
+    annotations: Vec<Annotation>,
 }
 
 /// A marked time span (MNE's `Annotations`, one row): onset and duration in seconds from the
-/// start of the recording.
+/// start of the recording. A plain record: [`Raw::set_annotations`] checks the values.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Annotation {
     pub onset: f64,
@@ -77,28 +68,36 @@ impl Raw {
         if n_t == 0 {
             return Err(Error::data("Raw: no samples"));
         }
-        for (i, n) in ch_names.iter().enumerate() {
-            if ch_names[..i].contains(n) {
-                return Err(Error::data(format!("Raw: channel name {n:?} appears twice")));
-            }
-        }
-        Ok(Raw { data, ch_names, ch_types, sfreq, bads: Vec::new(), annotations: Vec::new() })
+        let info = Info::checked("Raw", ch_names, ch_types, sfreq)?;
+        Ok(Raw { data, info, annotations: Vec::new() })
     }
     /// Samples, channels × times.
     pub fn data(&self) -> &Array2<f32> {
         &self.data
     }
+    /// The channels' names, types, sampling rate, bad channels and montage (MNE `raw.info`).
+    pub fn info(&self) -> &Info {
+        &self.info
+    }
     /// Channel names.
     pub fn ch_names(&self) -> &[String] {
-        &self.ch_names
+        self.info.ch_names()
     }
     /// Channel types.
     pub fn ch_types(&self) -> &[ChannelType] {
-        &self.ch_types
+        self.info.ch_types()
     }
     /// Sampling frequency in Hz.
     pub fn sfreq(&self) -> f64 {
-        self.sfreq
+        self.info.sfreq()
+    }
+    /// Channels marked bad (MNE `raw.info["bads"]`).
+    pub fn bads(&self) -> &[String] {
+        self.info.bads()
+    }
+    /// The marked time spans (MNE `raw.annotations`).
+    pub fn annotations(&self) -> &[Annotation] {
+        &self.annotations
     }
     /// Number of samples.
     pub fn n_times(&self) -> usize {
@@ -106,67 +105,79 @@ impl Raw {
     }
     /// Duration in seconds.
     pub fn duration(&self) -> f64 {
-        self.n_times() as f64 / self.sfreq
+        self.n_times() as f64 / self.sfreq()
     }
     /// Index of a channel by name, or an error listing a few known names.
     pub fn ch_index(&self, name: &str) -> Result<usize> {
-        self.ch_names.iter().position(|n| n == name).ok_or_else(|| {
-            let some: Vec<&str> = self.ch_names.iter().take(8).map(|s| s.as_str()).collect();
-            Error::data(format!(
-                "no channel {name:?}; channels are {}{}",
-                some.join(", "),
-                if self.ch_names.len() > 8 { ", …" } else { "" }
-            ))
-        })
+        self.info.ch_index(name)
     }
     /// One channel's samples.
     pub fn channel(&self, name: &str) -> Result<ArrayView1<'_, f32>> {
         Ok(self.data.index_axis(Axis(0), self.ch_index(name)?))
+    }
+    /// Replace the annotations without checking them (readers, whose values come from the
+    /// file as MNE reads them).
+    pub(crate) fn set_annotations_unchecked(&mut self, annotations: Vec<Annotation>) {
+        self.annotations = annotations;
+    }
+    /// Mark channels bad in place, checking that they exist (the simulator, which must not
+    /// copy a recording of hundreds of megabytes to mark two channels).
+    pub(crate) fn mark_bads<S: AsRef<str>>(&mut self, bads: &[S]) -> Result<()> {
+        self.info = self.info.with_bads(bads)?;
+        Ok(())
     }
 }
 
 impl Raw {
     /// Times of the samples in seconds (MNE `raw.times`).
     pub fn times(&self) -> Vec<f64> {
-        (0..self.n_times()).map(|i| i as f64 / self.sfreq).collect()
+        (0..self.n_times()).map(|i| i as f64 / self.sfreq()).collect()
     }
 
     /// Indices of the EEG channels not marked bad (MNE `pick_types(eeg=True, exclude="bads")`).
     pub fn good_eeg(&self) -> Vec<usize> {
-        (0..self.ch_names.len())
-            .filter(|&c| self.ch_types[c] == ChannelType::Eeg && !self.bads.contains(&self.ch_names[c]))
-            .collect()
+        self.info.good_eeg()
     }
 
-    /// Mark channels bad (MNE `raw.info["bads"] = [...]`), checking that they exist.
+    /// Mark channels bad (MNE `raw.info["bads"] = [...]`), checking that they exist; the
+    /// list replaces the previous one.
     pub fn with_bads<S: AsRef<str>>(&self, bads: &[S]) -> Result<Raw> {
-        for b in bads {
-            self.ch_index(b.as_ref())?;
-        }
-        let mut out = self.clone();
-        out.bads = bads.iter().map(|s| s.as_ref().to_string()).collect();
-        Ok(out)
+        Ok(Raw { info: self.info.with_bads(bads)?, ..self.clone() })
     }
 
-    /// Replace the annotations (MNE `raw.set_annotations(annot)`).
-    pub fn set_annotations(&self, annotations: Vec<Annotation>) -> Raw {
-        let mut out = self.clone();
-        out.annotations = annotations;
-        out
+    /// Replace the annotations (MNE `raw.set_annotations(annot)`), checking each: a finite
+    /// onset and a finite, non-negative duration (MNE's `Annotations` refuses the same).
+    /// Spans may reach outside the recording; they are clipped where they are used.
+    pub fn set_annotations(&self, annotations: Vec<Annotation>) -> Result<Raw> {
+        if let Some((i, a)) = annotations
+            .iter()
+            .enumerate()
+            .find(|(_, a)| !(a.onset.is_finite() && a.duration.is_finite() && a.duration >= 0.0))
+        {
+            return Err(Error::data(format!(
+                "set_annotations: annotation {i} ({:?}) has onset {} s and duration {} s; \
+                 both must be finite numbers and the duration at least 0",
+                a.description, a.onset, a.duration
+            )));
+        }
+        Ok(Raw { annotations, ..self.clone() })
+    }
+
+    /// Electrode positions for the topomaps (MNE `raw.set_montage(montage)`, with its default
+    /// `on_missing="raise"`: every EEG channel needs a position). Without a montage, brainml
+    /// places 10-10 names at their standard positions ([`crate::eeg::Montage::from_names`]).
+    pub fn set_montage(&self, montage: &crate::eeg::Montage) -> Result<Raw> {
+        Ok(Raw { info: self.info.set_montage(montage)?, ..self.clone() })
     }
 
     /// Keep only these channels, in this order (MNE `raw.pick(names)`).
     pub fn pick(&self, names: &[&str]) -> Result<Raw> {
         let idx: Vec<usize> = names.iter().map(|n| self.ch_index(n)).collect::<Result<_>>()?;
-        let mut out = Raw::new(
-            self.data.select(Axis(0), &idx),
-            idx.iter().map(|&i| self.ch_names[i].clone()).collect(),
-            idx.iter().map(|&i| self.ch_types[i]).collect(),
-            self.sfreq,
-        )?;
-        out.bads = self.bads.iter().filter(|b| names.contains(&b.as_str())).cloned().collect();
-        out.annotations = self.annotations.clone();
-        Ok(out)
+        Ok(Raw {
+            data: self.data.select(Axis(0), &idx),
+            info: self.info.pick(&idx)?,
+            annotations: self.annotations.clone(),
+        })
     }
 
     /// Drop channels (MNE `raw.drop_channels(names)`).
@@ -175,7 +186,7 @@ impl Raw {
             self.ch_index(n)?;
         }
         let keep: Vec<&str> =
-            self.ch_names.iter().map(|s| s.as_str()).filter(|n| !names.contains(n)).collect();
+            self.ch_names().iter().map(|s| s.as_str()).filter(|n| !names.contains(n)).collect();
         self.pick(&keep)
     }
 
@@ -187,23 +198,20 @@ impl Raw {
                 self.duration()
             )));
         }
-        let a = (tmin * self.sfreq).round() as usize;
-        let b = ((tmax * self.sfreq).round() as usize + 1).min(self.n_times());
-        let mut out = Raw::new(
-            self.data.slice(ndarray::s![.., a..b]).to_owned(),
-            self.ch_names.clone(),
-            self.ch_types.clone(),
-            self.sfreq,
-        )?;
-        out.bads = self.bads.clone();
-        let t0 = a as f64 / self.sfreq;
-        out.annotations = self
-            .annotations
-            .iter()
-            .filter(|x| x.onset + x.duration > t0 && x.onset < tmax)
-            .map(|x| Annotation { onset: x.onset - t0, ..x.clone() })
-            .collect();
-        Ok(out)
+        let sf = self.sfreq();
+        let a = (tmin * sf).round() as usize;
+        let b = ((tmax * sf).round() as usize + 1).min(self.n_times());
+        let t0 = a as f64 / sf;
+        Ok(Raw {
+            data: self.data.slice(ndarray::s![.., a..b]).to_owned(),
+            info: self.info.clone(),
+            annotations: self
+                .annotations
+                .iter()
+                .filter(|x| x.onset + x.duration > t0 && x.onset < tmax)
+                .map(|x| Annotation { onset: x.onset - t0, ..x.clone() })
+                .collect(),
+        })
     }
 
     /// Join recordings end to end (MNE `mne.concatenate_raws`): same channels and sampling
@@ -213,39 +221,33 @@ impl Raw {
     pub fn concatenate(raws: &[Raw]) -> Result<Raw> {
         let first = raws.first().ok_or_else(|| Error::data("concatenate: no recordings"))?;
         for (i, r) in raws.iter().enumerate() {
-            if r.ch_names != first.ch_names || r.sfreq != first.sfreq {
+            if !r.info.same_channels(&first.info) {
                 return Err(Error::data(format!(
                     "concatenate: recording {i} has different channels or sampling rate from recording 0"
                 )));
             }
         }
         let views: Vec<_> = raws.iter().map(|r| r.data.view()).collect();
-        let data = ndarray::concatenate(Axis(1), &views).map_err(|e| Error::data(e.to_string()))?;
-        let mut out = Raw::new(data, first.ch_names.clone(), first.ch_types.clone(), first.sfreq)?;
+        let data = ndarray::concatenate(Axis(1), &views)?;
+        let mut info = first.info.clone();
+        let mut annotations = Vec::new();
         let mut offset = 0.0;
         for (i, r) in raws.iter().enumerate() {
             if i > 0 {
-                out.annotations.push(Annotation {
-                    onset: offset,
-                    duration: 0.0,
-                    description: "BAD boundary".into(),
-                });
-                out.annotations.push(Annotation {
-                    onset: offset,
-                    duration: 0.0,
-                    description: "EDGE boundary".into(),
-                });
-            }
-            out.annotations
-                .extend(r.annotations.iter().map(|a| Annotation { onset: a.onset + offset, ..a.clone() }));
-            for b in &r.bads {
-                if !out.bads.contains(b) {
-                    out.bads.push(b.clone());
+                for description in ["BAD boundary", "EDGE boundary"] {
+                    annotations.push(Annotation {
+                        onset: offset,
+                        duration: 0.0,
+                        description: description.into(),
+                    });
                 }
             }
+            annotations
+                .extend(r.annotations.iter().map(|a| Annotation { onset: a.onset + offset, ..a.clone() }));
+            info.add_bads(r.bads());
             offset += r.duration();
         }
-        Ok(out)
+        Ok(Raw { data, info, annotations })
     }
 
     /// The contiguous sample ranges between the annotations whose description starts with one
@@ -289,7 +291,7 @@ impl Raw {
     /// `kinds` (any case), rounded as MNE's `raw.time_as_index(..., use_rounding=True)`.
     fn annotation_samples(&self, kinds: &[&str]) -> Vec<(usize, usize)> {
         let n = self.n_times();
-        let to_idx = |t: f64| ((t * self.sfreq).round_ties_even().max(0.0) as usize).min(n);
+        let to_idx = |t: f64| ((t * self.sfreq()).round_ties_even().max(0.0) as usize).min(n);
         let kinds: Vec<String> = kinds.iter().map(|k| k.to_uppercase()).collect();
         self.annotations
             .iter()
@@ -312,10 +314,10 @@ impl Raw {
     ) -> Result<Raw> {
         use rayon::prelude::*;
         let segments = self.annotation_segments(skip);
-        let rows: Vec<Result<Option<Vec<f32>>>> = (0..self.ch_names.len())
+        let rows: Vec<Result<Option<Vec<f32>>>> = (0..self.info.n_channels())
             .into_par_iter()
             .map(|c| {
-                if self.ch_types[c] == ChannelType::Stim {
+                if self.ch_types()[c] == ChannelType::Stim {
                     return Ok(None);
                 }
                 let row = self.data.row(c);
@@ -326,13 +328,13 @@ impl Raw {
                         let where_ = if segments.len() > 1 {
                             format!(
                                 " (segment {:.3}–{:.3} s)",
-                                seg.start as f64 / self.sfreq,
-                                seg.end as f64 / self.sfreq
+                                seg.start as f64 / self.sfreq(),
+                                seg.end as f64 / self.sfreq()
                             )
                         } else {
                             String::new()
                         };
-                        Error::data(format!("{what}, channel {}{where_}: {e}", self.ch_names[c]))
+                        Error::data(format!("{what}, channel {}{where_}: {e}", self.ch_names()[c]))
                     })?;
                     out[seg.clone()].iter_mut().zip(y).for_each(|(o, v)| *o = v as f32);
                 }
@@ -379,7 +381,7 @@ impl Raw {
     ) -> Result<Raw> {
         match method {
             FilterMethod::Fir => {
-                let fir = crate::eeg::fir::Fir::design(self.sfreq, l_freq, h_freq, None, None)?;
+                let fir = crate::eeg::fir::Fir::design(self.sfreq(), l_freq, h_freq, None, None)?;
                 self.map_data_channels("filter", skip_by_annotation, |x| fir.apply(x))
             }
             FilterMethod::Iir { order } => {
@@ -390,7 +392,7 @@ impl Raw {
                     (None, Some(h)) => Band::Lowpass(h),
                     (None, None) => return Err(Error::data("filter: give l_freq, h_freq or both")),
                 };
-                let sos = butter(order, band, self.sfreq)?;
+                let sos = butter(order, band, self.sfreq())?;
                 self.map_data_channels("filter_iir", skip_by_annotation, |x| sos.filtfilt_mne(x))
             }
         }
@@ -404,7 +406,7 @@ impl Raw {
 
     /// MNE's `raw.notch_filter(freqs, skip_by_annotation=…)`.
     pub fn notch_filter_with(&self, freqs: &[f64], skip_by_annotation: &[&str]) -> Result<Raw> {
-        let fir = crate::eeg::fir::Fir::notch(self.sfreq, freqs, None)?;
+        let fir = crate::eeg::fir::Fir::notch(self.sfreq(), freqs, None)?;
         self.map_data_channels("notch_filter", skip_by_annotation, |x| fir.apply(x))
     }
 
@@ -420,7 +422,7 @@ impl Raw {
                 "resample: new sampling frequency must be positive, got {sfreq}"
             )));
         }
-        let ratio = sfreq / self.sfreq;
+        let ratio = sfreq / self.sfreq();
         // the parts: split only at zero-length "EDGE" annotations (file joins)
         let mut cuts: Vec<usize> = self
             .annotation_samples(&["edge"])
@@ -438,13 +440,13 @@ impl Raw {
         let n_new: usize = new_lens.iter().sum();
         let resampled = {
             use rayon::prelude::*;
-            (0..self.ch_names.len())
+            (0..self.info.n_channels())
                 .into_par_iter()
                 .map(|c| {
                     let mut out = Vec::with_capacity(n_new);
                     for (&(a, b), &m) in parts.iter().zip(&new_lens) {
                         let row = self.data.slice(ndarray::s![c, a..b]);
-                        if self.ch_types[c] == ChannelType::Stim {
+                        if self.ch_types()[c] == ChannelType::Stim {
                             // MNE `_resample_stim_channels`
                             let n = row.len();
                             let picks: Vec<usize> =
@@ -461,7 +463,7 @@ impl Raw {
                         }
                         let x: Vec<f64> = row.iter().map(|&v| v as f64).collect();
                         let y = crate::eeg::fir::resample(&x, ratio).map_err(|e| {
-                            Error::data(format!("resample, channel {}: {e}", self.ch_names[c]))
+                            Error::data(format!("resample, channel {}: {e}", self.ch_names()[c]))
                         })?;
                         out.extend(y.into_iter().map(|v| v as f32));
                     }
@@ -469,14 +471,11 @@ impl Raw {
                 })
                 .collect::<Vec<Result<Vec<f32>>>>()
         };
-        let mut data = Array2::<f32>::zeros((self.ch_names.len(), n_new));
+        let mut data = Array2::<f32>::zeros((self.info.n_channels(), n_new));
         for (c, r) in resampled.into_iter().enumerate() {
             data.row_mut(c).assign(&ndarray::ArrayView1::from(&r?[..]));
         }
-        let mut out = Raw::new(data, self.ch_names.clone(), self.ch_types.clone(), sfreq)?;
-        out.bads = self.bads.clone();
-        out.annotations = self.annotations.clone();
-        Ok(out)
+        Ok(Raw { data, info: self.info.with_sfreq(sfreq), annotations: self.annotations.clone() })
     }
 
     /// Average reference: subtract, at every sample, the mean of the good EEG channels from
@@ -490,8 +489,8 @@ impl Raw {
         let mean =
             self.data.select(Axis(0), &good).mean_axis(Axis(0)).ok_or_else(|| Error::data("no samples"))?;
         let mut out = self.clone();
-        for c in 0..self.ch_names.len() {
-            if self.ch_types[c] == ChannelType::Eeg {
+        for c in 0..self.info.n_channels() {
+            if self.ch_types()[c] == ChannelType::Eeg {
                 let mut row = out.data.row_mut(c);
                 row -= &mean;
             }

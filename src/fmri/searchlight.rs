@@ -22,7 +22,7 @@ use rayon::prelude::*;
 use crate::display::Progress;
 use crate::error::{Error, Result};
 use crate::fmri::io::Img;
-use crate::fmri::preprocess::Mask;
+use crate::fmri::io::Mask;
 use crate::ml::{Classifier, Cv, Split};
 
 /// The classifier fitted in each sphere.
@@ -85,7 +85,7 @@ impl SearchLightResult {
         let vox = self.mask.voxels();
         let (mut s, mut n) = (0.0, 0usize);
         for (c, v) in vox.iter().enumerate() {
-            if r.data[[v[0], v[1], v[2]]] {
+            if r.contains(*v) {
                 s += self.scores[c];
                 n += 1;
             }
@@ -103,8 +103,8 @@ pub fn neighbourhoods(mask: &Mask, radius_mm: f64) -> Result<Vec<Vec<u32>>> {
     if !(radius_mm.is_finite() && radius_mm >= 0.0) {
         return Err(Error::data(format!("searchlight radius must be ≥ 0 mm, got {radius_mm}")));
     }
-    let a = mask.affine;
-    let sh = mask.data.shape().to_vec();
+    let a = mask.affine();
+    let sh = mask.shape();
     let vox = mask.voxels();
     if vox.len() > u32::MAX as usize {
         return Err(Error::data("mask too large"));
@@ -469,13 +469,8 @@ mod tests {
 
     #[test]
     fn sphere_sizes_follow_the_affine() {
-        let like = Img {
-            data: ndarray::ArrayD::zeros(ndarray::IxDyn(&[9, 9, 9])),
-            affine: affine_ras([2.0, 2.0, 4.0], [0.0; 3]),
-            zooms: [2.0, 2.0, 4.0],
-            tr: None,
-            warnings: Vec::new(),
-        };
+        let like =
+            Img::new(Array3::<f32>::zeros((9, 9, 9)), affine_ras([2.0, 2.0, 4.0], [0.0; 3]), None).unwrap();
         let m = Mask::from_array(Array3::from_elem((9, 9, 9), true), &like).unwrap();
         let nb = neighbourhoods(&m, 4.0).unwrap();
         let centre = m.voxels().iter().position(|v| *v == [4, 4, 4]).unwrap();

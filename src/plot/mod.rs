@@ -1,6 +1,9 @@
 //! Figures and pictures (plotters → SVG for lines, `png` for images). See [`crate::display`]
 //! for how each shows in a notebook.
 
+mod builder;
+#[cfg(feature = "eeg")]
+pub mod eeg;
 mod figure;
 #[cfg(feature = "fmri")]
 pub mod fmri;

@@ -29,7 +29,7 @@ fn read_and_epoch(p: &Path, raw: Raw) -> Result<String, String> {
         return Ok(format!("{} channels × {} samples, no stim channel", raw.ch_names().len(), raw.n_times()));
     };
     let ev = find_events(&raw, &stim).map_err(|e| after(p, e))?;
-    let code = ev.code[0];
+    let code = ev.codes()[0];
     let ep = Epochs::new(&raw, &ev, &[("first", code)], -0.2, 0.5).map_err(|e| after(p, e))?;
     Ok(format!(
         "{} channels × {} samples, {} events, {} epochs",

@@ -189,7 +189,7 @@ fn normalize(v: [f64; 3]) -> [f64; 3] {
 /// A unit dipole (1 nA·m) at `r0` pointing along `dir`: its potential (V) on every electrode.
 fn lead(m: &Montage, r0: [f64; 3], dir: [f64; 3]) -> Vec<f64> {
     let q = normalize(dir).map(|x| x * 1e-9);
-    m.pos.iter().map(|&el| potential(el, r0, q)).collect()
+    m.positions().iter().map(|&el| potential(el, r0, q)).collect()
 }
 
 fn gauss(t: f64, mu: f64, sd: f64) -> f64 {
@@ -219,7 +219,7 @@ fn pink(rng: &mut ChaCha8Rng, n: usize, sfreq: f64) -> Vec<f64> {
 pub fn simulate_eeg(p: &EegParams) -> Result<EegSimulation> {
     p.check()?;
     let montage = Montage::standard("biosemi64")?;
-    let n_ch = montage.ch_names.len();
+    let n_ch = montage.ch_names().len();
     let sf = p.sfreq;
     let mut rng = ChaCha8Rng::seed_from_u64(p.seed);
 
@@ -318,8 +318,8 @@ pub fn simulate_eeg(p: &EegParams) -> Result<EegSimulation> {
 
     // --- project, then add per-channel noise (each channel its own seeded stream)
     let seeds: Vec<u64> = (0..n_ch).map(|_| rng.gen()).collect();
-    let flat = montage.ch_names.iter().position(|c| *c == p.bad_flat);
-    let noisy = montage.ch_names.iter().position(|c| *c == p.bad_noisy);
+    let flat = montage.ch_names().iter().position(|c| *c == p.bad_flat);
+    let noisy = montage.ch_names().iter().position(|c| *c == p.bad_noisy);
     let mut rows: Vec<Vec<f32>> = (0..n_ch)
         .into_par_iter()
         .map(|c| {
@@ -392,17 +392,17 @@ pub fn simulate_eeg(p: &EegParams) -> Result<EegSimulation> {
     for (c, row) in rows.into_iter().enumerate() {
         data.row_mut(c).assign(&ndarray::ArrayView1::from(&row[..]));
     }
-    let mut names = montage.ch_names.clone();
+    let mut names = montage.ch_names().to_vec();
     names.push("Status".into());
     let mut types = vec![ChannelType::Eeg; n_ch];
     types.push(ChannelType::Stim);
     let mut raw = Raw::new(data, names, types, sf)?;
-    raw.bads = vec![p.bad_flat.clone(), p.bad_noisy.clone()];
+    raw.mark_bads(&[&p.bad_flat, &p.bad_noisy])?;
 
     // --- truth: noiseless values at the peaks (µV)
     let per_ch = |f: &dyn Fn(usize) -> f64| -> Vec<(String, f64)> {
         montage
-            .ch_names
+            .ch_names()
             .iter()
             .enumerate()
             .map(|(c, n)| (n.clone(), (f(c) * 1e6 * 1000.0).round() / 1000.0))
@@ -415,7 +415,7 @@ pub fn simulate_eeg(p: &EegParams) -> Result<EegSimulation> {
         n170_scrambled_uv: per_ch(&|c| n170_lead[c] * p.n170_scrambled_nam),
         n170_face_minus_scrambled_uv: per_ch(&|c| n170_lead[c] * (p.n170_face_nam - p.n170_scrambled_nam)),
         p1_uv: per_ch(&|c| p1_lead[c] * p.p1_nam),
-        bad_channels: raw.bads.clone(),
+        bad_channels: raw.bads().to_vec(),
         artifact_trials,
         trial_counts: Condition::ALL.iter().map(|c| (c.name().to_string(), p.n_per_condition)).collect(),
         n_samples: n,
@@ -444,7 +444,7 @@ pub fn write_eeg(sim: &EegSimulation, out: &Path) -> Result<()> {
         "SamplingFrequency": sim.raw.sfreq(),
         "PowerLineFrequency": 50,
         "EEGReference": "CMS/DRL (simulated: reference-free potentials)",
-        "EEGChannelCount": sim.montage.ch_names.len(),
+        "EEGChannelCount": sim.montage.ch_names().len(),
         "TriggerChannelCount": 1,
         "RecordingDuration": sim.raw.duration(),
         "SoftwareFilters": "n/a",
@@ -456,8 +456,8 @@ pub fn write_eeg(sim: &EegSimulation, out: &Path) -> Result<()> {
     }
     write_atomic(&f("events.tsv"), ev.as_bytes())?;
     let mut ch = String::from("name\ttype\tunits\tstatus\tstatus_description\n");
-    for n in &sim.montage.ch_names {
-        let bad = sim.raw.bads.contains(n);
+    for n in sim.montage.ch_names() {
+        let bad = sim.raw.bads().contains(n);
         let why = if *n == sim.truth.params.bad_flat {
             "flat"
         } else if *n == sim.truth.params.bad_noisy {
@@ -470,7 +470,7 @@ pub fn write_eeg(sim: &EegSimulation, out: &Path) -> Result<()> {
     ch += "Status\tTRIG\tn/a\tgood\tn/a\n";
     write_atomic(&f("channels.tsv"), ch.as_bytes())?;
     let mut el = String::from("name\tx\ty\tz\n");
-    for (n, p) in sim.montage.ch_names.iter().zip(&sim.montage.pos) {
+    for (n, p) in sim.montage.ch_names().iter().zip(sim.montage.positions()) {
         el += &format!("{n}\t{:.6}\t{:.6}\t{:.6}\n", p[0], p[1], p[2]);
     }
     write_atomic(&f("electrodes.tsv"), el.as_bytes())?;

@@ -483,7 +483,7 @@ pub fn read_raw_edf_family_with(path: impl AsRef<Path>, opts: &EdfOptions) -> Re
         is_stim.iter().map(|&s| if s { ChannelType::Stim } else { ChannelType::Eeg }).collect();
     let mut raw = Raw::new(data, names, types, spr as f64 / hdr.record_duration)
         .map_err(|e| Error::format(path, "signals", e))?;
-    raw.annotations = annotations;
+    raw.set_annotations_unchecked(annotations);
     Ok(raw)
 }
 

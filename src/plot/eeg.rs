@@ -1,15 +1,20 @@
-//! The first session's figures: raw traces, ERPs by condition with confidence bands,
-//! butterfly plots, scalp topographies and decoding curves. Line plots are SVG
-//! ([`Figure`]); topomaps are PNG pictures in HTML with a colour bar.
+//! The EEG session's figures: raw traces, ERPs by condition with confidence bands,
+//! butterfly plots, scalp topographies and decoding curves, and the summary tables a
+//! [`Raw`] or [`Epochs`] shows in a notebook. Line plots are SVG ([`Figure`]); topomaps are
+//! PNG pictures in HTML with a colour bar.
+//!
+//! The domain types get their drawing methods here (`raw.plot(..)`, `evoked.plot(..)`,
+//! `evoked.plot_topomap(..)`, as MNE's `raw.plot`, `evoked.plot`, `evoked.plot_topomap`), so
+//! that `crate::eeg` never imports the plotting layer.
 
+use linfa_linalg::qr::QR;
+use ndarray::{Array1, Array2};
 use plotters::prelude::*;
 
+use super::{with_colorbar_html, Colormap, Figure, Image, LinePlot};
 use crate::display::Html;
-use crate::eeg::epochs::{Epochs, Evoked};
-use crate::eeg::montage::Montage;
-use crate::eeg::raw::{ChannelType, Raw};
+use crate::eeg::{ChannelType, Epochs, Evoked, Raw};
 use crate::error::{Error, Result};
-use crate::plot::{with_colorbar_html, Colormap, Figure, Image, LinePlot};
 
 /// Stacked traces of `n_channels` channels from `start` for `duration` seconds, each drawn
 /// `scale_uv` µV per unit of spacing (MNE `raw.plot(start, duration, n_channels,
@@ -38,8 +43,7 @@ pub fn plot_raw(raw: &Raw, start: f64, duration: f64, n_channels: usize, scale_u
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (800, (120 + 22 * n) as u32)).into_drawing_area();
-        let err = |e: String| Error::data(format!("plot_raw: drawing failed: {e}"));
-        root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
+        root.fill(&WHITE)?;
         let t1 = b as f64 / sf;
         let mut chart = ChartBuilder::on(&root)
             .caption(
@@ -49,8 +53,7 @@ pub fn plot_raw(raw: &Raw, start: f64, duration: f64, n_channels: usize, scale_u
             .margin(10)
             .x_label_area_size(30)
             .y_label_area_size(50)
-            .build_cartesian_2d(start..t1, -(n as f64) + 0.5..0.5)
-            .map_err(|e| err(e.to_string()))?;
+            .build_cartesian_2d(start..t1, -(n as f64) + 0.5..0.5)?;
         let labels = names.clone();
         let fmt = move |y: &f64| {
             let k = (-y).round();
@@ -68,20 +71,17 @@ pub fn plot_raw(raw: &Raw, start: f64, duration: f64, n_channels: usize, scale_u
             .y_label_formatter(&fmt)
             .x_desc("time (s)")
             .label_style(("sans-serif", 11))
-            .draw()
-            .map_err(|e| err(e.to_string()))?;
-        for an in &raw.annotations {
+            .draw()?;
+        for an in raw.annotations() {
             if an.description.to_uppercase().starts_with("BAD")
                 && an.onset + an.duration >= start
                 && an.onset <= t1
             {
                 let (x0, x1) = (an.onset.max(start), (an.onset + an.duration.max(1.0 / sf)).min(t1));
-                chart
-                    .draw_series(std::iter::once(Rectangle::new(
-                        [(x0, -(n as f64) + 0.5), (x1, 0.5)],
-                        RED.mix(0.15).filled(),
-                    )))
-                    .map_err(|e| err(e.to_string()))?;
+                chart.draw_series(std::iter::once(Rectangle::new(
+                    [(x0, -(n as f64) + 0.5), (x1, 0.5)],
+                    RED.mix(0.15).filled(),
+                )))?;
             }
         }
         if let Some(stim) = (0..raw.ch_names().len()).find(|&c| raw.ch_types()[c] == ChannelType::Stim) {
@@ -89,19 +89,15 @@ pub fn plot_raw(raw: &Raw, start: f64, duration: f64, n_channels: usize, scale_u
             for i in a.max(1)..b {
                 if row[i] > 0.0 && row[i] > row[i - 1] {
                     let x = i as f64 / sf;
-                    chart
-                        .draw_series(LineSeries::new(
-                            [(x, -(n as f64) + 0.5), (x, 0.5)],
-                            RGBColor(0, 130, 0).stroke_width(1),
-                        ))
-                        .map_err(|e| err(e.to_string()))?;
-                    chart
-                        .draw_series(std::iter::once(Text::new(
-                            format!("{}", row[i]),
-                            (x, 0.45),
-                            ("sans-serif", 10).into_font().color(&RGBColor(0, 110, 0)),
-                        )))
-                        .map_err(|e| err(e.to_string()))?;
+                    chart.draw_series(LineSeries::new(
+                        [(x, -(n as f64) + 0.5), (x, 0.5)],
+                        RGBColor(0, 130, 0).stroke_width(1),
+                    ))?;
+                    chart.draw_series(std::iter::once(Text::new(
+                        format!("{}", row[i]),
+                        (x, 0.45),
+                        ("sans-serif", 10).into_font().color(&RGBColor(0, 110, 0)),
+                    )))?;
                 }
             }
         }
@@ -109,7 +105,7 @@ pub fn plot_raw(raw: &Raw, start: f64, duration: f64, n_channels: usize, scale_u
             let row = raw.data().row(c);
             let seg: Vec<f64> = (a..b).map(|i| row[i] as f64).collect();
             let mean = seg.iter().sum::<f64>() / seg.len().max(1) as f64;
-            let color = if raw.bads.contains(&raw.ch_names()[c]) {
+            let color = if raw.bads().contains(&raw.ch_names()[c]) {
                 RGBColor(170, 170, 170)
             } else {
                 RGBColor(20, 20, 80)
@@ -118,9 +114,9 @@ pub fn plot_raw(raw: &Raw, start: f64, duration: f64, n_channels: usize, scale_u
                 .step_by(step)
                 .map(|i| (i as f64 / sf, -(k as f64) + (row[i] as f64 - mean) * 1e6 / scale_uv))
                 .collect();
-            chart.draw_series(LineSeries::new(pts, color.stroke_width(1))).map_err(|e| err(e.to_string()))?;
+            chart.draw_series(LineSeries::new(pts, color.stroke_width(1)))?;
         }
-        root.present().map_err(|e| err(e.to_string()))?;
+        root.present()?;
     }
     Ok(Figure::from_svg(svg))
 }
@@ -151,8 +147,8 @@ pub fn plot_compare_evokeds(conditions: &[(&str, &Epochs)], ch: &str) -> Result<
             .iter()
             .position(|n| n == ch)
             .ok_or_else(|| Error::data(format!("plot_compare_evokeds: no channel {ch:?}")))?;
-        let mean = ep.average()?.data.row(c).mapv(|v| v * 1e6).to_vec();
-        let sem = ep.standard_error()?.data.row(c).mapv(|v| v * 1e6).to_vec();
+        let mean = ep.average()?.data().row(c).mapv(|v| v * 1e6).to_vec();
+        let sem = ep.standard_error()?.data().row(c).mapv(|v| v * 1e6).to_vec();
         let lo: Vec<f64> = mean.iter().zip(&sem).map(|(m, s)| m - 1.96 * s).collect();
         let hi: Vec<f64> = mean.iter().zip(&sem).map(|(m, s)| m + 1.96 * s).collect();
         p = p.line_band(format!("{name} (n={})", ep.len()), ep.times(), &mean, &lo, &hi);
@@ -164,7 +160,7 @@ impl Evoked {
     /// Butterfly plot: every good EEG channel over time, µV (MNE `evoked.plot()`); the
     /// channel `highlight`, if given, drawn on top in colour.
     pub fn plot(&self, highlight: Option<&str>) -> Result<Figure> {
-        let mut p = LinePlot::new(format!("{} — {} channels", self.comment, self.good_eeg().len()))
+        let mut p = LinePlot::new(format!("{} — {} channels", self.comment(), self.good_eeg().len()))
             .xlabel("time (s)")
             .ylabel("µV")
             .size(640, 340)
@@ -172,21 +168,22 @@ impl Evoked {
             .vline(0.0);
         let mut svg_lines = Vec::new();
         for c in self.good_eeg() {
-            svg_lines.push((self.ch_names[c].clone(), self.data.row(c).mapv(|v| v * 1e6).to_vec()));
+            svg_lines.push((self.ch_names()[c].clone(), self.data().row(c).mapv(|v| v * 1e6).to_vec()));
         }
         for (_, y) in &svg_lines {
-            p = p.thin_grey(&self.times, y);
+            p = p.thin_grey(self.times(), y);
         }
         if let Some(h) = highlight {
             let y = self.channel(h)?.iter().map(|v| v * 1e6).collect::<Vec<_>>();
-            p = p.line(h, &self.times, &y);
+            p = p.line(h, self.times(), &y);
         }
         p.render()
     }
 
     /// Scalp maps at the given times (MNE `evoked.plot_topomap(times)`), with one colour
     /// scale (µV, symmetric around zero) for all. Positions come from the standard 10-10
-    /// montage, projected like MNE's (azimuthal equidistant, nose up); values are
+    /// montage (or the one set with [`Raw::set_montage`]), projected like MNE's (azimuthal
+    /// equidistant, nose up); values are
     /// interpolated with the biharmonic spline of Sandwell (1987) — EEGLAB `topoplot`'s
     /// "v4" method — out to the head outline. Bad channels are left out.
     pub fn plot_topomap(&self, times: &[f64]) -> Result<Html> {
@@ -194,31 +191,30 @@ impl Evoked {
             return Err(Error::data("plot_topomap: give at least one time"));
         }
         let good = self.good_eeg();
-        let names: Vec<&str> = good.iter().map(|&c| self.ch_names[c].as_str()).collect();
-        let montage = Montage::from_names(&names)?;
-        let xy: Vec<[f64; 2]> = montage.pos.iter().map(|p| project(*p)).collect();
+        let names: Vec<&str> = good.iter().map(|&c| self.ch_names()[c].as_str()).collect();
+        let xy: Vec<[f64; 2]> = self.info().positions(&names)?.into_iter().map(project).collect();
+        let ev_times = self.times();
         let mut maps = Vec::new();
         let mut vmax = 0.0f64;
         for &t in times {
-            let i = self
-                .times
+            let i = ev_times
                 .iter()
                 .enumerate()
                 .min_by(|a, b| (a.1 - t).abs().total_cmp(&(b.1 - t).abs()))
                 .map(|(i, _)| i)
                 .ok_or_else(|| Error::data("no times"))?;
-            if (self.times[i] - t).abs()
-                > 1.0 / 128.0 + (self.times.get(1).copied().unwrap_or(0.0) - self.times[0]).abs()
+            if (ev_times[i] - t).abs()
+                > 1.0 / 128.0 + (ev_times.get(1).copied().unwrap_or(0.0) - ev_times[0]).abs()
             {
                 return Err(Error::data(format!(
                     "plot_topomap: {t} s is outside the evoked response ({:.3}…{:.3} s)",
-                    self.times[0],
-                    self.times[self.times.len() - 1]
+                    ev_times[0],
+                    ev_times[ev_times.len() - 1]
                 )));
             }
-            let v: Vec<f64> = good.iter().map(|&c| self.data[[c, i]] * 1e6).collect();
+            let v: Vec<f64> = good.iter().map(|&c| self.data()[[c, i]] * 1e6).collect();
             vmax = v.iter().fold(vmax, |m, x| m.max(x.abs()));
-            maps.push((self.times[i], v));
+            maps.push((ev_times[i], v));
         }
         let vmax = if vmax > 0.0 { vmax } else { 1.0 };
         let mut cells = String::new();
@@ -231,7 +227,7 @@ impl Evoked {
                 cells += &format!("<div style=\"font-family:sans-serif;display:inline-block;text-align:center;margin-right:8px\"><div style=\"font-weight:bold\">{title}</div><img src=\"data:image/png;base64,{}\"/></div>", img.to_base64()?);
             }
         }
-        Ok(Html(format!("<div><div style=\"font-family:sans-serif\">{}</div><div style=\"display:flex;align-items:flex-end\">{cells}</div></div>", crate::display::html_escape(&self.comment))))
+        Ok(Html(format!("<div><div style=\"font-family:sans-serif\">{}</div><div style=\"display:flex;align-items:flex-end\">{cells}</div></div>", crate::display::html_escape(self.comment()))))
     }
 }
 
@@ -246,38 +242,31 @@ fn project(p: [f64; 3]) -> [f64; 2] {
 }
 
 /// Biharmonic spline interpolation (Sandwell 1987): weights solving `G w = v` with
-/// `G_ij = g(|x_i − x_j|)`, `g(r) = r² (ln r − 1)`.
+/// `G_ij = g(|x_i − x_j|)`, `g(r) = r² (ln r − 1)` — solved by linfa-linalg's Householder QR
+/// (`G` is symmetric but indefinite, so not by Cholesky). Two electrodes at one position make
+/// `G` singular: refused before solving.
 fn biharmonic(xy: &[[f64; 2]], v: &[f64]) -> Result<Vec<f64>> {
     let n = xy.len();
-    let g = |a: [f64; 2], b: [f64; 2]| {
-        let r = ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt();
+    let dist = |a: [f64; 2], b: [f64; 2]| ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt();
+    for i in 0..n {
+        if (0..i).any(|j| dist(xy[i], xy[j]) < 1e-12) {
+            return Err(Error::data("topomap: two electrodes at the same position"));
+        }
+    }
+    let g = Array2::from_shape_fn((n, n), |(i, j)| {
+        let r = dist(xy[i], xy[j]);
         if r < 1e-12 {
             0.0
         } else {
             r * r * (r.ln() - 1.0)
         }
-    };
-    // augmented matrix, Gaussian elimination with partial pivoting
-    let mut m: Vec<Vec<f64>> =
-        (0..n).map(|i| (0..n).map(|j| g(xy[i], xy[j])).chain(std::iter::once(v[i])).collect()).collect();
-    for col in 0..n {
-        let piv = (col..n).max_by(|&a, &b| m[a][col].abs().total_cmp(&m[b][col].abs())).unwrap_or(col);
-        if m[piv][col].abs() < 1e-14 {
-            return Err(Error::data("topomap: two electrodes at the same position"));
-        }
-        m.swap(col, piv);
-        for r in 0..n {
-            if r != col {
-                let f = m[r][col] / m[col][col];
-                if f != 0.0 {
-                    for k in col..=n {
-                        m[r][k] -= f * m[col][k];
-                    }
-                }
-            }
-        }
-    }
-    Ok((0..n).map(|i| m[i][n] / m[i][i]).collect())
+    });
+    let b = Array1::from(v.to_vec()).insert_axis(ndarray::Axis(1));
+    let w = g
+        .qr()
+        .and_then(|qr| qr.solve(&b))
+        .map_err(|e| Error::data(format!("topomap: the interpolation cannot be solved ({e})")))?;
+    Ok(w.column(0).to_vec())
 }
 
 fn topomap_image(xy: &[[f64; 2]], v: &[f64], vmax: f64, size: usize) -> Result<Image> {
@@ -457,15 +446,15 @@ impl Raw {
         let rows = [
             ("Channels", format!("{} ({} EEG)", self.ch_names().len(), n_eeg)),
             ("Names", list(self.ch_names(), 12)),
-            ("Bad channels", list(&self.bads, 12)),
+            ("Bad channels", list(self.bads(), 12)),
             ("Sampling frequency", format!("{} Hz", self.sfreq())),
             ("Duration", format!("{:.1} s ({} samples)", self.duration(), self.n_times())),
             (
                 "Annotations",
                 format!(
                     "{} ({} BAD)",
-                    self.annotations.len(),
-                    self.annotations
+                    self.annotations().len(),
+                    self.annotations()
                         .iter()
                         .filter(|a| a.description.to_uppercase().starts_with("BAD"))
                         .count()
@@ -508,7 +497,7 @@ impl Epochs {
                 ),
             ),
             ("Channels", format!("{} ({} good EEG)", self.ch_names().len(), self.good_eeg_names().len())),
-            ("Bad channels", list(&self.bads, 12)),
+            ("Bad channels", list(self.bads(), 12)),
         ];
         crate::display::emit("text/html", &summary_table("Epochs", &rows));
     }
