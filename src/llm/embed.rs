@@ -16,6 +16,9 @@ use super::tokenize::{Tokenized, Tokenizer};
 use crate::error::{escaped, json_error, read_text, short_json, Error, IoContext, Result};
 use std::collections::HashMap;
 
+/// A tensor's three dimensions and its values, row-major.
+type Flat3 = ((usize, usize, usize), Vec<f32>);
+
 /// How token vectors become one sentence vector (sentence-transformers `Pooling`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Pooling {
@@ -296,7 +299,7 @@ impl Embedder {
                 mask[(i, j)] = t.attention_mask[j];
             }
         }
-        let run = || -> candle_core::Result<Vec<((usize, usize, usize), Vec<f32>)>> {
+        let run = || -> candle_core::Result<Vec<Flat3>> {
             let dev = Device::Cpu;
             let ids_t = Tensor::from_slice(ids.as_slice().unwrap_or(&[]), (batch.len(), seq), &dev)?;
             let mask_t = Tensor::from_slice(mask.as_slice().unwrap_or(&[]), (batch.len(), seq), &dev)?;

@@ -11,7 +11,8 @@
 //!   response.
 //!
 //! The estimators (PCA, Ridge/RidgeCV, the encoding score, Pearson's r, cross-validation) are
-//! generic and live in [`crate::ml`]; the figures live in `crate::plot` (`plot/llm.rs`).
+//! generic and live in [`crate::ml`]; the figures live in `crate::plot` (`plot/llm.rs`). `llm`
+//! imports `ml`, `error` and `display` (token tables), never `plot`.
 //!
 //! Everything loads from local files under `data/models/` (fetched at set-up from the Python
 //! package index); nothing downloads from a model hub at run time. Bad input (missing folder,

@@ -70,7 +70,7 @@ fn read_header(path: &Path, bytes: &[u8]) -> Result<(usize, serde_json::Map<Stri
     if n > rest {
         return Err(f("header length", format!("expected a header of at most the {rest} bytes that follow, found a header length of {n}: {RETRY}")));
     }
-    if n > MAX_HEADER || n < 2 {
+    if !(2..=MAX_HEADER).contains(&n) {
         return Err(f(
             "header length",
             format!("expected a header of 2 to {MAX_HEADER} bytes, found {n}: is this a safetensors file?"),

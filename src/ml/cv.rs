@@ -156,7 +156,7 @@ fn stratified_folds(n_splits: usize, shuffle: Option<u32>, y: &[bool]) -> Result
     }
     // allocation[i][c] = how many of class c fold i gets: bincount(y_order[i::k])
     let y_order: Vec<usize> =
-        std::iter::repeat(0).take(counts[0]).chain(std::iter::repeat(1).take(counts[1])).collect();
+        std::iter::repeat_n(0, counts[0]).chain(std::iter::repeat_n(1, counts[1])).collect();
     let mut alloc = vec![[0usize; 2]; k];
     for (j, &c) in y_order.iter().enumerate() {
         alloc[j % k][c] += 1;
@@ -164,7 +164,7 @@ fn stratified_folds(n_splits: usize, shuffle: Option<u32>, y: &[bool]) -> Result
     let mut test_fold = vec![0usize; n];
     for (c, class) in [c0, c1].into_iter().enumerate() {
         let mut folds_for_class: Vec<usize> =
-            (0..k).flat_map(|i| std::iter::repeat(i).take(alloc[i][c])).collect();
+            (0..k).flat_map(|i| std::iter::repeat_n(i, alloc[i][c])).collect();
         if let Some(rng) = rng.as_mut() {
             rng.shuffle(&mut folds_for_class);
         }

@@ -237,6 +237,9 @@ pub fn generalizing_score(
 /// every time point: the `1 − alpha` quantile, over `n_permutations` label shuffles, of the
 /// *maximum over time* of the fold-mean sliding score (the max-statistic permutation test;
 /// MNE users reach for cluster tests across subjects, which a single subject does not have).
+// the arguments are scikit-learn's (X, y, cv, estimator, scoring, n_permutations, random_state)
+// plus alpha, in the order a notebook passes them
+#[allow(clippy::too_many_arguments)]
 pub fn sliding_permutation_threshold(
     x: ArrayView3<f64>,
     y: &[bool],
@@ -286,17 +289,18 @@ mod tests {
         let s = sliding_score(x.view(), &y, &cv, &clf, Scoring::RocAuc).unwrap();
         assert_eq!(s.dim(), (5, 10));
         let m = mean_over_folds(&s);
-        for t in 0..10 {
+        assert_eq!(m.len(), 10);
+        for (t, &mt) in m.iter().enumerate() {
             if (4..7).contains(&t) {
-                assert!(m[t] > 0.85, "t={t}: {}", m[t]);
+                assert!(mt > 0.85, "t={t}: {mt}");
             } else {
-                assert!(m[t] < 0.75, "t={t}: {}", m[t]);
+                assert!(mt < 0.75, "t={t}: {mt}");
             }
         }
         let g = generalizing_score(x.view(), &y, &cv, &clf, Scoring::RocAuc).unwrap();
-        for t in 0..10 {
+        for (t, &mt) in m.iter().enumerate() {
             let diag = g.index_axis(Axis(1), t).index_axis(Axis(1), t).mean().unwrap();
-            assert!((diag - m[t]).abs() < 1e-9, "diagonal = sliding at {t}");
+            assert!((diag - mt).abs() < 1e-9, "diagonal = sliding at {t}");
         }
         let thr =
             sliding_permutation_threshold(x.view(), &y, &cv, &clf, Scoring::RocAuc, 20, 0.05, 1).unwrap();

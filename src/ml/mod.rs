@@ -11,9 +11,9 @@
 //!   ridge encoding models scored with Pearson's r).
 //!
 //! Labels are binary (`true` = the class of interest, e.g. faces), as in the workshop's
-//! contrasts. `ml` imports only `error` (and `display` nowhere): figures of its results live in
-//! `crate::plot` (`Pca::plot` in `plot/llm.rs`), the domains (`eeg`, `fmri`, `llm`) call into
-//! `ml`, never the reverse.
+//! contrasts. `ml` imports only `crate::error`: figures of its results live in `crate::plot`
+//! (`Pca::plot` in `plot/llm.rs`), and the domains (`eeg`, `fmri`, `llm`) call into `ml`, never
+//! the reverse.
 
 pub mod classify;
 pub mod cv;
