@@ -31,11 +31,8 @@ fn haxby(out: &str) -> Result<()> {
     let mask = Mask::load(root.join("mask.nii.gz"))?;
     let att = read_attributes(root.join("attributes_literal.txt"))?;
     let x = clean(mask.apply(&img)?.view(), &att.chunks, &CleanOptions::default())?;
-    let idx: Vec<usize> =
-        (0..att.labels.len()).filter(|&t| att.labels[t] == "face" || att.labels[t] == "house").collect();
-    let xs = x.select(ndarray::Axis(0), &idx);
-    let y: Vec<bool> = idx.iter().map(|&t| att.labels[t] == "face").collect();
-    let cv = Cv::leave_one_group_out(idx.iter().map(|&t| att.chunks[t]));
+    let (xs, y, runs) = att.pick(x.view(), "face", "house")?;
+    let cv = Cv::leave_one_group_out(runs);
     let prep = t0.elapsed().as_secs_f64();
     let mut times = Vec::new();
     for (name, est) in [
@@ -70,13 +67,7 @@ fn synthetic(n_min: usize) -> Result<()> {
     // the smallest cube-ish box with ≥ n_min voxels, 3 mm isotropic
     let side = (n_min as f64).cbrt().ceil() as usize;
     let shape = [side, side, n_min.div_ceil(side * side)];
-    let like = Img {
-        data: ndarray::ArrayD::zeros(ndarray::IxDyn(&shape)),
-        affine: affine_ras([3.0; 3], [0.0; 3]),
-        zooms: [3.0; 3],
-        tr: None,
-        warnings: Vec::new(),
-    };
+    let like = Img::new(ndarray::Array3::<f32>::zeros(shape), affine_ras([3.0; 3], [0.0; 3]), None)?;
     let mask = Mask::from_array(ndarray::Array3::from_elem((shape[0], shape[1], shape[2]), true), &like)?;
     let p = mask.n_voxels();
     let (runs, per_run) = (12usize, 20usize);

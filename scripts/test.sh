@@ -10,6 +10,10 @@ ensure_kernel
 ensure_data
 step "Every build shares one compiled dependency graph (scripts/check_features.py)"
 python3 "$ROOT/scripts/check_features.py"
+step "Formatting (cargo fmt --check; rustfmt.toml)"
+cargo fmt --all --check
+step "Lints (cargo clippy --all-features -- -D warnings)" 240
+cargo clippy --all-features -- -D warnings
 step "Committed notebooks match their cell sources (scripts/make_notebooks.py --check)"
 "$PY" "$ROOT/scripts/make_notebooks.py" --check
 step "cargo test (all features)" 150

@@ -13,19 +13,19 @@ pub use crate::error::{Error, Result};
 pub use crate::fmri::{
     censor, check_img, clean, compute_epi_mask, compute_qc, fit_first_level, index_img, load_img,
     make_first_level_design_matrix, mean_img, read_attributes, read_events, read_motion, save_img,
-    smooth_img, trial_patterns, CleanOptions, DesignMatrix, Dtype, FirstLevel, Img, Mask, Qc, QcThresholds,
-    SearchLight, SearchLightResult, SlEstimator,
+    smooth_img, trial_patterns, CleanOptions, DesignMatrix, Dtype, FirstLevel, Img, Mask, NiftiMasker, Qc,
+    QcThresholds, SearchLight, SearchLightResult, SlEstimator,
 };
 #[cfg(feature = "llm")]
 pub use crate::llm::{
-    cosine_by_layer, encoding_by_layer, encoding_score, pca, pearson_r, planted_response, stack_layers,
-    CausalLm, Embedder, Embeddings, EncodingScore, HiddenStates, LayerScores, LmOutput, Pca, Pooling, Ridge,
-    RidgeCv, RidgeFit, Surprisal, Tokenized, Tokenizer, Word,
+    cosine_by_layer, encoding_by_layer, planted_response, stack_layers, CausalLm, Embedder, Embeddings,
+    HiddenStates, LayerScores, LmOutput, Pooling, Surprisal, Tokenized, Tokenizer, Word,
 };
 #[cfg(feature = "ml")]
 pub use crate::ml::{
-    cross_val_score, generalizing_score, mean_over_folds, permutation_test_score,
-    sliding_permutation_threshold, sliding_score, Classifier, Cv, Scoring,
+    cross_val_score, encoding_score, generalizing_score, mean_over_folds, pca, pearson_r,
+    permutation_test_score, sliding_permutation_threshold, sliding_score, Classifier, Cv, EncodingScore, Pca,
+    Ridge, RidgeCv, RidgeFit, Scoring,
 };
 #[cfg(feature = "eeg")]
 pub use crate::plot::eeg::{plot_compare_evokeds, plot_decoding, plot_raw};

@@ -3,16 +3,11 @@
 
 use brainml::fmri::*;
 use brainml::ml::Cv;
-use ndarray::{Array2, Array3, ArrayD, IxDyn};
+use ndarray::{Array2, Array3, Array4};
 
 fn img4(shape: [usize; 4], tr: f64) -> Img {
-    Img {
-        data: ArrayD::from_shape_fn(IxDyn(&shape), |ix| 100.0 + (ix[3] % 3) as f32 + ix[0] as f32),
-        affine: affine_ras([3.0; 3], [0.0; 3]),
-        zooms: [3.0; 3],
-        tr: Some(tr),
-        warnings: Vec::new(),
-    }
+    let data = Array4::from_shape_fn(shape, |(i, _, _, t)| 100.0 + (t % 3) as f32 + i as f32);
+    Img::new(data, affine_ras([3.0; 3], [0.0; 3]), Some(tr)).unwrap()
 }
 
 #[test]
@@ -23,18 +18,18 @@ fn tr_stored_in_ms_with_seconds_units_loads_with_a_warning() {
     let p = dir.path().join("ms.nii");
     save_img(&img4([2, 2, 2, 5], 2000.0), &p, Dtype::F32).unwrap();
     let img = load_img(&p).unwrap();
-    assert_eq!(img.tr, Some(2000.0));
-    assert_eq!(img.warnings.len(), 1, "{:?}", img.warnings);
-    let w = &img.warnings[0];
+    assert_eq!(img.tr(), Some(2000.0));
+    assert_eq!(img.warnings().len(), 1, "{:?}", img.warnings());
+    let w = &img.warnings()[0];
     assert!(w.contains("milliseconds") && w.contains("ms.nii") && w.contains("with_tr(2)"), "{w}");
     let fixed = img.with_tr(2.0).unwrap();
-    assert_eq!(fixed.tr, Some(2.0));
-    assert!(fixed.warnings.is_empty());
+    assert_eq!(fixed.tr(), Some(2.0));
+    assert!(fixed.warnings().is_empty());
     assert!(img.with_tr(0.0).is_err() && img.with_tr(f64::NAN).is_err());
     // a clean file has no warnings; with_tr on a 3-D image is an error
     let q = dir.path().join("ok.nii");
     save_img(&img4([2, 2, 2, 5], 2.0), &q, Dtype::F32).unwrap();
-    assert!(load_img(&q).unwrap().warnings.is_empty());
+    assert!(load_img(&q).unwrap().warnings().is_empty());
     let vol = mean_img(&img).unwrap();
     assert!(vol.with_tr(2.0).unwrap_err().to_string().contains("4-D"));
 }
@@ -54,12 +49,14 @@ fn dimensionality_grid_affine_and_nan_errors() {
     // mask on another grid / affine
     let other = img4([5, 4, 3, 10], 2.0);
     assert!(mask.apply(&other).is_err());
-    let mut moved = img.clone();
-    moved.affine[0][3] = 10.0;
+    let mut a = img.affine();
+    a[0][3] = 10.0;
+    let moved = Img::new(img.data().clone(), a, img.tr()).unwrap();
     assert!(mask.apply(&moved).unwrap_err().to_string().contains("affine"));
     // NaN in the data
-    let mut nan = img.clone();
-    nan.data[[0, 0, 0, 0]] = f32::NAN;
+    let mut d = img.data().clone();
+    d[[0, 0, 0, 0]] = f32::NAN;
+    let nan = Img::new(d, img.affine(), img.tr()).unwrap();
     assert!(mask.apply(&nan).unwrap_err().to_string().contains("non-finite"));
     // plots of a 4-D image
     assert!(brainml::plot::fmri::plot_stat_map(&img).to_html().is_err());

@@ -32,7 +32,7 @@ fn smooth_img_matches_nilearn() {
         let img = load_img(hx.join(file)).unwrap();
         let v0 = index_img(&img, &[0]).unwrap();
         let sm = smooth_img(&v0, fwhm).unwrap();
-        let ours: Vec<f64> = sm.data.iter().map(|&v| v as f64).collect();
+        let ours: Vec<f64> = sm.data().iter().map(|&v| v as f64).collect();
         let want: Vec<f64> = serde_json::from_value(g[key].clone()).unwrap();
         let err = max_rel(&ours, &want);
         eprintln!("{key}: max |brainml − nilearn| / max = {err:.2e}");

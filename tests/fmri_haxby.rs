@@ -16,8 +16,8 @@ fn haxby() -> PathBuf {
 /// volumes of the slice with their labels and runs.
 fn slice() -> (Mask, ndarray::Array2<f64>, Attributes) {
     let img = load_img(haxby().join("bold.nii.gz")).unwrap();
-    assert_eq!(img.data.shape(), &[40, 20, 1, 1452]);
-    assert_eq!(img.tr, Some(2.5));
+    assert_eq!(img.shape(), &[40, 20, 1, 1452]);
+    assert_eq!(img.tr(), Some(2.5));
     let mask = Mask::load(haxby().join("mask.nii.gz")).unwrap();
     assert_eq!(mask.n_voxels(), 530);
     let att = read_attributes(haxby().join("attributes_literal.txt")).unwrap();
@@ -27,26 +27,11 @@ fn slice() -> (Mask, ndarray::Array2<f64>, Attributes) {
     (mask, x, att)
 }
 
-fn pick(
-    x: &ndarray::Array2<f64>,
-    att: &Attributes,
-    a: &str,
-    b: &str,
-) -> (ndarray::Array2<f64>, Vec<bool>, Vec<i64>) {
-    let idx: Vec<usize> =
-        (0..att.labels.len()).filter(|&t| att.labels[t] == a || att.labels[t] == b).collect();
-    (
-        x.select(ndarray::Axis(0), &idx),
-        idx.iter().map(|&t| att.labels[t] == a).collect(),
-        idx.iter().map(|&t| att.chunks[t]).collect(),
-    )
-}
-
 #[test]
 fn leave_one_run_out_decoding_matches_nilearn() {
     let (_, x, att) = slice();
     for (other, want) in [("house", 0.95), ("scrambledpix", 0.9)] {
-        let (xs, y, g) = pick(&x, &att, "face", other);
+        let (xs, y, g) = att.pick(x.view(), "face", other).unwrap();
         for clf in [Classifier::linear_svm(), Classifier::lda()] {
             let s =
                 cross_val_score(xs.view(), &y, &Cv::leave_one_group_out(g.clone()), &clf, Scoring::Accuracy)
@@ -60,7 +45,7 @@ fn leave_one_run_out_decoding_matches_nilearn() {
 #[test]
 fn slice_searchlight_peaks_high() {
     let (mask, x, att) = slice();
-    let (xs, y, g) = pick(&x, &att, "face", "house");
+    let (xs, y, g) = att.pick(x.view(), "face", "house").unwrap();
     let cv = Cv::leave_one_group_out(g);
     // nilearn's SearchLight (LinearSVC) on the same data: best sphere 0.99, mean 0.68
     for (est, best) in [(SlEstimator::GaussianNb, 0.95), (SlEstimator::Correlation, 0.8)] {
@@ -92,7 +77,7 @@ fn whole_brain_25mm_runs_with_events() {
         let x = mask.apply(&img).unwrap();
         let x = clean(x.view(), &vec![r as i64; x.nrows()], &CleanOptions::default()).unwrap();
         // one pattern per block: the volumes 4 s after onset to the block's end + 4 s
-        let (p, tt) = trial_patterns(x.view(), &ev, img.tr.unwrap(), 4.0, 22.5).unwrap();
+        let (p, tt) = trial_patterns(x.view(), &ev, img.tr().unwrap(), 4.0, 22.5).unwrap();
         for (e, row) in p.outer_iter().enumerate() {
             xs.push(row.to_owned());
             y.push(tt[e] == "face");

@@ -72,7 +72,7 @@ fn face_over_scrambled_t_map_peaks_in_the_face_area() {
     let ffa = region("ffa");
     let (img, ev, _) = run(1);
     let ev = ev.rename(&["famous", "unfamiliar"], "face");
-    let dm = make_first_level_design_matrix(img.n_volumes(), img.tr.unwrap(), &ev, 0.01, false).unwrap();
+    let dm = make_first_level_design_matrix(img.n_volumes(), img.tr().unwrap(), &ev, 0.01, false).unwrap();
     let sm = smooth_img(&img, 6.0).unwrap();
     let y = mask.apply(&sm).unwrap();
     let glm = fit_first_level(y.view(), &dm).unwrap();
@@ -80,7 +80,7 @@ fn face_over_scrambled_t_map_peaks_in_the_face_area() {
     let peak = (0..t.len()).max_by(|&a, &b| t[a].total_cmp(&t[b])).unwrap();
     let v = mask.voxels()[peak];
     eprintln!("peak t {:.1} at voxel {v:?} = {:?} mm", t[peak], mask.to_mm(v));
-    assert!(ffa.data[[v[0], v[1], v[2]]], "peak outside the planted face area");
+    assert!(ffa.contains(v), "peak outside the planted face area");
     let tmap = mask.unmask(&t).unwrap();
     let dir = tempfile::tempdir().unwrap();
     save_img(&tmap, dir.path().join("t.nii.gz"), Dtype::F32).unwrap();
@@ -107,7 +107,7 @@ fn searchlight_finds_the_face_area_and_not_the_control() {
         let x = clean(
             x.view(),
             &runs,
-            &CleanOptions { detrend: true, standardize: true, high_pass: Some(0.01), t_r: img.tr },
+            &CleanOptions { detrend: true, standardize: true, high_pass: Some(0.01), t_r: img.tr() },
         )
         .unwrap();
         let (p, tt) = trial_patterns(x.view(), &ev, 2.0, 4.0, 2.0).unwrap();

@@ -2,8 +2,8 @@
 //! vectors from tests/python/make_llm_analysis_golden.py), the labelled plots, and bad input.
 #![cfg(feature = "llm")]
 
-use brainml::llm::{cosine_by_layer, encoding_score, pca, Embeddings, Ridge, RidgeCv};
-use brainml::ml::Cv;
+use brainml::llm::{cosine_by_layer, Embeddings};
+use brainml::ml::{encoding_score, pca, Cv, Ridge, RidgeCv};
 use ndarray::{Array1, Array2};
 
 fn golden() -> serde_json::Value {
@@ -124,7 +124,10 @@ fn cosine_by_layer_and_plots() {
     let c = cosine_by_layer(&[l0.clone(), l1.clone()], &[(0, 1), (0, 2)]).unwrap();
     assert!((c[(0, 0)] - 0.5f64.sqrt()).abs() < 1e-6 && (c[(0, 1)] - 1.0).abs() < 1e-6);
     assert!(c[(1, 0)].abs() < 1e-6 && (c[(1, 1)] + 1.0).abs() < 1e-6);
-    assert!(cosine_by_layer(&[l0.clone()], &[(0, 3)]).unwrap_err().to_string().contains("out of range"));
+    assert!(cosine_by_layer(std::slice::from_ref(&l0), &[(0, 3)])
+        .unwrap_err()
+        .to_string()
+        .contains("out of range"));
     let html = l0.plot_similarity("sim").to_html().unwrap();
     assert!(html.contains("2: c") && html.contains("base64"), "row labels in the heatmap");
     let p = l0.pca(2).unwrap().groups(vec!["x".into(), "x".into(), "y".into()]).unwrap();
@@ -148,6 +151,9 @@ fn bad_input_is_an_error_not_a_panic() {
         .contains("one per row"));
     let fit = Ridge::new(1.0).fit(x.view(), y.view()).unwrap();
     assert!(fit.predict(x.slice(ndarray::s![.., ..3])).is_err());
+    // a continuous response has no classes to stratify: an error, not folds from fake labels
+    let e = encoding_score(x.view(), y.view(), &Cv::stratified(3), &RidgeCv::default()).unwrap_err();
+    assert!(e.to_string().contains("needs the class labels"), "{e}");
     x[(2, 1)] = f64::NAN;
     assert!(pca(x.view(), 2).unwrap_err().to_string().contains("row 2, column 1"));
     assert!(RidgeCv::default().fit(x.view(), y.view()).unwrap_err().to_string().contains("not finite"));

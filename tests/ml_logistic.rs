@@ -56,9 +56,5 @@ fn logistic_rejects_bad_input() {
     let mut xn = x.clone();
     xn[[3, 2]] = f64::NAN;
     assert!(Classifier::logistic().fit(xn.view(), &y).unwrap_err().to_string().contains("NaN"));
-    assert!(Classifier::logistic()
-        .fit(x.view(), &vec![true; 50])
-        .unwrap_err()
-        .to_string()
-        .contains("one class"));
+    assert!(Classifier::logistic().fit(x.view(), &[true; 50]).unwrap_err().to_string().contains("one class"));
 }

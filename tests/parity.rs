@@ -158,8 +158,12 @@ fn write_files(dir: &Path) -> Vec<(String, PathBuf)> {
         (100 + ix[0] * 7 + ix[1] * 3 + ix[2] + 5 * ix[3]) as f32
     });
     let p = dir.join("tr_ms.nii");
-    save_img(&Img::new(data, affine_ras([3.0, 3.0, 4.0], [-3.0, -3.0, 0.0]), Some(2000.0)), &p, Dtype::I16)
-        .unwrap();
+    save_img(
+        &Img::new(data, affine_ras([3.0, 3.0, 4.0], [-3.0, -3.0, 0.0]), Some(2000.0)).unwrap(),
+        &p,
+        Dtype::I16,
+    )
+    .unwrap();
     out.push(("tr_ms.nii".to_string(), p));
     out
 }
@@ -316,11 +320,11 @@ fn a_tr_in_milliseconds_loads_as_nibabel_with_a_warning() {
     let g = &golden()["tr_ms"];
     let img = load_img(&f["tr_ms.nii"]).unwrap();
     let zooms = f64s(&g["zooms"]);
-    assert_eq!(img.zooms.to_vec(), zooms[..3].to_vec());
-    assert_eq!(img.tr, Some(zooms[3]), "the TR as stored (nibabel's get_zooms()[3])");
-    assert_eq!(img.data.iter().map(|&v| v as f64).collect::<Vec<_>>(), f64s(&g["data_c_order"]));
-    assert_eq!(img.warnings.len(), 1);
-    assert_eq!(img.with_tr(2.0).unwrap().tr, Some(2.0));
+    assert_eq!(img.zooms().to_vec(), zooms[..3].to_vec());
+    assert_eq!(img.tr(), Some(zooms[3]), "the TR as stored (nibabel's get_zooms()[3])");
+    assert_eq!(img.data().iter().map(|&v| v as f64).collect::<Vec<_>>(), f64s(&g["data_c_order"]));
+    assert_eq!(img.warnings().len(), 1);
+    assert_eq!(img.with_tr(2.0).unwrap().tr(), Some(2.0));
 }
 
 #[test]
@@ -342,7 +346,7 @@ fn shuffled_folds_are_scikit_learns() {
             .iter()
             .map(|f| f.as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect())
             .collect();
-        let got: Vec<Vec<usize>> = cv.split(&y).unwrap().into_iter().map(|s| s.test).collect();
+        let got: Vec<Vec<usize>> = cv.split(y.len(), Some(&y)).unwrap().into_iter().map(|s| s.test).collect();
         assert_eq!(got, want, "{} n={} k={k} seed={seed}", case["kind"], y.len());
     }
 }

@@ -1,4 +1,5 @@
-//! Readers on the real public files (skipped when they have not been fetched).
+//! Readers on the real public files (skipped when they have not been fetched, except under
+//! `CI=true`, where scripts/test.sh has fetched them and a missing file fails).
 #![cfg(feature = "eeg")]
 
 /// Real EDF / EDF+ exports (BrainVision Analyzer), when fetched: both read, same data.
@@ -7,8 +8,7 @@ fn real_edf_files_read() {
     let d = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/public/eeg-formats");
     let (a, b) = (d.join("bv_export_edf.edf"), d.join("bv_export_edf+.edf"));
     if !a.exists() || !b.exists() {
-        eprintln!("eeg-formats not fetched: skipped");
-        return;
+        return not_fetched();
     }
     let ra = brainml::eeg::io::read_raw_edf(&a).unwrap();
     let rb = brainml::eeg::io::read_raw_edf(&b).unwrap();
@@ -30,8 +30,7 @@ fn edf_plus_annotations_match_mne() {
     let p =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/public/eeg-formats/bv_export_edf+.edf");
     if !p.exists() {
-        eprintln!("eeg-formats not fetched: skipped");
-        return;
+        return not_fetched();
     }
     let raw = brainml::eeg::io::read_raw_edf(&p).unwrap();
     let a = raw.annotations();
@@ -56,4 +55,13 @@ fn edf_plus_annotations_match_mne() {
     // the plain EDF export of the same recording has none
     let plain = brainml::eeg::io::read_raw_edf(p.with_file_name("bv_export_edf.edf")).unwrap();
     assert!(plain.annotations().is_empty());
+}
+
+/// A missing file: skip, or fail under `CI=true`.
+fn not_fetched() {
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "data/public/eeg-formats not fetched (scripts/run.sh fetches it)"
+    );
+    eprintln!("eeg-formats not fetched: skipped");
 }

@@ -99,18 +99,18 @@ fn unwritable_output_is_a_clear_error() {
 
 #[cfg(feature = "fmri")]
 mod fmri_sim {
-    use brainml::data::simulate::fmri::{self, mean_in_mask};
+    use brainml::data::simulate::fmri;
     use brainml::fmri::glm::{cosine_drift, fit_ols, regressor, Condition};
-    use brainml::fmri::load_img;
+    use brainml::fmri::{load_img, Mask, NiftiMasker};
     use std::fs;
 
     /// t of face − scrambled for the mean time series of a region in run 1.
     fn face_minus_scrambled_t(dir: &std::path::Path, region: &str) -> (f64, f64) {
         let func = dir.join("sub-01/func");
         let bold = load_img(func.join("sub-01_task-faces_run-01_bold.nii.gz")).unwrap();
-        let mask = load_img(func.join(format!("sub-01_task-faces_label-{region}_mask.nii.gz"))).unwrap();
-        let y = mean_in_mask(&bold, &mask.data).unwrap();
-        let tr = bold.tr.unwrap();
+        let mask = Mask::load(func.join(format!("sub-01_task-faces_label-{region}_mask.nii.gz"))).unwrap();
+        let y = NiftiMasker::new(&mask).mean_signal(&bold).unwrap();
+        let tr = bold.tr().unwrap();
         let ev = fs::read_to_string(func.join("sub-01_task-faces_run-01_events.tsv")).unwrap();
         let (mut face, mut scr) = (Condition::default(), Condition::default());
         for l in ev.lines().skip(1) {
@@ -138,10 +138,10 @@ mod fmri_sim {
         let func = tmp.path().join("sub-01/func");
         for run in 1..=2 {
             let img = load_img(func.join(format!("sub-01_task-faces_run-0{run}_bold.nii.gz"))).unwrap();
-            assert_eq!(img.data.shape(), &[52, 62, 46, 200]);
-            assert_eq!(img.tr, Some(2.0));
-            assert_eq!(img.zooms, [3.0; 3]);
-            assert_eq!(img.affine[0], [3.0, 0.0, 0.0, -78.0]);
+            assert_eq!(img.shape(), &[52, 62, 46, 200]);
+            assert_eq!(img.tr(), Some(2.0));
+            assert_eq!(img.zooms(), [3.0; 3]);
+            assert_eq!(img.affine()[0], [3.0, 0.0, 0.0, -78.0]);
         }
         let (t_ffa, effect) = face_minus_scrambled_t(tmp.path(), "ffa");
         assert!(t_ffa > 5.0 && effect > 0.0, "face area: t = {t_ffa:.1}, effect {effect:.2}");

@@ -48,9 +48,9 @@ let ev1 = read_events(func.join("sub-01_task-faces_run-01_events.tsv"))?;
 let ev2 = read_events(func.join("sub-01_task-faces_run-02_events.tsv"))?;
 let header = df!(
     "run" => [1, 2],
-    "shape" => [format!("{:?}", run1.data.shape()), format!("{:?}", run2.data.shape())],
-    "zooms_mm" => [format!("{:?}", run1.zooms), format!("{:?}", run2.zooms)],
-    "tr_s" => [run1.tr.unwrap_or(f64::NAN), run2.tr.unwrap_or(f64::NAN)],
+    "shape" => [format!("{:?}", run1.shape()), format!("{:?}", run2.shape())],
+    "zooms_mm" => [format!("{:?}", run1.zooms()), format!("{:?}", run2.zooms())],
+    "tr_s" => [run1.tr().unwrap_or(f64::NAN), run2.tr().unwrap_or(f64::NAN)],
     "events" => [ev1.onset.len() as u32, ev2.onset.len() as u32],
 )?;
 header
@@ -80,9 +80,10 @@ hrf_fig
 ### Masks
 
 Most voxels of the image are air. A **mask** keeps the brain voxels; analyses run on a
-`volumes × voxels` matrix (`Mask::apply`, nilearn's `NiftiMasker`). The dataset ships one;
-`compute_epi_mask` derives one from the mean intensity (threshold at the widest gap of the
-intensity histogram, as nilearn). In colour: the computed mask over the mean image.
+`volumes × voxels` matrix (`NiftiMasker`, as nilearn's, which can also clean the signals).
+The dataset ships one; `compute_epi_mask` derives one from the mean intensity (threshold at
+the widest gap of the intensity histogram, as nilearn). In colour: the computed mask over the
+mean image.
 """),
     code("""
 let mask = Mask::load(data_dir()?.join("simulated/sub-01/anat/sub-01_desc-brain_mask.nii.gz"))?;
@@ -153,11 +154,7 @@ shaded. Raw BOLD drifts slowly; the effect is a few percent.
     code("""
 let ffa = Mask::load(func.join("sub-01_task-faces_label-ffa_mask.nii.gz"))?;
 let control = Mask::load(func.join("sub-01_task-faces_label-control_mask.nii.gz"))?;
-fn mean_ts(m: &Mask, img: &Img) -> Result<Vec<f64>> {
-    let x = m.apply(img)?;
-    Ok(x.rows().into_iter().map(|r| r.mean().unwrap_or(0.0)).collect())
-}
-let (f_ts, c_ts) = (mean_ts(&ffa, &run1)?, mean_ts(&control, &run1)?);
+let (f_ts, c_ts) = (NiftiMasker::new(&ffa).mean_signal(&run1)?, NiftiMasker::new(&control).mean_signal(&run1)?);
 let faces1 = ev1.rename(&["famous", "unfamiliar"], "face");
 let ts_fig = plot_timeseries("run 1: face area vs control region (face events shaded)", 2.0, &[("face area", f_ts.as_slice()), ("control", c_ts.as_slice())], Some((&faces1, "face")))?;
 ts_fig
@@ -188,7 +185,7 @@ let tmap = mask.unmask(&t)?;
 save_img(&tmap, std::env::temp_dir().join("face_minus_scrambled_t.nii.gz"), Dtype::F32)?;
 let peak = (0..t.len()).max_by(|&a, &b| t[a].total_cmp(&t[b])).unwrap_or(0);
 let pv = mask.voxels()[peak];
-println!("peak t = {:.1} at voxel {:?} = {:?} mm; inside the planted face area: {}", t[peak], pv, mask.to_mm(pv), ffa.data[[pv[0], pv[1], pv[2]]]);
+println!("peak t = {:.1} at voxel {:?} = {:?} mm; inside the planted face area: {}", t[peak], pv, mask.to_mm(pv), ffa.contains(pv));
 let t_fig = plot_stat_map(&tmap).bg(&mean1).threshold(5.0).ortho(pv).title("face > scrambled, t (|t| > 5), run 1");
 t_fig
 """),
@@ -213,9 +210,9 @@ cross-validated accuracy. Here: Gaussian naive Bayes in 6-mm spheres, about a se
 let mut rows: Vec<Array1<f64>> = Vec::new();
 let mut labels: Vec<bool> = Vec::new();
 let mut runs: Vec<i64> = Vec::new();
+let masker = NiftiMasker::new(&mask).detrend(true).standardize(true).high_pass(0.01);
 for (r, img, ev, qc) in [(1i64, &run1, &ev1, &qc1), (2, &run2, &ev2, &qc2)] {
-    let x = mask.apply(img)?;
-    let x = clean(x.view(), &vec![r; x.nrows()], &CleanOptions { detrend: true, standardize: true, high_pass: Some(0.01), t_r: img.tr })?;
+    let x = masker.transform(img)?;
     let (p, tt) = trial_patterns(x.view(), ev, 2.0, 4.0, 2.0)?;
     let bad = qc.flagged();
     for (e, row) in p.outer_iter().enumerate() {
@@ -226,7 +223,7 @@ for (r, img, ev, qc) in [(1i64, &run1, &ev1, &qc1), (2, &run2, &ev2, &qc2)] {
         runs.push(r);
     }
 }
-let trials = ndarray::stack(Axis(0), &rows.iter().map(|r| r.view()).collect::<Vec<_>>()).map_err(|e| Error::data(e))?;
+let trials = ndarray::stack(Axis(0), &rows.iter().map(|r| r.view()).collect::<Vec<_>>())?;
 println!("{} trials ({} faces) × {} voxels", trials.nrows(), labels.iter().filter(|&&l| l).count(), trials.ncols());
 """),
     code("""
@@ -252,9 +249,9 @@ let hmask = Mask::load(hx.join("mask.nii.gz"))?;
 let att = read_attributes(hx.join("attributes_literal.txt"))?;
 let hissues = check_img(&hbold, Some(&hmask))?;
 println!("shape {:?}, zooms {:?} mm, TR {:?} s, {} mask voxels, {} runs; issues: {:?}",
-    hbold.data.shape(), hbold.zooms, hbold.tr, hmask.n_voxels(), att.chunks.iter().max().unwrap_or(&0) + 1,
+    hbold.shape(), hbold.zooms(), hbold.tr(), hmask.n_voxels(), att.chunks.iter().max().unwrap_or(&0) + 1,
     hissues.iter().map(|i| i.why.clone()).collect::<Vec<_>>());
-let hx_clean = clean(hmask.apply(&hbold)?.view(), &att.chunks, &CleanOptions::default())?;
+let hx_clean = NiftiMasker::new(&hmask).detrend(true).standardize(true).runs(att.chunks.clone()).fit_transform(&hbold)?;
 let hmean = mean_img(&hbold)?;
 let hmask_fig = plot_stat_map(&hmask.to_img()).bg(&hmean).positive().threshold(0.5).vmax(1.0).axial(1).pixels_per_voxel(10).title("Haxby slice: mean EPI and the 530-voxel mask");
 hmask_fig
@@ -266,16 +263,10 @@ standard scaler) and shrinkage LDA. nilearn + scikit-learn's LinearSVC give 0.97
 house) and 0.93 (face vs scrambled) on the same data.
 """),
     code("""
-/// the volumes labelled `a` or `b`: patterns, labels (true = a) and runs
-fn pick(x: &Array2<f64>, att: &brainml::fmri::Attributes, a: &str, b: &str) -> (Array2<f64>, Vec<bool>, Vec<i64>) {
-    let idx: Vec<usize> = (0..att.labels.len()).filter(|&t| att.labels[t] == a || att.labels[t] == b).collect();
-    let y: Vec<bool> = idx.iter().map(|&t| att.labels[t] == a).collect();
-    let g: Vec<i64> = idx.iter().map(|&t| att.chunks[t]).collect();
-    (x.select(Axis(0), &idx), y, g)
-}
 let mut rows_out = Vec::new();
 for other in ["house", "scrambledpix"] {
-    let (x, y, g) = pick(&hx_clean, &att, "face", other);
+    // the volumes labelled face or `other`: patterns, labels (true = face) and runs
+    let (x, y, g) = att.pick(hx_clean.view(), "face", other)?;
     for clf in [Classifier::linear_svm(), Classifier::lda()] {
         let s = cross_val_score(x.view(), &y, &Cv::leave_one_group_out(g.clone()), &clf, Scoring::Accuracy)?;
         rows_out.push((format!("face vs {other}"), clf.name(), s.mean, s.std));
@@ -295,7 +286,7 @@ one run out. nilearn's SearchLight with a linear SVM reports best sphere 0.99, m
 these data.
 """),
     code("""
-let (xfh, yfh, gfh) = pick(&hx_clean, &att, "face", "house");
+let (xfh, yfh, gfh) = att.pick(hx_clean.view(), "face", "house")?;
 let sl_hx = SearchLight::new(5.6).fit(&hmask, xfh.view(), &yfh, &Cv::leave_one_group_out(gfh.clone()))?;
 println!("{} spheres in {:.3} s: best {:.3}, mean {:.3}", sl_hx.scores.len(), sl_hx.seconds, sl_hx.max(), sl_hx.mean());
 let hsl_fig = plot_stat_map(&sl_hx.to_img()?).bg(&hmean).positive().threshold(0.6).vmax(1.0).axial(1).pixels_per_voxel(10).title("Haxby slice searchlight: face vs house accuracy (> 0.6)");
@@ -310,16 +301,9 @@ two maps?
 """),
     code("""
 let sl_svc = SearchLight::new(5.6).estimator(SlEstimator::LinearSvc { c: 1.0 }).fit(&hmask, xfh.view(), &yfh, &Cv::leave_one_group_out(gfh.clone()))?;
-fn pearson(a: &[f64], b: &[f64]) -> f64 {
-    let n = a.len() as f64;
-    let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
-    let cov: f64 = a.iter().zip(b).map(|(x, y)| (x - ma) * (y - mb)).sum();
-    let va: f64 = a.iter().map(|x| (x - ma) * (x - ma)).sum();
-    let vb: f64 = b.iter().map(|y| (y - mb) * (y - mb)).sum();
-    cov / (va * vb).sqrt()
-}
-println!("LinearSvc: {:.1} s, best {:.3}, mean {:.3}; correlation with the naive Bayes map {:.3}",
-    sl_svc.seconds, sl_svc.max(), sl_svc.mean(), pearson(&sl_svc.scores, &sl_hx.scores));
+let r = pearson_r(ArrayView1::from(&sl_svc.scores), ArrayView1::from(&sl_hx.scores))?;
+println!("LinearSvc: {:.1} s, best {:.3}, mean {:.3}; correlation with the naive Bayes map {r:.3}",
+    sl_svc.seconds, sl_svc.max(), sl_svc.mean());
 """),
     md("""
 ### A 3-D searchlight on whole-brain runs
@@ -330,12 +314,9 @@ with BIDS-style `bold_events.tsv` (22.5 s blocks). One pattern per block: the vo
 spheres, leave one run out.
 """),
     code("""
-fn mask_clean(m: &Mask, img: &Img, r: i64) -> Result<Array2<f64>> {
-    let x = m.apply(img)?;
-    clean(x.view(), &vec![r; x.nrows()], &CleanOptions::default())
-}
 let sub = hx.join("sub001");
 let bmask = Mask::load(sub.join("masks/25mm/brain.nii.gz"))?;
+let bmasker = NiftiMasker::new(&bmask).detrend(true).standardize(true);
 let (mut brows, mut by, mut bg) = (Vec::new(), Vec::new(), Vec::new());
 let mut bmean: Option<Img> = None;
 for r in 1..=12i64 {
@@ -343,11 +324,11 @@ for r in 1..=12i64 {
     let img = load_img(d.join("bold_25mm.nii.gz"))?;
     if bmean.is_none() { bmean = Some(mean_img(&img)?); }
     let ev = read_events(d.join("bold_events.tsv"))?.select(&["face", "house"]);
-    let x = mask_clean(&bmask, &img, r)?;
+    let x = bmasker.transform(&img)?;
     let (p, tt) = trial_patterns(x.view(), &ev, 2.5, 4.0, 22.5)?;
     for (e, row) in p.outer_iter().enumerate() { brows.push(row.to_owned()); by.push(tt[e] == "face"); bg.push(r); }
 }
-let bx = ndarray::stack(Axis(0), &brows.iter().map(|r| r.view()).collect::<Vec<_>>()).map_err(|e| Error::data(e))?;
+let bx = ndarray::stack(Axis(0), &brows.iter().map(|r| r.view()).collect::<Vec<_>>())?;
 let sl_3d = SearchLight::new(30.0).estimator(SlEstimator::Correlation).fit(&bmask, bx.view(), &by, &Cv::leave_one_group_out(bg.clone()))?;
 println!("{} blocks × {} voxels; best sphere {:.3}, mean {:.3}", bx.nrows(), bx.ncols(), sl_3d.max(), sl_3d.mean());
 let bmean = bmean.ok_or_else(|| Error::data("no run"))?;

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use ndarray::{Array2, ArrayView2, Axis};
 use polars::prelude::*;
 
 use crate::error::{Error, Result};
@@ -143,6 +144,45 @@ pub struct Attributes {
     pub chunks: Vec<i64>,
 }
 
+impl Attributes {
+    /// The samples of two conditions, for a two-class decoder: the rows of `x` (one per
+    /// volume, in the order of `labels`) labelled `a` or `b`, their labels (`true` = `a`) and
+    /// their runs — nilearn's Haxby tutorial's `condition_mask = conditions.isin([a, b])`
+    /// applied to the samples, the targets and `run_label`. Errors when `x` does not have one
+    /// row per volume or a condition has no volume (a typo in its name).
+    pub fn pick(&self, x: ArrayView2<f64>, a: &str, b: &str) -> Result<(Array2<f64>, Vec<bool>, Vec<i64>)> {
+        if self.chunks.len() != self.labels.len() {
+            return Err(Error::shape(
+                "attributes",
+                format!("{} runs (one per label)", self.labels.len()),
+                self.chunks.len(),
+            ));
+        }
+        if x.nrows() != self.labels.len() {
+            return Err(Error::shape(
+                "samples to pick from",
+                format!("{} rows (one per volume of the attributes)", self.labels.len()),
+                x.nrows(),
+            ));
+        }
+        for c in [a, b] {
+            if !self.labels.iter().any(|l| l == c) {
+                let mut have = self.labels.clone();
+                have.sort();
+                have.dedup();
+                return Err(Error::data(format!(
+                    "pick: no volume is labelled {c:?}; the labels are {have:?}"
+                )));
+            }
+        }
+        let idx: Vec<usize> =
+            (0..self.labels.len()).filter(|&t| self.labels[t] == a || self.labels[t] == b).collect();
+        let y: Vec<bool> = idx.iter().map(|&t| self.labels[t] == a).collect();
+        let g: Vec<i64> = idx.iter().map(|&t| self.chunks[t]).collect();
+        Ok((x.select(Axis(0), &idx), y, g))
+    }
+}
+
 /// Read a Haxby `attributes_literal.txt` (or `attributes.txt` with numeric labels).
 pub fn read_attributes(path: impl AsRef<Path>) -> Result<Attributes> {
     let path = path.as_ref();
@@ -192,4 +232,23 @@ pub fn read_motion(path: impl AsRef<Path>) -> Result<Vec<[f64; 6]>> {
     let names = ["trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z"];
     let cols: Vec<Vec<f64>> = names.iter().map(|n| f64_col(&df, path, n)).collect::<Result<_>>()?;
     Ok((0..df.height()).map(|t| [0, 1, 2, 3, 4, 5].map(|k| cols[k][t])).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pick_selects_two_conditions_with_their_runs() {
+        let att = Attributes {
+            labels: ["rest", "face", "house", "face", "cat"].map(String::from).to_vec(),
+            chunks: vec![0, 0, 1, 1, 1],
+        };
+        let x = Array2::from_shape_fn((5, 2), |(t, c)| (10 * t + c) as f64);
+        let (xs, y, g) = att.pick(x.view(), "face", "house").unwrap();
+        assert_eq!(xs.column(0).to_vec(), vec![10.0, 20.0, 30.0]);
+        assert_eq!((y, g), (vec![true, false, true], vec![0, 1, 1]));
+        assert!(att.pick(x.view(), "face", "houses").unwrap_err().to_string().contains("houses"));
+        assert!(att.pick(x.slice(ndarray::s![..4, ..]), "face", "house").is_err());
+    }
 }

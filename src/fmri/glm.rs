@@ -1,40 +1,28 @@
-//! The general linear model's building blocks: the haemodynamic response and event regressors.
-//! Mirrors nilearn's `nilearn.glm.first_level.spm_hrf` and `compute_regressor(..., "spm")`.
+//! The general linear model of a first-level fMRI analysis, as nilearn's
+//! `nilearn.glm.first_level`: the SPM haemodynamic response ([`spm_hrf`], nilearn `spm_hrf`),
+//! event regressors ([`regressor`], `compute_regressor(..., "spm")`), cosine drifts
+//! ([`cosine_drift`]), the design matrix ([`make_first_level_design_matrix`], its picture in
+//! [`crate::plot::fmri`]), ordinary least squares for one time series ([`fit_ols`]) and for
+//! every voxel ([`fit_first_level`], `FirstLevelModel(noise_model="ols")`), and t contrasts
+//! ([`FirstLevel::t_values`], `compute_contrast(..., stat_type="t")`).
+//!
+//! The gamma densities come from statrs and the least-squares solve from linfa-linalg
+//! (Cholesky of XᵀX).
+
+use linfa_linalg::cholesky::{Cholesky, InverseC};
+use ndarray::{s, Array2};
+use statrs::distribution::{Continuous, Gamma};
 
 use crate::error::{Error, Result};
 
-/// ln Γ(x) for x > 0 (Lanczos, g = 7, n = 9; |error| < 1e-13 over the range used here).
-fn ln_gamma(x: f64) -> f64 {
-    const C: [f64; 9] = [
-        0.999_999_999_999_809_9,
-        676.520_368_121_885_1,
-        -1_259.139_216_722_402_8,
-        771.323_428_777_653_1,
-        -176.615_029_162_140_6,
-        12.507_343_278_686_905,
-        -0.138_571_095_265_720_12,
-        9.984_369_578_019_572e-6,
-        1.505_632_735_149_311_6e-7,
-    ];
-    if x < 0.5 {
-        return (std::f64::consts::PI / (std::f64::consts::PI * x).sin()).ln() - ln_gamma(1.0 - x);
-    }
-    let x = x - 1.0;
-    let mut a = C[0];
-    let t = x + 7.5;
-    for (i, &c) in C.iter().enumerate().skip(1) {
-        a += c / (x + i as f64);
-    }
-    0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + a.ln()
-}
-
-/// Gamma density with shape `k`, scale 1, shifted by `loc` (scipy `gamma.pdf(t, k, loc)`).
-fn gamma_pdf(t: f64, k: f64, loc: f64) -> f64 {
+/// Gamma density with shape `k`, scale 1, shifted by `loc` (scipy `gamma.pdf(t, k, loc)`):
+/// statrs's log-density (`(k − 1) ln x − x − ln Γ(k)`), exponentiated; 0 at and before `loc`.
+fn gamma_pdf(g: &Gamma, t: f64, loc: f64) -> f64 {
     let x = t - loc;
     if x <= 0.0 {
         return 0.0;
     }
-    ((k - 1.0) * x.ln() - x - ln_gamma(k)).exp()
+    g.ln_pdf(x).exp()
 }
 
 /// SPM's canonical HRF sampled every `tr / oversampling` seconds over 32 s, summing to 1
@@ -50,8 +38,10 @@ pub fn spm_hrf(tr: f64, oversampling: usize) -> Result<Vec<f64>> {
     let n = (32.0 / dt).round() as usize;
     // numpy.linspace(0, 32, n)
     let ts: Vec<f64> = (0..n).map(|i| if n > 1 { 32.0 * i as f64 / (n - 1) as f64 } else { 0.0 }).collect();
+    let gamma = |k: f64| Gamma::new(k, 1.0).map_err(|e| Error::data(format!("spm_hrf: {e}")));
+    let (peak, undershoot) = (gamma(6.0)?, gamma(16.0)?);
     let mut h: Vec<f64> =
-        ts.iter().map(|&t| gamma_pdf(t, 6.0, dt) - 0.167 * gamma_pdf(t, 16.0, dt)).collect();
+        ts.iter().map(|&t| gamma_pdf(&peak, t, dt) - 0.167 * gamma_pdf(&undershoot, t, dt)).collect();
     let s: f64 = h.iter().sum();
     for v in &mut h {
         *v /= s;
@@ -104,8 +94,9 @@ pub fn regressor(cond: &Condition, tr: f64, n_scans: usize, oversampling: usize)
 }
 
 /// Ordinary least squares of `y` on the columns of `x` (frames × regressors), with what a
-/// t-contrast needs. Solved through the normal equations with partial-pivot Gauss–Jordan,
-/// which is exact enough for the few, well-conditioned regressors of a first-level design.
+/// t-contrast needs. Solved through the normal equations: (XᵀX)⁻¹ from linfa-linalg's
+/// Cholesky factorisation, exact enough for the few, well-conditioned regressors of a
+/// first-level design.
 #[derive(Clone, Debug)]
 pub struct OlsFit {
     pub beta: Vec<f64>,
@@ -119,18 +110,47 @@ impl OlsFit {
     /// t statistic of the contrast `c` (nilearn `compute_contrast(..., stat_type="t")`).
     pub fn t(&self, c: &[f64]) -> Result<f64> {
         let p = self.beta.len();
-        if c.len() != p {
+        if c.len() != p || self.xtx_inv.len() != p || self.xtx_inv.iter().any(|r| r.len() != p) {
             return Err(Error::shape("contrast", format!("{p} weights (one per regressor)"), c.len()));
         }
         let effect: f64 = c.iter().zip(&self.beta).map(|(a, b)| a * b).sum();
-        let mut var = 0.0;
-        for i in 0..p {
-            for j in 0..p {
-                var += c[i] * self.xtx_inv[i][j] * c[j];
-            }
-        }
-        Ok(effect / (self.sigma2 * var).sqrt())
+        Ok(effect / (self.sigma2 * quadratic_form(c, &self.xtx_inv)).sqrt())
     }
+}
+
+/// cᵀ M c
+fn quadratic_form(c: &[f64], m: &[Vec<f64>]) -> f64 {
+    let mut var = 0.0;
+    for i in 0..c.len() {
+        for j in 0..c.len() {
+            var += c[i] * m[i][j] * c[j];
+        }
+    }
+    var
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>()
+}
+
+/// (XᵀX)⁻¹ of a design given column by column (`n` frames each, more frames than columns,
+/// all finite). A regressor whose part outside the span of the ones before it is tiny (the
+/// Cholesky pivot below 1e-12 of its squared norm) makes the design rank deficient: an error
+/// naming it.
+fn xtx_inverse(columns: &[Vec<f64>]) -> Result<Array2<f64>> {
+    let p = columns.len();
+    let xtx = Array2::from_shape_fn((p, p), |(i, j)| dot(&columns[i], &columns[j]));
+    let deficient = |j: usize| {
+        Error::data(format!("design matrix is rank deficient (regressor {j} is a combination of the others)"))
+    };
+    let l = xtx.cholesky().map_err(|_| {
+        // the first regressor whose pivot is not positive
+        deficient((1..=p).find(|&k| xtx.slice(s![..k, ..k]).cholesky().is_err()).map_or(0, |k| k - 1))
+    })?;
+    if let Some(j) = (0..p).find(|&j| l[[j, j]] * l[[j, j]] <= 1e-12 * xtx[[j, j]]) {
+        return Err(deficient(j));
+    }
+    xtx.invc().map_err(|_| deficient(p - 1))
 }
 
 /// Fit `y ≈ x · β` by least squares; `x` is given column by column (one `Vec` per regressor).
@@ -150,47 +170,7 @@ pub fn fit_ols(columns: &[Vec<f64>], y: &[f64]) -> Result<OlsFit> {
     if y.iter().chain(columns.iter().flatten()).any(|v| !v.is_finite()) {
         return Err(Error::data("OLS: NaN or infinite value in the data or the design"));
     }
-    let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
-    // augmented [XᵀX | I], inverted in place
-    let mut m: Vec<Vec<f64>> = (0..p)
-        .map(|i| {
-            (0..2 * p)
-                .map(|j| {
-                    if j < p {
-                        dot(&columns[i], &columns[j])
-                    } else if j - p == i {
-                        1.0
-                    } else {
-                        0.0
-                    }
-                })
-                .collect()
-        })
-        .collect();
-    for col in 0..p {
-        let piv = (col..p).max_by(|&a, &b| m[a][col].abs().total_cmp(&m[b][col].abs())).unwrap_or(col);
-        if m[piv][col].abs() < 1e-12 * m.iter().map(|r| r[col].abs()).fold(1.0, f64::max) {
-            return Err(Error::data(format!(
-                "design matrix is rank deficient (regressor {col} is a combination of the others)"
-            )));
-        }
-        m.swap(col, piv);
-        let d = m[col][col];
-        for v in m[col].iter_mut() {
-            *v /= d;
-        }
-        for r in 0..p {
-            if r != col {
-                let f = m[r][col];
-                if f != 0.0 {
-                    for j in 0..2 * p {
-                        m[r][j] -= f * m[col][j];
-                    }
-                }
-            }
-        }
-    }
-    let xtx_inv: Vec<Vec<f64>> = m.into_iter().map(|r| r[p..].to_vec()).collect();
+    let xtx_inv: Vec<Vec<f64>> = xtx_inverse(columns)?.rows().into_iter().map(|r| r.to_vec()).collect();
     let xty: Vec<f64> = columns.iter().map(|c| dot(c, y)).collect();
     let beta: Vec<f64> = (0..p).map(|i| dot(&xtx_inv[i], &xty)).collect();
     let rss: f64 = (0..n)
@@ -312,22 +292,6 @@ impl DesignMatrix {
         }
         Ok(c)
     }
-    /// The design matrix as a picture (nilearn `plot_design_matrix`): frames top to bottom,
-    /// each column scaled to its maximum absolute value.
-    pub fn plot(&self) -> crate::plot::Heatmap {
-        let n = self.n_scans();
-        let p = self.columns.len();
-        let scale: Vec<f64> =
-            self.columns.iter().map(|c| c.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(1e-12)).collect();
-        let data = ndarray::Array2::from_shape_fn((n, p), |(t, k)| self.columns[k][t] / scale[k]);
-        crate::plot::Heatmap::new(data)
-            .cmap(crate::plot::Colormap::Gray)
-            .limits(-1.0, 1.0)
-            .title("design matrix")
-            .xlabel(self.names.join(" | "))
-            .ylabel("scan")
-            .min_side(300)
-    }
 }
 
 /// A fitted mass-univariate GLM: betas per voxel, residual variance, (XᵀX)⁻¹ — nilearn's
@@ -380,12 +344,17 @@ impl FirstLevel {
                 c.len(),
             ));
         }
-        let mut var = 0.0;
-        for i in 0..p {
-            for j in 0..p {
-                var += c[i] * self.xtx_inv[i][j] * c[j];
-            }
+        if self.xtx_inv.len() != p
+            || self.xtx_inv.iter().any(|r| r.len() != p)
+            || self.sigma2.len() != self.beta.ncols()
+        {
+            return Err(Error::shape(
+                "fitted GLM",
+                format!("(XᵀX)⁻¹ of {p} × {p} and one variance per voxel"),
+                "other sizes (edited fields?)",
+            ));
         }
+        let var = quadratic_form(c, &self.xtx_inv);
         Ok((0..self.beta.ncols())
             .map(|v| {
                 let eff: f64 = (0..p).map(|k| c[k] * self.beta[[k, v]]).sum();
@@ -414,8 +383,18 @@ mod tests {
         assert!((4.5..5.5).contains(&t_peak), "peak at {t_peak}");
         assert!(h.iter().cloned().fold(f64::INFINITY, f64::min) < 0.0);
         assert!((h.iter().sum::<f64>() - 1.0).abs() < 1e-12);
-        assert!((ln_gamma(6.0) - 120f64.ln()).abs() < 1e-12);
-        assert!(dt > 0.0);
+        // numpy.linspace(0, 32, 800) and the closed form Γ(6) − 0.167 Γ(16), both shifted by
+        // dt = TR / oversampling (nilearn's onset): nothing before dt, then the ratio of two
+        // samples is the ratio of the densities (the normalisation cancels)
+        assert_eq!(h.len(), 800);
+        assert_eq!(h[0], 0.0);
+        let f = |i: usize| {
+            let x = 32.0 * i as f64 / 799.0 - dt;
+            x.powi(5) * (-x).exp() / 120.0 - 0.167 * x.powi(15) * (-x).exp() / 1_307_674_368_000.0
+        };
+        for (i, j) in [(1, 100), (125, 300), (400, 150)] {
+            assert!((h[i] / h[j] - f(i) / f(j)).abs() < 1e-9 * (f(i) / f(j)).abs(), "samples {i}, {j}");
+        }
     }
 
     #[test]

@@ -16,8 +16,8 @@ use polars::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::fmri::io::Img;
-use crate::fmri::preprocess::Mask;
-use crate::plot::{Figure, LinePlot};
+use crate::fmri::io::Mask;
+use crate::ml::stats::median;
 
 /// One problem found by [`check_img`].
 #[derive(Clone, Debug)]
@@ -34,16 +34,17 @@ pub struct Issue {
 pub fn check_img(img: &Img, mask: Option<&Mask>) -> Result<Vec<Issue>> {
     let mut out = Vec::new();
     let mut push = |f: &str, w: String| out.push(Issue { field: f.into(), why: w });
-    match img.tr {
+    match img.tr() {
         Some(tr) if !(0.2..=10.0).contains(&tr) => {
             push("pixdim[4]", format!("TR of {tr} s is implausible for BOLD (0.2 – 10 s)"))
         }
-        None if img.data.ndim() == 4 => push("pixdim[4]", "4-D image without a TR".into()),
+        None if img.ndim() == 4 => push("pixdim[4]", "4-D image without a TR".into()),
         _ => {}
     }
-    let a = img.affine;
+    let a = img.affine();
+    let zooms = img.zooms();
     for k in 0..3 {
-        let z = img.zooms[k];
+        let z = zooms[k];
         if !(0.5..=30.0).contains(&z.abs()) {
             push("pixdim", format!("voxel size {z} mm along axis {k} is implausible"));
         }
@@ -78,7 +79,7 @@ pub fn check_img(img: &Img, mask: Option<&Mask>) -> Result<Vec<Issue>> {
         );
     }
     if let Some(m) = mask {
-        if img.data.ndim() == 4 {
+        if img.ndim() == 4 {
             let x = m.apply(img)?;
             let n_const = (0..x.ncols())
                 .filter(|&c| {
@@ -112,7 +113,8 @@ pub fn framewise_displacement(motion: &[[f64; 6]]) -> Vec<f64> {
 pub struct QcThresholds {
     /// robust z of the spike score above which a volume is a spike (default 5)
     pub spike_z: f64,
-    /// framewise displacement in mm above which a volume moved (default 0.5)
+    /// framewise displacement in mm above which a volume moved (Power's 0.5, the default);
+    /// [`compute_qc`] does not flag volumes by it alone (see there)
     pub fd_mm: f64,
     /// displacement from the run's median head position, mm (default 1.0): volumes spent
     /// away from where the head was (a jerk that lasts several volumes)
@@ -143,30 +145,17 @@ pub struct Qc {
     pub tr: f64,
 }
 
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n == 0 {
-        return f64::NAN;
-    }
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        0.5 * (v[n / 2 - 1] + v[n / 2])
-    }
-}
-
 /// Quality control of one 4-D run inside `mask`, with optional motion parameters (one row of
 /// six per volume). A volume is flagged as a **spike** when its global signal jumps away from
 /// its neighbours (robust z > `spike_z`) — a spike raises DVARS on the volume *and* the next
-/// one, but only the spiking volume leaves the running median —, as **motion** when FD >
-/// `fd_mm` *and* the head is away from its median position, or when it stays more than
-/// `displacement_mm` from it.
+/// one, but only the spiking volume leaves the running median —, as **motion** when the head
+/// is more than `displacement_mm` away from its median position (an FD above `fd_mm` alone
+/// does not flag a volume; FD is reported in the table and the plot).
 pub fn compute_qc(img: &Img, mask: &Mask, motion: Option<&[[f64; 6]]>, th: &QcThresholds) -> Result<Qc> {
-    if img.data.ndim() != 4 {
-        return Err(Error::shape("QC input", "a 4-D run", format!("{} dimensions", img.data.ndim())));
+    if img.ndim() != 4 {
+        return Err(Error::shape("QC input", "a 4-D run", format!("{} dimensions", img.ndim())));
     }
-    let tr = img.tr.ok_or_else(|| Error::data("QC: the image has no TR"))?;
+    let tr = img.tr().ok_or_else(|| Error::data("QC: the image has no TR"))?;
     let x = mask.apply(img)?;
     let (nt, nv) = x.dim();
     if nt < 5 {
@@ -192,16 +181,16 @@ pub fn compute_qc(img: &Img, mask: &Mask, motion: Option<&[[f64; 6]]>, th: &QcTh
         .map(|t| {
             let lo = t.saturating_sub(4);
             let hi = (t + 5).min(nt);
-            let mut w: Vec<f64> = (lo..hi).filter(|&u| u != t).map(|u| gs[u]).collect();
-            gs[t] - median(&mut w)
+            let w: Vec<f64> = (lo..hi).filter(|&u| u != t).map(|u| gs[u]).collect();
+            gs[t] - median(&w)
         })
         .collect();
-    let med = median(&mut dev.clone());
-    let mad = median(&mut dev.iter().map(|d| (d - med).abs()).collect::<Vec<_>>()) * 1.4826;
+    let med = median(&dev);
+    let mad = median(&dev.iter().map(|d| (d - med).abs()).collect::<Vec<_>>()) * 1.4826;
     let spike_z: Vec<f64> = dev.iter().map(|d| (d - med) / mad.max(1e-12)).collect();
     let fd = motion.map(framewise_displacement);
     let displacement = motion.map(|m| {
-        let med: Vec<f64> = (0..6).map(|k| median(&mut m.iter().map(|r| r[k]).collect::<Vec<_>>())).collect();
+        let med: Vec<f64> = (0..6).map(|k| median(&m.iter().map(|r| r[k]).collect::<Vec<_>>())).collect();
         m.iter()
             .map(|r| (0..6).map(|k| (r[k] - med[k]).abs() * if k < 3 { 1.0 } else { 50.0 }).sum())
             .collect::<Vec<f64>>()
@@ -212,8 +201,11 @@ pub fn compute_qc(img: &Img, mask: &Mask, motion: Option<&[[f64; 6]]>, th: &QcTh
             if spike_z[t].abs() > th.spike_z {
                 r.push("spike");
             }
-            if let (Some(fd), Some(d)) = (&fd, &displacement) {
-                if (fd[t] > th.fd_mm && d[t] > th.displacement_mm) || d[t] > th.displacement_mm {
+            // (FD > fd_mm alone, a jump the head comes straight back from, does not flag a
+            // volume: `(fd > fd_mm && d > displacement_mm) || d > displacement_mm` is `d >
+            // displacement_mm`, which is what brainml has always computed)
+            if let Some(d) = &displacement {
+                if d[t] > th.displacement_mm {
                     r.push("motion");
                 }
             }
@@ -255,21 +247,6 @@ impl Qc {
         let keep: Vec<bool> = self.reasons.iter().map(|r| !r.is_empty()).collect();
         Ok(t.filter(&BooleanChunked::from_slice("keep".into(), &keep))?)
     }
-    /// DVARS, spike z and FD over time, flagged volumes shaded (fMRIPrep's carpet-plot header).
-    pub fn plot(&self, title: &str) -> Result<Figure> {
-        let t: Vec<f64> = (0..self.dvars.len()).map(|v| v as f64).collect();
-        let mut p =
-            LinePlot::new(title).xlabel("volume").ylabel("DVARS (%), |spike z| / 10, FD (mm)").size(820, 300);
-        p = p.line("DVARS (%)", &t, &self.dvars);
-        p = p.line("|spike z| / 10", &t, &self.spike_z.iter().map(|z| z.abs() / 10.0).collect::<Vec<_>>());
-        if let Some(fd) = &self.fd {
-            p = p.line("FD (mm)", &t, fd);
-        }
-        for v in self.flagged() {
-            p = p.span(v as f64 - 0.5, v as f64 + 0.5);
-        }
-        p.render()
-    }
 }
 
 /// Remove volumes from a run and from matching per-volume labels (censoring / scrubbing):
@@ -289,16 +266,11 @@ pub fn censor(img: &Img, qc: &Qc) -> Result<Img> {
 mod tests {
     use super::*;
     use crate::fmri::io::affine_ras;
-    use ndarray::{ArrayD, IxDyn};
+    use ndarray::Array4;
 
     fn img(tr: f64, affine: [[f64; 4]; 4]) -> Img {
-        Img {
-            data: ArrayD::from_shape_fn(IxDyn(&[3, 3, 3, 8]), |ix| 100.0 + ((ix[3] * 7 + ix[0]) % 5) as f32),
-            affine,
-            zooms: [2.0; 3],
-            tr: Some(tr),
-            warnings: Vec::new(),
-        }
+        let data = Array4::from_shape_fn((3, 3, 3, 8), |(i, _, _, t)| 100.0 + ((t * 7 + i) % 5) as f32);
+        Img::new(data, affine, Some(tr)).unwrap().with_header_zooms([2.0; 3])
     }
 
     #[test]
@@ -319,13 +291,13 @@ mod tests {
 
     #[test]
     fn a_planted_spike_is_flagged_alone() {
-        let mut im = img(2.0, affine_ras([2.0; 3], [0.0; 3]));
-        im.data = ArrayD::from_shape_fn(IxDyn(&[3, 3, 3, 40]), |ix| {
-            100.0 + ((ix[3] * 7 + ix[0] * 3 + ix[1]) % 11) as f32 * 0.1
+        let mut data = Array4::from_shape_fn((3, 3, 3, 40), |(i, j, _, t)| {
+            100.0 + ((t * 7 + i * 3 + j) % 11) as f32 * 0.1
         });
-        for v in im.data.index_axis_mut(ndarray::Axis(3), 17).iter_mut() {
+        for v in data.index_axis_mut(ndarray::Axis(3), 17).iter_mut() {
             *v *= 1.1;
         }
+        let im = Img::new(data, affine_ras([2.0; 3], [0.0; 3]), Some(2.0)).unwrap();
         let mask = Mask::from_array(ndarray::Array3::from_elem((3, 3, 3), true), &im).unwrap();
         let qc = compute_qc(&im, &mask, None, &QcThresholds::default()).unwrap();
         assert_eq!(qc.flagged(), vec![17]);

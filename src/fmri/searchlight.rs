@@ -22,7 +22,7 @@ use rayon::prelude::*;
 use crate::display::Progress;
 use crate::error::{Error, Result};
 use crate::fmri::io::Img;
-use crate::fmri::preprocess::Mask;
+use crate::fmri::io::Mask;
 use crate::ml::{Classifier, Cv, Split};
 
 /// The classifier fitted in each sphere.
@@ -85,7 +85,7 @@ impl SearchLightResult {
         let vox = self.mask.voxels();
         let (mut s, mut n) = (0.0, 0usize);
         for (c, v) in vox.iter().enumerate() {
-            if r.data[[v[0], v[1], v[2]]] {
+            if r.contains(*v) {
                 s += self.scores[c];
                 n += 1;
             }
@@ -103,8 +103,8 @@ pub fn neighbourhoods(mask: &Mask, radius_mm: f64) -> Result<Vec<Vec<u32>>> {
     if !(radius_mm.is_finite() && radius_mm >= 0.0) {
         return Err(Error::data(format!("searchlight radius must be ≥ 0 mm, got {radius_mm}")));
     }
-    let a = mask.affine;
-    let sh = mask.data.shape().to_vec();
+    let a = mask.affine();
+    let sh = mask.shape();
     let vox = mask.voxels();
     if vox.len() > u32::MAX as usize {
         return Err(Error::data("mask too large"));
@@ -203,7 +203,7 @@ impl SearchLight {
         if x.iter().any(|v| !v.is_finite()) {
             return Err(Error::data("searchlight: data contain NaN or infinite values"));
         }
-        let splits = cv.split(y)?;
+        let splits = cv.split(n, Some(y))?;
         for (f, s) in splits.iter().enumerate() {
             let pos = s.train.iter().filter(|&&i| y[i]).count();
             if pos == 0 || pos == s.train.len() || s.test.is_empty() {
@@ -222,6 +222,8 @@ impl SearchLight {
                 let mut acc = 0.0;
                 if let SlEstimator::LinearSvc { c } = self.estimator {
                     acc = svc_sphere(x, y, &splits, nb, c);
+                } else if let SlEstimator::Classifier(clf) = &self.estimator {
+                    acc = classifier_sphere(x, y, &splits, nb, clf)?;
                 } else {
                     for (s, st) in splits.iter().zip(&stats) {
                         acc += self.sphere_fold(x, y, s, st, nb)?;
@@ -320,22 +322,28 @@ impl SearchLight {
                     correct += ((r1 > r0) == y[t]) as usize;
                 }
             }
-            FoldStats::None => {
-                let SlEstimator::Classifier(clf) = &self.estimator else {
-                    return Err(Error::data("searchlight: internal estimator mismatch"));
-                };
-                let cols: Vec<usize> = nb.iter().map(|&c| c as usize).collect();
-                let xs = x.select(Axis(1), &cols);
-                let xtr = xs.select(Axis(0), &s.train);
-                let ytr: Vec<bool> = s.train.iter().map(|&i| y[i]).collect();
-                let fitted = clf.fit(xtr.view(), &ytr)?;
-                let xte = xs.select(Axis(0), &s.test);
-                let pred = fitted.predict(xte.view())?;
-                correct = pred.iter().zip(&s.test).filter(|(p, &t)| **p == y[t]).count();
-            }
+            FoldStats::None => return Err(Error::data("searchlight: internal estimator mismatch")),
         }
         Ok(correct as f64 / s.test.len() as f64)
     }
+}
+
+/// Sum over folds of the accuracy of any [`crate::ml::Classifier`] in one sphere: nilearn's
+/// `cross_val_score(estimator, X[:, sphere], y, cv=cv)`, run by the crate's one
+/// cross-validation engine on the folds made once for all spheres.
+fn classifier_sphere(
+    x: ArrayView2<f64>,
+    y: &[bool],
+    splits: &[Split],
+    nb: &[u32],
+    clf: &Classifier,
+) -> Result<f64> {
+    let cols: Vec<usize> = nb.iter().map(|&c| c as usize).collect();
+    let xs = x.select(Axis(1), &cols);
+    let per_fold = crate::ml::cross_validate_splits(splits, |s| {
+        crate::ml::decoding::fold_score(xs.view(), y, s, clf, crate::ml::Scoring::Accuracy)
+    })?;
+    Ok(per_fold.iter().fold(0.0, |a, b| a + b))
 }
 
 /// Sum over folds of the LinearSvc accuracy in one sphere. The folds of a sphere share most
@@ -373,7 +381,14 @@ fn svc_sphere(x: ArrayView2<f64>, y: &[bool], splits: &[Split], nb: &[u32], c: f
 
 /// liblinear's dual coordinate descent for L2-regularised squared-hinge SVC (solver 1 of
 /// liblinear, what `LinearSVC(loss="squared_hinge", dual=True)` runs). `x` is row-major
-/// `n × p`, `y` ±1. Returns the weights.
+/// `n × p`, `y` ±1. Returns the weights and the dual variables.
+///
+/// Ported from `solve_l2r_l1l2_svc` in liblinear's `linear.cpp` (v2.41, lines 899–1071;
+/// Hsieh et al. 2008, algorithm 3), the L2-loss case (`D_ii = 0.5 / C`, no upper bound, so
+/// only variables at 0 are shrunk), with that version's stopping rule `PGmax − PGmin ≤ eps`
+/// (also the copy scikit-learn vendors in `sklearn/svm/src/liblinear/linear.cpp`; liblinear
+/// ≥ 2.42 additionally asks |PGmax|, |PGmin| ≤ eps). Differs: the visiting order is shuffled
+/// with a xorshift generator instead of `rand()`, and `alpha0` warm-starts the solver.
 fn linear_svc_dual_cd(x: &[f64], y: &[f64], p: usize, c: f64, alpha0: Vec<f64>) -> (Vec<f64>, Vec<f64>) {
     let n = y.len();
     let d_ii = 0.5 / c;
@@ -454,13 +469,8 @@ mod tests {
 
     #[test]
     fn sphere_sizes_follow_the_affine() {
-        let like = Img {
-            data: ndarray::ArrayD::zeros(ndarray::IxDyn(&[9, 9, 9])),
-            affine: affine_ras([2.0, 2.0, 4.0], [0.0; 3]),
-            zooms: [2.0, 2.0, 4.0],
-            tr: None,
-            warnings: Vec::new(),
-        };
+        let like =
+            Img::new(Array3::<f32>::zeros((9, 9, 9)), affine_ras([2.0, 2.0, 4.0], [0.0; 3]), None).unwrap();
         let m = Mask::from_array(Array3::from_elem((9, 9, 9), true), &like).unwrap();
         let nb = neighbourhoods(&m, 4.0).unwrap();
         let centre = m.voxels().iter().position(|v| *v == [4, 4, 4]).unwrap();

@@ -27,11 +27,16 @@
 //! tensors. Measured with `bench/llm_throughput.py` (README, Session 3): 0.67× transformers'
 //! throughput before, 1.14× (median of 5 rounds) after.
 
+use std::path::Path;
+
 use candle_core::{CpuStorage, CustomOp1, CustomOp2, InplaceOp1, Layout, Module, Shape, Tensor};
 use candle_nn::{embedding, layer_norm, Embedding, LayerNorm, VarBuilder};
 use rayon::prelude::*;
 
 pub use candle_transformers::models::bert::{Config, HiddenAct};
+
+use super::candle_err;
+use crate::error::{Error, Result};
 
 struct Embeddings {
     word: Embedding,
@@ -152,8 +157,14 @@ pub struct Bert {
 
 impl Bert {
     /// Load the weights under `vb` (with or without a `bert.` prefix), checking each tensor's
-    /// shape against `config` (candle's `VarBuilder::get` errors on a mismatch).
-    pub fn load(vb: VarBuilder, config: &Config) -> candle_core::Result<Self> {
+    /// shape against `config` (candle's `VarBuilder::get` errors on a mismatch; upstream
+    /// `BertModel::load`). `weights` is the file `vb` reads, named in the error (field
+    /// "tensors vs config.json").
+    pub fn load(vb: VarBuilder, config: &Config, weights: &Path) -> Result<Self> {
+        Self::load_tensors(vb, config).map_err(candle_err(weights, "tensors vs config.json"))
+    }
+
+    fn load_tensors(vb: VarBuilder, config: &Config) -> candle_core::Result<Self> {
         let vb =
             if vb.contains_tensor("bert.embeddings.word_embeddings.weight") { vb.pp("bert") } else { vb };
         let h = config.hidden_size;
@@ -223,7 +234,17 @@ impl Bert {
     /// Hidden states `[embeddings, layer 1, ..., layer n]`, each `(batch, seq, hidden)`.
     /// `input_ids`, `attention_mask`: `(batch, seq)` u32; token type ids are all 0. Positions the
     /// mask drops are zeros in every layer after the embeddings.
-    pub fn forward(&self, input_ids: &Tensor, attention_mask: &Tensor) -> candle_core::Result<Vec<Tensor>> {
+    pub fn forward(&self, input_ids: &Tensor, attention_mask: &Tensor) -> Result<Vec<Tensor>> {
+        self.hidden_states(input_ids, attention_mask)
+            .map_err(|e| Error::data(format!("BERT forward pass: {e}")))
+    }
+
+    /// [`Bert::forward`] with candle's error, for callers that add their own context.
+    pub(crate) fn hidden_states(
+        &self,
+        input_ids: &Tensor,
+        attention_mask: &Tensor,
+    ) -> candle_core::Result<Vec<Tensor>> {
         let (b, seq) = input_ids.dims2()?;
         // BertEmbeddings::forward (upstream lines 178–199)
         let tt = input_ids.zeros_like()?;

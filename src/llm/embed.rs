@@ -16,6 +16,9 @@ use super::tokenize::{Tokenized, Tokenizer};
 use crate::error::{escaped, json_error, read_text, short_json, Error, IoContext, Result};
 use std::collections::HashMap;
 
+/// A tensor's three dimensions and its values, row-major.
+type Flat3 = ((usize, usize, usize), Vec<f32>);
+
 /// How token vectors become one sentence vector (sentence-transformers `Pooling`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Pooling {
@@ -244,8 +247,7 @@ impl Embedder {
         let tokenizer = Tokenizer::from_file(dir.join("tokenizer.json"))?;
         let vb = VarBuilder::from_buffered_safetensors(bytes, DType::F32, &Device::Cpu)
             .map_err(candle_err(&weights, "header"))?;
-        let model =
-            Bert::load(vb, &config).map_err(|e| Error::format(&weights, "tensors vs config.json", e))?;
+        let model = Bert::load(vb, &config, &weights)?;
         let pool_path = dir.join("1_Pooling").join("config.json");
         let pooling = if pool_path.is_file() {
             let p = read_json(&pool_path)?;
@@ -297,20 +299,20 @@ impl Embedder {
                 mask[(i, j)] = t.attention_mask[j];
             }
         }
-        let run = || -> candle_core::Result<Vec<Array3<f32>>> {
+        let run = || -> candle_core::Result<Vec<Flat3>> {
             let dev = Device::Cpu;
             let ids_t = Tensor::from_slice(ids.as_slice().unwrap_or(&[]), (batch.len(), seq), &dev)?;
             let mask_t = Tensor::from_slice(mask.as_slice().unwrap_or(&[]), (batch.len(), seq), &dev)?;
-            let hs = self.model.forward(&ids_t, &mask_t)?;
+            let hs = self.model.hidden_states(&ids_t, &mask_t)?;
             hs.into_iter()
                 .map(|h| {
                     let (b, s, d) = h.dims3()?;
-                    let v = h.flatten_all()?.to_vec1::<f32>()?;
-                    Array3::from_shape_vec((b, s, d), v).map_err(|e| candle_core::Error::Msg(e.to_string()))
+                    Ok(((b, s, d), h.flatten_all()?.to_vec1::<f32>()?))
                 })
                 .collect()
         };
         let hs = run().map_err(|e| Error::data(format!("{}: forward pass: {e}", self.dir.display())))?;
+        let hs = hs.into_iter().map(|(dim, v)| Array3::from_shape_vec(dim, v)).collect::<Result<_, _>>()?;
         Ok((hs, mask.mapv(|m| m as f32)))
     }
 
@@ -323,7 +325,7 @@ impl Embedder {
         let tk = self.tokenize_all(&[text])?.remove(0);
         let (hs, _) = self.forward(std::slice::from_ref(&tk))?;
         let views: Vec<_> = hs.iter().map(|h| h.index_axis(Axis(0), 0)).collect();
-        let data = ndarray::stack(Axis(0), &views).map_err(|e| Error::data(e.to_string()))?;
+        let data = ndarray::stack(Axis(0), &views)?;
         Ok(HiddenStates { data, tokenized: tk })
     }
 

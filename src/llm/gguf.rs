@@ -258,6 +258,61 @@ pub(crate) fn open(path: &Path) -> Result<Gguf> {
     let file = File::open(path).at(path)?;
     let len = file.metadata().at(path)?.len();
     let mut c = Cursor { r: BufReader::with_capacity(1 << 20, file), pos: 0, len, path, v1: false };
+    let magic = read_magic(&mut c)?;
+    let n_tensors = c.count("tensor_count", "the tensor count")?;
+    let n_kv = c.count("metadata_kv_count", "the metadata count")?;
+    if n_tensors > MAX_TENSORS {
+        return Err(
+            c.err("tensor_count", format!("expected at most {MAX_TENSORS} tensors, found {n_tensors}"))
+        );
+    }
+    if n_kv > MAX_KVS {
+        return Err(
+            c.err("metadata_kv_count", format!("expected at most {MAX_KVS} metadata entries, found {n_kv}"))
+        );
+    }
+    let metadata = read_metadata(&mut c, n_kv)?;
+    let alignment = match metadata.get("general.alignment") {
+        None => 32,
+        Some(Value::U32(a)) if *a > 0 && a.is_power_of_two() && *a <= 1 << 20 => *a as u64,
+        Some(v) => {
+            return Err(c.err(
+                "metadata general.alignment",
+                format!("expected a power of two (u32) such as 32, found {}", describe(v)),
+            ))
+        }
+    };
+    let mut infos: Vec<TensorEntry> = Vec::with_capacity(n_tensors as usize);
+    for i in 0..n_tensors {
+        let e = read_tensor_info(&mut c, i, alignment)?;
+        if infos.iter().any(|x| x.name == e.name) {
+            return Err(c.err(&format!("tensor {}", escaped(e.name.as_bytes(), 80)), "appears twice"));
+        }
+        infos.push(e);
+    }
+    let data = c.pos.div_ceil(alignment) * alignment;
+    for e in &infos {
+        let end = data.checked_add(e.info.offset).and_then(|s| s.checked_add(e.bytes));
+        if end.is_none_or(|end| end > len) {
+            return Err(c.err(
+                &format!("tensor {}", escaped(e.name.as_bytes(), 80)),
+                format!(
+                    "expected {} bytes of data at byte {}, found the end of the file at byte {len}: {RETRY}",
+                    e.bytes,
+                    data.saturating_add(e.info.offset)
+                ),
+            ));
+        }
+    }
+    let tensor_infos = infos.into_iter().map(|e| (e.name, e.info)).collect();
+    let content = Content { magic, metadata, tensor_infos, tensor_data_offset: data };
+    let mut reader = c.r;
+    reader.seek(SeekFrom::Start(0)).at(path)?;
+    Ok(Gguf { content, reader })
+}
+
+/// The magic number and version (little-endian GGUF 1, 2 or 3).
+fn read_magic(c: &mut Cursor) -> Result<VersionedMagic> {
     let magic = c.take::<4>("magic", "the magic number")?;
     if &magic != b"GGUF" {
         return Err(c.err(
@@ -279,18 +334,11 @@ pub(crate) fn open(path: &Path) -> Result<Gguf> {
         v => return Err(c.err("version", format!("expected version 1, 2 or 3, found {v}"))),
     };
     c.v1 = version == 1;
-    let n_tensors = c.count("tensor_count", "the tensor count")?;
-    let n_kv = c.count("metadata_kv_count", "the metadata count")?;
-    if n_tensors > MAX_TENSORS {
-        return Err(
-            c.err("tensor_count", format!("expected at most {MAX_TENSORS} tensors, found {n_tensors}"))
-        );
-    }
-    if n_kv > MAX_KVS {
-        return Err(
-            c.err("metadata_kv_count", format!("expected at most {MAX_KVS} metadata entries, found {n_kv}"))
-        );
-    }
+    Ok(magic)
+}
+
+/// The `n_kv` key/value pairs (arrays not in [`KEPT_ARRAYS`] checked and skipped).
+fn read_metadata(c: &mut Cursor, n_kv: u64) -> Result<HashMap<String, Value>> {
     let mut metadata = HashMap::new();
     for i in 0..n_kv {
         let key = c
@@ -304,77 +352,56 @@ pub(crate) fn open(path: &Path) -> Result<Gguf> {
             }
         }
     }
-    let alignment = match metadata.get("general.alignment") {
-        None => 32,
-        Some(Value::U32(a)) if *a > 0 && a.is_power_of_two() && *a <= 1 << 20 => *a as u64,
-        Some(v) => {
-            return Err(c.err(
-                "metadata general.alignment",
-                format!("expected a power of two (u32) such as 32, found {}", describe(v)),
-            ))
-        }
-    };
-    let mut infos: Vec<(String, TensorInfo, u64, u64)> = Vec::with_capacity(n_tensors as usize);
-    for i in 0..n_tensors {
-        let name = c
-            .string("tensor infos", &format!("the name of tensor {i}"), MAX_NAME_LEN, true)?
-            .unwrap_or_default();
-        let f = format!("tensor {}", escaped(name.as_bytes(), 80));
-        let nd = c.u32(&f, "the number of dimensions")?;
-        if nd == 0 || nd > MAX_DIMS {
-            return Err(c.err(&f, format!("expected 1 to {MAX_DIMS} dimensions, found {nd}")));
-        }
-        let mut dims = Vec::with_capacity(nd as usize);
-        let mut elems: u64 = 1;
-        for _ in 0..nd {
-            let d = c.count(&f, "a dimension")?;
-            elems = elems.checked_mul(d).filter(|&e| e <= MAX_ELEMS).ok_or_else(|| c.err(&f, format!(
-                "expected at most {MAX_ELEMS} elements, found dimensions whose product is larger (dimension {d})")))?;
-            dims.push(d);
-        }
-        if elems == 0 {
-            return Err(c.err(&f, format!("expected dimensions of at least 1, found {dims:?}")));
-        }
-        let t = c.u32(&f, "the tensor type")?;
-        let dt = dtype(t).ok_or_else(|| {
-            c.err(&f, format!("expected a tensor type brainml can read (0–3, 6–15, 30), found {t}"))
-        })?;
-        let (bs, ts) = (dt.block_size() as u64, dt.type_size() as u64);
-        if elems % bs != 0 || dims[0] % bs != 0 {
-            return Err(c.err(&f, format!("{dt:?} stores blocks of {bs} values: expected a first dimension divisible by {bs}, found {dims:?}")));
-        }
-        let bytes = elems / bs * ts;
-        let offset = c.u64(&f, "the tensor's offset")?;
-        if offset % alignment != 0 {
-            return Err(c.err(
-                &f,
-                format!("expected an offset that is a multiple of the alignment {alignment}, found {offset}"),
-            ));
-        }
-        dims.reverse(); // GGUF lists the fastest-varying dimension first; candle the slowest
-        let dims: Vec<usize> = dims.into_iter().map(|d| d as usize).collect();
-        if infos.iter().any(|(n, ..)| *n == name) {
-            return Err(c.err(&f, "appears twice"));
-        }
-        infos.push((name, TensorInfo { ggml_dtype: dt, shape: dims.into(), offset }, offset, bytes));
+    Ok(metadata)
+}
+
+/// One tensor info of the header, with its data size in bytes.
+struct TensorEntry {
+    name: String,
+    info: TensorInfo,
+    bytes: u64,
+}
+
+/// Tensor info `i`: name, dimensions (1 to 4, none 0, product ≤ 2⁴⁰), a type brainml reads
+/// whose block size divides the first dimension, an aligned offset.
+fn read_tensor_info(c: &mut Cursor, i: u64, alignment: u64) -> Result<TensorEntry> {
+    let name =
+        c.string("tensor infos", &format!("the name of tensor {i}"), MAX_NAME_LEN, true)?.unwrap_or_default();
+    let f = format!("tensor {}", escaped(name.as_bytes(), 80));
+    let nd = c.u32(&f, "the number of dimensions")?;
+    if nd == 0 || nd > MAX_DIMS {
+        return Err(c.err(&f, format!("expected 1 to {MAX_DIMS} dimensions, found {nd}")));
     }
-    let data = c.pos.div_ceil(alignment) * alignment;
-    for (name, _, offset, bytes) in &infos {
-        let end = data.checked_add(*offset).and_then(|s| s.checked_add(*bytes));
-        if end.is_none_or(|e| e > len) {
-            return Err(c.err(
-                &format!("tensor {}", escaped(name.as_bytes(), 80)),
-                format!(
-                "expected {bytes} bytes of data at byte {}, found the end of the file at byte {len}: {RETRY}",
-                data.saturating_add(*offset)),
-            ));
-        }
+    let mut dims = Vec::with_capacity(nd as usize);
+    let mut elems: u64 = 1;
+    for _ in 0..nd {
+        let d = c.count(&f, "a dimension")?;
+        elems = elems.checked_mul(d).filter(|&e| e <= MAX_ELEMS).ok_or_else(|| c.err(&f, format!(
+            "expected at most {MAX_ELEMS} elements, found dimensions whose product is larger (dimension {d})")))?;
+        dims.push(d);
     }
-    let tensor_infos = infos.into_iter().map(|(n, i, ..)| (n, i)).collect();
-    let content = Content { magic, metadata, tensor_infos, tensor_data_offset: data };
-    let mut reader = c.r;
-    reader.seek(SeekFrom::Start(0)).at(path)?;
-    Ok(Gguf { content, reader })
+    if elems == 0 {
+        return Err(c.err(&f, format!("expected dimensions of at least 1, found {dims:?}")));
+    }
+    let t = c.u32(&f, "the tensor type")?;
+    let dt = dtype(t).ok_or_else(|| {
+        c.err(&f, format!("expected a tensor type brainml can read (0–3, 6–15, 30), found {t}"))
+    })?;
+    let (bs, ts) = (dt.block_size() as u64, dt.type_size() as u64);
+    if elems % bs != 0 || dims[0] % bs != 0 {
+        return Err(c.err(&f, format!("{dt:?} stores blocks of {bs} values: expected a first dimension divisible by {bs}, found {dims:?}")));
+    }
+    let bytes = elems / bs * ts;
+    let offset = c.u64(&f, "the tensor's offset")?;
+    if offset % alignment != 0 {
+        return Err(c.err(
+            &f,
+            format!("expected an offset that is a multiple of the alignment {alignment}, found {offset}"),
+        ));
+    }
+    dims.reverse(); // GGUF lists the fastest-varying dimension first; candle the slowest
+    let dims: Vec<usize> = dims.into_iter().map(|d| d as usize).collect();
+    Ok(TensorEntry { name, info: TensorInfo { ggml_dtype: dt, shape: dims.into(), offset }, bytes })
 }
 
 /// A metadata value in words, for error messages (`the u32 0`, `the string "abc"`).

@@ -35,7 +35,27 @@ fn dtype_size(d: &str) -> Option<usize> {
 
 /// Check the header and the weights of a safetensors file held in `bytes`; returns the tensors.
 pub(crate) fn check(path: &Path, bytes: &[u8]) -> Result<HashMap<String, Entry>> {
-    let f = |field: &str, why: String| Error::format(path, field, why);
+    let (n, obj) = read_header(path, bytes)?;
+    let data_len = bytes.len() - 8 - n;
+    let mut out = HashMap::new();
+    for (name, v) in &obj {
+        if name == "__metadata__" {
+            continue;
+        }
+        out.insert(name.clone(), read_entry(path, name, v, data_len)?);
+    }
+    check_coverage(path, &out, data_len)?;
+    check_finite(path, &out, &bytes[8 + n..])?;
+    Ok(out)
+}
+
+fn err(path: &Path, field: &str, why: String) -> Error {
+    Error::format(path, field, why)
+}
+
+/// The 8-byte header length (within the file, 2 to 100 MB) and the JSON object after it.
+fn read_header(path: &Path, bytes: &[u8]) -> Result<(usize, serde_json::Map<String, serde_json::Value>)> {
+    let f = |field: &str, why: String| err(path, field, why);
     if bytes.len() < 8 {
         return Err(f(
             "header length",
@@ -50,7 +70,7 @@ pub(crate) fn check(path: &Path, bytes: &[u8]) -> Result<HashMap<String, Entry>>
     if n > rest {
         return Err(f("header length", format!("expected a header of at most the {rest} bytes that follow, found a header length of {n}: {RETRY}")));
     }
-    if n > MAX_HEADER || n < 2 {
+    if !(2..=MAX_HEADER).contains(&n) {
         return Err(f(
             "header length",
             format!("expected a header of 2 to {MAX_HEADER} bytes, found {n}: is this a safetensors file?"),
@@ -60,58 +80,61 @@ pub(crate) fn check(path: &Path, bytes: &[u8]) -> Result<HashMap<String, Entry>>
     let text = utf8(path, "header", header)?;
     let json: serde_json::Value = serde_json::from_str(text)
         .map_err(|e| json_error(path, "header (the JSON after the first 8 bytes)", &e))?;
-    let obj = json
-        .as_object()
-        .ok_or_else(|| f("header", "expected a JSON object of tensors, found another JSON value".into()))?;
-    let data_len = bytes.len() - 8 - n as usize;
-    let mut out = HashMap::new();
-    for (name, v) in obj {
-        if name == "__metadata__" {
-            continue;
-        }
-        let field = format!("tensor {name}");
-        let dtype = v
-            .get("dtype")
-            .and_then(|d| d.as_str())
-            .ok_or_else(|| f(&field, "expected a \"dtype\" string, found none".into()))?;
-        let size = dtype_size(dtype).ok_or_else(|| {
-            f(
-                &field,
-                format!(
-                    "expected a dtype such as F32, F16 or BF16, found {}",
-                    crate::error::excerpt(dtype.as_bytes(), 40)
-                ),
-            )
-        })?;
-        let shape: Vec<usize> = v
-            .get("shape")
-            .and_then(|s| s.as_array())
-            .and_then(|a| {
-                a.iter().map(|d| d.as_u64().and_then(|d| usize::try_from(d).ok())).collect::<Option<Vec<_>>>()
-            })
-            .ok_or_else(|| f(&field, "expected a \"shape\" array of non-negative integers".into()))?;
-        let offs: Vec<usize> = v
-            .get("data_offsets")
-            .and_then(|s| s.as_array())
-            .filter(|a| a.len() == 2)
-            .and_then(|a| {
-                a.iter().map(|d| d.as_u64().and_then(|d| usize::try_from(d).ok())).collect::<Option<Vec<_>>>()
-            })
-            .ok_or_else(|| {
-                f(&field, "expected \"data_offsets\": [begin, end] (two non-negative integers)".into())
-            })?;
-        let (start, end) = (offs[0], offs[1]);
-        let need = shape.iter().try_fold(size, |a, &d| a.checked_mul(d));
-        if start > end || end > data_len {
-            return Err(f(&field, format!("expected data_offsets within the {data_len} bytes of data, found [{start}, {end}]: {RETRY}")));
-        }
-        if need != Some(end - start) {
-            let need = need.map_or("more than 2^64".into(), |n| n.to_string());
-            return Err(f(&field, format!("shape {shape:?} of {dtype} needs {need} bytes, but data_offsets [{start}, {end}] hold {}", end - start)));
-        }
-        out.insert(name.clone(), Entry { dtype: dtype.to_string(), shape, start, end });
+    match json {
+        serde_json::Value::Object(obj) => Ok((n as usize, obj)),
+        _ => Err(f("header", "expected a JSON object of tensors, found another JSON value".into())),
     }
-    // the tensors cover the data exactly, without gaps or overlaps
+}
+
+/// One tensor of the header: a known dtype, a shape, data offsets inside the data whose
+/// length matches the shape.
+fn read_entry(path: &Path, name: &str, v: &serde_json::Value, data_len: usize) -> Result<Entry> {
+    let field = format!("tensor {name}");
+    let f = |why: String| err(path, &field, why);
+    let dtype = v
+        .get("dtype")
+        .and_then(|d| d.as_str())
+        .ok_or_else(|| f("expected a \"dtype\" string, found none".into()))?;
+    let size = dtype_size(dtype).ok_or_else(|| {
+        f(format!(
+            "expected a dtype such as F32, F16 or BF16, found {}",
+            crate::error::excerpt(dtype.as_bytes(), 40)
+        ))
+    })?;
+    let shape: Vec<usize> = v
+        .get("shape")
+        .and_then(|s| s.as_array())
+        .and_then(|a| {
+            a.iter().map(|d| d.as_u64().and_then(|d| usize::try_from(d).ok())).collect::<Option<Vec<_>>>()
+        })
+        .ok_or_else(|| f("expected a \"shape\" array of non-negative integers".into()))?;
+    let offs: Vec<usize> = v
+        .get("data_offsets")
+        .and_then(|s| s.as_array())
+        .filter(|a| a.len() == 2)
+        .and_then(|a| {
+            a.iter().map(|d| d.as_u64().and_then(|d| usize::try_from(d).ok())).collect::<Option<Vec<_>>>()
+        })
+        .ok_or_else(|| f("expected \"data_offsets\": [begin, end] (two non-negative integers)".into()))?;
+    let (start, end) = (offs[0], offs[1]);
+    let need = shape.iter().try_fold(size, |a, &d| a.checked_mul(d));
+    if start > end || end > data_len {
+        return Err(f(format!(
+            "expected data_offsets within the {data_len} bytes of data, found [{start}, {end}]: {RETRY}"
+        )));
+    }
+    if need != Some(end - start) {
+        let need = need.map_or("more than 2^64".into(), |n| n.to_string());
+        return Err(f(format!(
+            "shape {shape:?} of {dtype} needs {need} bytes, but data_offsets [{start}, {end}] hold {}",
+            end - start
+        )));
+    }
+    Ok(Entry { dtype: dtype.to_string(), shape, start, end })
+}
+
+/// The tensors cover the data exactly, without gaps or overlaps.
+fn check_coverage(path: &Path, out: &HashMap<String, Entry>, data_len: usize) -> Result<()> {
     let mut spans: Vec<(usize, usize, &str)> =
         out.iter().map(|(k, e)| (e.start, e.end, k.as_str())).collect();
     spans.sort();
@@ -124,7 +147,8 @@ pub(crate) fn check(path: &Path, bytes: &[u8]) -> Result<HashMap<String, Entry>>
             } else {
                 format!("tensor {k} overlaps {prev}")
             };
-            return Err(f(
+            return Err(err(
+                path,
                 "data_offsets",
                 format!("expected tensors that cover the data one after the other, found that {what}"),
             ));
@@ -133,11 +157,14 @@ pub(crate) fn check(path: &Path, bytes: &[u8]) -> Result<HashMap<String, Entry>>
         prev = k;
     }
     if at != data_len {
-        return Err(f("data_offsets", format!("expected the tensors to cover all {data_len} bytes of data, found that they end at byte {at}: the file has extra bytes or a damaged header")));
+        return Err(err(path, "data_offsets", format!("expected the tensors to cover all {data_len} bytes of data, found that they end at byte {at}: the file has extra bytes or a damaged header")));
     }
-    // weights that are not finite (NaN, ±inf) are refused
-    let data = &bytes[8 + n as usize..];
-    for (name, e) in &out {
+    Ok(())
+}
+
+/// Weights that are not finite (NaN, ±inf) are refused.
+fn check_finite(path: &Path, out: &HashMap<String, Entry>, data: &[u8]) -> Result<()> {
+    for (name, e) in out {
         let d = &data[e.start..e.end];
         let bad = match e.dtype.as_str() {
             "F32" => d
@@ -158,9 +185,9 @@ pub(crate) fn check(path: &Path, bytes: &[u8]) -> Result<HashMap<String, Entry>>
         };
         if bad > 0 {
             let total = (e.end - e.start) / dtype_size(&e.dtype).unwrap_or(1);
-            return Err(f(&format!("tensor {name}"), format!(
+            return Err(err(path, &format!("tensor {name}"), format!(
                 "expected finite weights, found {bad} of {total} values NaN or infinite: the file is damaged — re-download it")));
         }
     }
-    Ok(out)
+    Ok(())
 }

@@ -472,7 +472,7 @@ fn check_tokenizer_json(path: &Path, json: &serde_json::Value) -> Result<()> {
                 format!("expected an object {{\"id\", \"content\", ...}}, found {}", kind(t)),
             ));
         }
-        if !t.get("id").is_some_and(|id| id.as_u64().is_some_and(|id| id <= u32::MAX as u64)) {
+        if t.get("id").is_none_or(|id| id.as_u64().is_none_or(|id| id > u32::MAX as u64)) {
             return Err(Error::format(
                 path,
                 field,

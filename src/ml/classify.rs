@@ -5,7 +5,7 @@
 //! The linear SVM is linfa's (`linfa-svm`). Logistic regression is linfa-logistic 0.8.1's
 //! binary model solved the same way — argmin's L-BFGS (10 corrections) with a Moré–Thuente
 //! line search, gradient tolerance 1e-4, zeros to start, the intercept not penalised — but
-//! with the loss written here ([`LogisticLoss`], following linfa-logistic's `logistic_loss`
+//! with the loss written here (`LogisticLoss`, following linfa-logistic's `logistic_loss`
 //! and `logistic_grad`, src/lib.rs lines 471–510): linfa computes the margins `Xw` as a
 //! one-column matrix product, which packs all of X on every call, and computes them again
 //! for the gradient; here one pass gives the margins (kept for the gradient at the same
@@ -169,6 +169,9 @@ impl Classifier {
     }
 }
 
+/// Parameters with the cost and gradient there.
+type Evaluated = (Array1<f64>, f64, Array1<f64>);
+
 /// The L2-penalised binary logistic loss of linfa-logistic 0.8.1 with labels ±1 and the
 /// parameters `[w, b]`: `−Σᵢ log σ(yᵢ (xᵢ·w + b)) + α/2 ‖w‖²`.
 struct LogisticLoss<'a> {
@@ -180,7 +183,7 @@ struct LogisticLoss<'a> {
     alpha: f64,
     /// the last parameters the loss was evaluated at, with its cost and gradient (argmin
     /// asks for both at every point the line search tries)
-    last: RefCell<Option<(Array1<f64>, f64, Array1<f64>)>>,
+    last: RefCell<Option<Evaluated>>,
 }
 
 /// Rows per block of [`LogisticLoss::eval`]: fixed, so the sums (and the fitted weights) are
@@ -204,8 +207,7 @@ fn loss_block(x: &[f64], y: &[f64], w: &[f64], b: f64, g: &mut [f64]) -> (f64, f
         gb += r[i];
     }
     let mut rows = x.chunks_exact(nf).zip(r);
-    loop {
-        let Some((x0, r0)) = rows.next() else { break };
+    while let Some((x0, r0)) = rows.next() {
         let Some((x1, r1)) = rows.next() else {
             g.iter_mut().zip(x0).for_each(|(g, a)| *g += r0 * a);
             break;
@@ -358,7 +360,7 @@ fn class_cov(xk: ArrayView2<f64>) -> Array2<f64> {
     }
     let sd_col = sd.view().insert_axis(Axis(1));
     let sd_row = sd.view().insert_axis(Axis(0));
-    &shrunk * &sd_col * &sd_row
+    &shrunk * &sd_col * sd_row
 }
 
 fn lda(x: ArrayView2<f64>, y: &[bool]) -> Result<(Array1<f64>, f64)> {
@@ -378,7 +380,7 @@ fn lda(x: ArrayView2<f64>, y: &[bool]) -> Result<(Array1<f64>, f64)> {
     for i in 0..p {
         cov[[i, i]] += eps;
     }
-    let means = ndarray::stack(Axis(1), &[m0.view(), m1.view()]).map_err(|e| Error::data(e.to_string()))?;
+    let means = ndarray::stack(Axis(1), &[m0.view(), m1.view()])?;
     let coef = cov
         .solvec(&means)
         .map_err(|e| Error::data(format!("LDA: covariance is not positive definite ({e})")))?;
@@ -458,7 +460,7 @@ mod tests {
     fn bad_input_is_an_error() {
         let (mut x, y) = blobs(20, 3, 1.0, 2);
         assert!(Classifier::logistic().fit(x.view(), &y[..10]).is_err());
-        assert!(Classifier::lda().fit(x.view(), &vec![true; 20]).is_err());
+        assert!(Classifier::lda().fit(x.view(), &[true; 20]).is_err());
         assert!(Classifier::logistic().c(0.0).fit(x.view(), &y).is_err());
         x[[3, 1]] = f64::NAN;
         assert!(Classifier::linear_svm().fit(x.view(), &y).is_err());

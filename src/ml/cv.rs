@@ -8,6 +8,8 @@
 //! `random/mtrand.pyx` and `random/src/distributions/distributions.c`). These few lines are
 //! ported by hand because no crate reproduces numpy's shuffle.
 
+use rayon::prelude::*;
+
 use crate::error::{Error, Result};
 
 /// One train/test split: indices into the samples.
@@ -63,91 +65,32 @@ impl Cv {
         Cv::LeaveOneGroupOut { groups: groups.into_iter().collect() }
     }
 
-    /// The splits for these labels (`y` is only used by the stratified kind, but its length
-    /// is checked against the groups by all of them).
-    pub fn split(&self, y: &[bool]) -> Result<Vec<Split>> {
-        let n = y.len();
+    /// The splits of `n` samples (scikit-learn `cv.split(X, y, groups)`). `y`, the class
+    /// labels, is needed only by the stratified kind (an error without them: there is nothing
+    /// to stratify); when given, its length must be `n`. `LeaveOneGroupOut` checks its groups
+    /// against `n`. Folds come in scikit-learn's order; empty test folds are dropped.
+    pub fn split(&self, n: usize, y: Option<&[bool]>) -> Result<Vec<Split>> {
+        if let Some(y) = y {
+            if y.len() != n {
+                return Err(Error::shape(
+                    "cross-validation labels",
+                    format!("{n} (one per sample)"),
+                    y.len(),
+                ));
+            }
+        }
         let folds: Vec<usize> = match self {
             Cv::StratifiedKFold { n_splits, shuffle } => {
-                let mut rng = shuffle.map(NumpyRandomState::new);
-                let k = check_k(*n_splits, n)?;
-                // classes numbered by first appearance, as scikit-learn encodes them
-                let first_true = y.iter().position(|&v| v);
-                let first_false = y.iter().position(|&v| !v);
-                let (c0, c1) = match (first_true, first_false) {
-                    (Some(t), Some(f)) => {
-                        if f < t {
-                            (false, true)
-                        } else {
-                            (true, false)
-                        }
-                    }
-                    _ => {
-                        return Err(Error::data(
-                            "StratifiedKFold: y holds only one class; decoding needs two",
-                        ))
-                    }
-                };
-                let counts = [y.iter().filter(|&&v| v == c0).count(), y.iter().filter(|&&v| v == c1).count()];
-                if counts.iter().all(|&c| c < k) {
-                    return Err(Error::data(format!("StratifiedKFold: n_splits={k} is larger than the number of samples in each class ({} and {})", counts[0], counts[1])));
-                }
-                // allocation[i][c] = how many of class c fold i gets: bincount(y_order[i::k])
-                let y_order: Vec<usize> = std::iter::repeat(0)
-                    .take(counts[0])
-                    .chain(std::iter::repeat(1).take(counts[1]))
-                    .collect();
-                let mut alloc = vec![[0usize; 2]; k];
-                for (j, &c) in y_order.iter().enumerate() {
-                    alloc[j % k][c] += 1;
-                }
-                let mut test_fold = vec![0usize; n];
-                for (c, class) in [c0, c1].into_iter().enumerate() {
-                    let mut folds_for_class: Vec<usize> =
-                        (0..k).flat_map(|i| std::iter::repeat(i).take(alloc[i][c])).collect();
-                    if let Some(rng) = rng.as_mut() {
-                        rng.shuffle(&mut folds_for_class);
-                    }
-                    for (slot, idx) in (0..n).filter(|&i| y[i] == class).enumerate() {
-                        test_fold[idx] = folds_for_class[slot];
-                    }
-                }
-                test_fold
+                let y = y.ok_or_else(|| {
+                    Error::data(
+                        "StratifiedKFold needs the class labels (y) to keep their proportions in every \
+                         fold; for a continuous target use Cv::kfold",
+                    )
+                })?;
+                stratified_folds(*n_splits, *shuffle, y)?
             }
-            Cv::KFold { n_splits, shuffle } => {
-                let k = check_k(*n_splits, n)?;
-                let mut order: Vec<usize> = (0..n).collect();
-                if let Some(seed) = shuffle {
-                    NumpyRandomState::new(*seed).shuffle(&mut order);
-                }
-                // fold i tests order[start..start + size]
-                let mut f = vec![0usize; n];
-                let mut start = 0;
-                for i in 0..k {
-                    let size = n / k + usize::from(i < n % k);
-                    for &j in &order[start..start + size] {
-                        f[j] = i;
-                    }
-                    start += size;
-                }
-                f
-            }
-            Cv::LeaveOneGroupOut { groups } => {
-                if groups.len() != n {
-                    return Err(Error::shape(
-                        "LeaveOneGroupOut groups",
-                        format!("{n} (one per sample)"),
-                        groups.len(),
-                    ));
-                }
-                let mut uniq = groups.clone();
-                uniq.sort_unstable();
-                uniq.dedup();
-                if uniq.len() < 2 {
-                    return Err(Error::data("LeaveOneGroupOut: needs at least two groups (runs)"));
-                }
-                groups.iter().map(|g| uniq.binary_search(g).unwrap_or(0)).collect()
-            }
+            Cv::KFold { n_splits, shuffle } => kfold_folds(*n_splits, *shuffle, n)?,
+            Cv::LeaveOneGroupOut { groups } => group_folds(groups, n)?,
         };
         let k = folds.iter().copied().max().map_or(0, |m| m + 1);
         Ok((0..k)
@@ -158,6 +101,112 @@ impl Cv {
             .filter(|s| !s.test.is_empty())
             .collect())
     }
+}
+
+/// The one cross-validation engine: the splits of `cv` for `n` samples (labels `y` when the
+/// splitter needs them, see [`Cv::split`]), then `fold` run on each split — scikit-learn's
+/// `cross_validate(estimator, X, y, cv=cv)` with the fit-and-score step as a closure. Folds
+/// run in parallel (rayon); the results come back in split order, so the numbers do not
+/// depend on the number of threads. Every train/test loop of the crate (decoding, sliding and
+/// generalising estimators, permutation tests, encoding models, the searchlight's generic
+/// estimator) goes through here or through [`cross_validate_splits`].
+pub fn cross_validate<T: Send>(
+    cv: &Cv,
+    n: usize,
+    y: Option<&[bool]>,
+    fold: impl Fn(&Split) -> Result<T> + Sync,
+) -> Result<Vec<T>> {
+    cross_validate_splits(&cv.split(n, y)?, fold)
+}
+
+/// [`cross_validate`] on splits made once beforehand (e.g. a searchlight, which runs the same
+/// folds in every sphere): `fold` on each split in parallel, results in split order.
+pub fn cross_validate_splits<T: Send>(
+    splits: &[Split],
+    fold: impl Fn(&Split) -> Result<T> + Sync,
+) -> Result<Vec<T>> {
+    let fold = &fold;
+    splits.par_iter().map(fold).collect()
+}
+
+/// `StratifiedKFold`'s test fold of every sample (scikit-learn `_make_test_folds`).
+fn stratified_folds(n_splits: usize, shuffle: Option<u32>, y: &[bool]) -> Result<Vec<usize>> {
+    let n = y.len();
+    let mut rng = shuffle.map(NumpyRandomState::new);
+    let k = check_k(n_splits, n)?;
+    // classes numbered by first appearance, as scikit-learn encodes them
+    let first_true = y.iter().position(|&v| v);
+    let first_false = y.iter().position(|&v| !v);
+    let (c0, c1) = match (first_true, first_false) {
+        (Some(t), Some(f)) => {
+            if f < t {
+                (false, true)
+            } else {
+                (true, false)
+            }
+        }
+        _ => return Err(Error::data("StratifiedKFold: y holds only one class; decoding needs two")),
+    };
+    let counts = [y.iter().filter(|&&v| v == c0).count(), y.iter().filter(|&&v| v == c1).count()];
+    if counts.iter().all(|&c| c < k) {
+        return Err(Error::data(format!(
+            "StratifiedKFold: n_splits={k} is larger than the number of samples in each class ({} and {})",
+            counts[0], counts[1]
+        )));
+    }
+    // allocation[i][c] = how many of class c fold i gets: bincount(y_order[i::k])
+    let y_order: Vec<usize> =
+        std::iter::repeat_n(0, counts[0]).chain(std::iter::repeat_n(1, counts[1])).collect();
+    let mut alloc = vec![[0usize; 2]; k];
+    for (j, &c) in y_order.iter().enumerate() {
+        alloc[j % k][c] += 1;
+    }
+    let mut test_fold = vec![0usize; n];
+    for (c, class) in [c0, c1].into_iter().enumerate() {
+        let mut folds_for_class: Vec<usize> =
+            (0..k).flat_map(|i| std::iter::repeat_n(i, alloc[i][c])).collect();
+        if let Some(rng) = rng.as_mut() {
+            rng.shuffle(&mut folds_for_class);
+        }
+        for (slot, idx) in (0..n).filter(|&i| y[i] == class).enumerate() {
+            test_fold[idx] = folds_for_class[slot];
+        }
+    }
+    Ok(test_fold)
+}
+
+/// `KFold`'s test fold of every sample: contiguous blocks of the (shuffled) order.
+fn kfold_folds(n_splits: usize, shuffle: Option<u32>, n: usize) -> Result<Vec<usize>> {
+    let k = check_k(n_splits, n)?;
+    let mut order: Vec<usize> = (0..n).collect();
+    if let Some(seed) = shuffle {
+        NumpyRandomState::new(seed).shuffle(&mut order);
+    }
+    // fold i tests order[start..start + size]
+    let mut f = vec![0usize; n];
+    let mut start = 0;
+    for i in 0..k {
+        let size = n / k + usize::from(i < n % k);
+        for &j in &order[start..start + size] {
+            f[j] = i;
+        }
+        start += size;
+    }
+    Ok(f)
+}
+
+/// `LeaveOneGroupOut`'s test fold of every sample: the rank of its group.
+fn group_folds(groups: &[i64], n: usize) -> Result<Vec<usize>> {
+    if groups.len() != n {
+        return Err(Error::shape("LeaveOneGroupOut groups", format!("{n} (one per sample)"), groups.len()));
+    }
+    let mut uniq = groups.to_vec();
+    uniq.sort_unstable();
+    uniq.dedup();
+    if uniq.len() < 2 {
+        return Err(Error::data("LeaveOneGroupOut: needs at least two groups (runs)"));
+    }
+    Ok(groups.iter().map(|g| uniq.binary_search(g).unwrap_or(0)).collect())
 }
 
 /// numpy's legacy `RandomState(seed)` as far as scikit-learn's splitters use it: MT19937
@@ -217,7 +266,7 @@ mod tests {
         // y_order = [0]*6 + [1]*4 → fold i takes y_order[i::3]: fold0 = idx 0,3,6,9 → 2+2,
         // fold1 = 1,4,7 → 2+1, fold2 = 2,5,8 → 2+1.
         let y = [true, true, false, false, true, false, true, true, false, true];
-        let s = Cv::stratified(3).split(&y).unwrap();
+        let s = Cv::stratified(3).split(10, Some(&y)).unwrap();
         assert_eq!(s.len(), 3);
         assert_eq!(s[0].test, vec![0, 1, 2, 3]);
         assert_eq!(s[1].test, vec![4, 5, 6]);
@@ -232,14 +281,35 @@ mod tests {
     #[test]
     fn kfold_and_groups() {
         let y = vec![true; 7];
-        let s = Cv::kfold(3).split(&y).unwrap();
+        let s = Cv::kfold(3).split(7, None).unwrap();
         assert_eq!(s.iter().map(|s| s.test.len()).collect::<Vec<_>>(), vec![3, 2, 2]);
-        let s = Cv::leave_one_group_out([3, 1, 1, 3, 2, 2, 1]).split(&y).unwrap();
+        assert_eq!(Cv::kfold(3).split(7, Some(&y)).unwrap(), s, "labels do not change KFold");
+        let s = Cv::leave_one_group_out([3, 1, 1, 3, 2, 2, 1]).split(7, None).unwrap();
         assert_eq!(s[0].test, vec![1, 2, 6]);
         assert_eq!(s[2].test, vec![0, 3]);
-        assert!(Cv::leave_one_group_out([1, 1]).split(&[true, false]).is_err());
-        assert!(Cv::leave_one_group_out([1, 2]).split(&[true]).is_err());
-        assert!(Cv::stratified(5).split(&[true; 10]).is_err());
-        assert!(Cv::kfold(1).split(&y).is_err());
+        assert!(Cv::leave_one_group_out([1, 1]).split(2, Some(&[true, false])).is_err());
+        assert!(Cv::leave_one_group_out([1, 2]).split(1, None).is_err());
+        assert!(Cv::stratified(5).split(10, Some(&[true; 10])).is_err());
+        assert!(Cv::kfold(1).split(7, None).is_err());
+        assert!(Cv::kfold(3).split(7, Some(&y[..6])).is_err(), "labels of another length");
+        let e = Cv::stratified(2).split(4, None).unwrap_err().to_string();
+        assert!(e.contains("needs the class labels"), "{e}");
+    }
+
+    #[test]
+    fn the_engine_runs_every_fold_in_split_order() {
+        let y = [true, false, true, false, true, false];
+        let cv = Cv::stratified(3);
+        let tests = cross_validate(&cv, 6, Some(&y), |s| Ok(s.test.clone())).unwrap();
+        let want: Vec<Vec<usize>> = cv.split(6, Some(&y)).unwrap().into_iter().map(|s| s.test).collect();
+        assert_eq!(tests, want);
+        let failing = cross_validate(&Cv::kfold(2), 6, None, |s| {
+            if s.test.contains(&5) {
+                Err(Error::data("fold failed"))
+            } else {
+                Ok(())
+            }
+        });
+        assert!(failing.is_err());
     }
 }

@@ -1,6 +1,7 @@
 //! Cross-validated decoding: whole-pattern scores, permutation tests, and the per-time-point
-//! ("sliding") and temporal-generalisation analyses of MNE's `mne.decoding`. Folds and time
-//! points run in parallel (rayon).
+//! ("sliding") and temporal-generalisation analyses of MNE's `mne.decoding`. Every loop over
+//! folds is the crate's one cross-validation engine ([`crate::ml::cv::cross_validate`]); folds
+//! and time points run in parallel (rayon).
 
 use ndarray::{Array2, Array3, ArrayView2, ArrayView3, Axis};
 use rand::seq::SliceRandom;
@@ -9,7 +10,7 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::ml::classify::Classifier;
-use crate::ml::cv::{Cv, Split};
+use crate::ml::cv::{cross_validate, Cv, Split};
 use crate::ml::metrics::{accuracy, roc_auc, Scoring};
 
 /// Per-fold scores of a cross-validation, with their mean and standard deviation.
@@ -62,7 +63,15 @@ fn check_xy(n: usize, y: &[bool]) -> Result<()> {
     Ok(())
 }
 
-fn fold_score(x: ArrayView2<f64>, y: &[bool], s: &Split, clf: &Classifier, scoring: Scoring) -> Result<f64> {
+/// Fit `clf` on the training rows of one split and score it on the test rows (one fold of
+/// scikit-learn's `cross_val_score`; the searchlight's generic estimator runs it per sphere).
+pub(crate) fn fold_score(
+    x: ArrayView2<f64>,
+    y: &[bool],
+    s: &Split,
+    clf: &Classifier,
+    scoring: Scoring,
+) -> Result<f64> {
     let xtr = x.select(Axis(0), &s.train);
     let ytr: Vec<bool> = s.train.iter().map(|&i| y[i]).collect();
     let fitted = clf.fit(xtr.view(), &ytr)?;
@@ -82,9 +91,8 @@ pub fn cross_val_score(
     scoring: Scoring,
 ) -> Result<CvScore> {
     check_xy(x.nrows(), y)?;
-    let splits = cv.split(y)?;
-    let per_fold: Result<Vec<f64>> = splits.par_iter().map(|s| fold_score(x, y, s, clf, scoring)).collect();
-    Ok(CvScore::new(per_fold?, scoring))
+    let per_fold = cross_validate(cv, y.len(), Some(y), |s| fold_score(x, y, s, clf, scoring))?;
+    Ok(CvScore::new(per_fold, scoring))
 }
 
 /// Result of [`permutation_test_score`].
@@ -115,14 +123,8 @@ pub fn permutation_test_score(
     }
     let real = cross_val_score(x, y, cv, clf, scoring)?.mean;
     let perms = shuffled_labels(y, n_permutations, seed);
-    let permutation_scores: Result<Vec<f64>> = perms
-        .par_iter()
-        .map(|yp| {
-            let splits = cv.split(yp)?;
-            let s: Result<Vec<f64>> = splits.iter().map(|s| fold_score(x, yp, s, clf, scoring)).collect();
-            Ok(CvScore::new(s?, scoring).mean)
-        })
-        .collect();
+    let permutation_scores: Result<Vec<f64>> =
+        perms.par_iter().map(|yp| Ok(cross_val_score(x, yp, cv, clf, scoring)?.mean)).collect();
     let permutation_scores = permutation_scores?;
     let c = permutation_scores.iter().filter(|&&s| s >= real).count();
     Ok(PermutationTest {
@@ -163,24 +165,49 @@ pub fn sliding_score(
     scoring: Scoring,
 ) -> Result<Array2<f64>> {
     check_3d(x, y)?;
-    let splits = cv.split(y)?;
-    sliding_with(x, y, &splits, clf, scoring)
+    let per_fold = time_resolved(x, y, cv, clf, scoring, false)?;
+    let n_t = x.len_of(Axis(2));
+    let flat: Vec<f64> = per_fold.into_iter().flatten().flatten().collect();
+    Ok(Array2::from_shape_vec((flat.len() / n_t, n_t), flat)?)
 }
 
-fn sliding_with(
+/// The loop MNE's `SlidingEstimator` and `GeneralizingEstimator` (its subclass) share: in each
+/// fold, for each training time t, fit `clf` on the features at t; score it at t only
+/// (sliding, through `decision_function`) or at every test time (generalising, through the
+/// raw weights on the test samples' features at that time). Returns folds × train times ×
+/// test times.
+fn time_resolved(
     x: ArrayView3<f64>,
     y: &[bool],
-    splits: &[Split],
+    cv: &Cv,
     clf: &Classifier,
     scoring: Scoring,
-) -> Result<Array2<f64>> {
+    generalize: bool,
+) -> Result<Vec<Vec<Vec<f64>>>> {
     let n_t = x.len_of(Axis(2));
-    let jobs: Vec<(usize, usize)> = (0..splits.len()).flat_map(|f| (0..n_t).map(move |t| (f, t))).collect();
-    let vals: Result<Vec<f64>> = jobs
-        .par_iter()
-        .map(|&(f, t)| fold_score(x.index_axis(Axis(2), t), y, &splits[f], clf, scoring))
-        .collect();
-    Array2::from_shape_vec((splits.len(), n_t), vals?).map_err(|e| Error::data(e.to_string()))
+    cross_validate(cv, y.len(), Some(y), |s: &Split| {
+        let ytr: Vec<bool> = s.train.iter().map(|&i| y[i]).collect();
+        let yte: Vec<bool> = s.test.iter().map(|&i| y[i]).collect();
+        let xte = generalize.then(|| x.select(Axis(0), &s.test)); // test × features × times
+        (0..n_t)
+            .into_par_iter()
+            .map(|t| {
+                let xt = x.index_axis(Axis(2), t);
+                let fitted = clf.fit(xt.select(Axis(0), &s.train).view(), &ytr)?;
+                let Some(xte) = &xte else {
+                    let d = fitted.decision_function(xt.select(Axis(0), &s.test).view())?;
+                    return Ok(vec![score(scoring, &yte, d.as_slice().unwrap_or(&d.to_vec()))?]);
+                };
+                let (w, b) = fitted.raw_weights();
+                (0..n_t)
+                    .map(|t2| {
+                        let d = xte.index_axis(Axis(2), t2).dot(&w) + b;
+                        score(scoring, &yte, &d.to_vec())
+                    })
+                    .collect()
+            })
+            .collect()
+    })
 }
 
 /// Mean over folds of a folds × points score array.
@@ -200,35 +227,19 @@ pub fn generalizing_score(
     scoring: Scoring,
 ) -> Result<Array3<f64>> {
     check_3d(x, y)?;
-    let splits = cv.split(y)?;
+    let per_fold = time_resolved(x, y, cv, clf, scoring, true)?;
     let n_t = x.len_of(Axis(2));
-    let jobs: Vec<(usize, usize)> = (0..splits.len()).flat_map(|f| (0..n_t).map(move |t| (f, t))).collect();
-    let rows: Result<Vec<Vec<f64>>> = jobs
-        .par_iter()
-        .map(|&(f, t)| {
-            let s = &splits[f];
-            let xt = x.index_axis(Axis(2), t);
-            let ytr: Vec<bool> = s.train.iter().map(|&i| y[i]).collect();
-            let fitted = clf.fit(xt.select(Axis(0), &s.train).view(), &ytr)?;
-            let (w, b) = fitted.raw_weights();
-            let yte: Vec<bool> = s.test.iter().map(|&i| y[i]).collect();
-            let xte = x.select(Axis(0), &s.test); // test × features × times
-            (0..n_t)
-                .map(|t2| {
-                    let d = xte.index_axis(Axis(2), t2).dot(&w) + b;
-                    score(scoring, &yte, &d.to_vec())
-                })
-                .collect()
-        })
-        .collect();
-    let flat: Vec<f64> = rows?.into_iter().flatten().collect();
-    Array3::from_shape_vec((splits.len(), n_t, n_t), flat).map_err(|e| Error::data(e.to_string()))
+    let flat: Vec<f64> = per_fold.into_iter().flatten().flatten().collect();
+    Ok(Array3::from_shape_vec((flat.len() / (n_t * n_t), n_t, n_t), flat)?)
 }
 
 /// A threshold for "decoding above chance" along a sliding curve that corrects for testing
 /// every time point: the `1 − alpha` quantile, over `n_permutations` label shuffles, of the
 /// *maximum over time* of the fold-mean sliding score (the max-statistic permutation test;
 /// MNE users reach for cluster tests across subjects, which a single subject does not have).
+// the arguments are scikit-learn's (X, y, cv, estimator, scoring, n_permutations, random_state)
+// plus alpha, in the order a notebook passes them
+#[allow(clippy::too_many_arguments)]
 pub fn sliding_permutation_threshold(
     x: ArrayView3<f64>,
     y: &[bool],
@@ -245,8 +256,7 @@ pub fn sliding_permutation_threshold(
     }
     let mut maxima = Vec::with_capacity(n_permutations);
     for yp in shuffled_labels(y, n_permutations, seed) {
-        let splits = cv.split(&yp)?;
-        let s = sliding_with(x, &yp, &splits, clf, scoring)?;
+        let s = sliding_score(x, &yp, cv, clf, scoring)?;
         maxima.push(mean_over_folds(&s).into_iter().fold(f64::NEG_INFINITY, f64::max));
     }
     maxima.sort_by(f64::total_cmp);
@@ -279,17 +289,18 @@ mod tests {
         let s = sliding_score(x.view(), &y, &cv, &clf, Scoring::RocAuc).unwrap();
         assert_eq!(s.dim(), (5, 10));
         let m = mean_over_folds(&s);
-        for t in 0..10 {
+        assert_eq!(m.len(), 10);
+        for (t, &mt) in m.iter().enumerate() {
             if (4..7).contains(&t) {
-                assert!(m[t] > 0.85, "t={t}: {}", m[t]);
+                assert!(mt > 0.85, "t={t}: {mt}");
             } else {
-                assert!(m[t] < 0.75, "t={t}: {}", m[t]);
+                assert!(mt < 0.75, "t={t}: {mt}");
             }
         }
         let g = generalizing_score(x.view(), &y, &cv, &clf, Scoring::RocAuc).unwrap();
-        for t in 0..10 {
+        for (t, &mt) in m.iter().enumerate() {
             let diag = g.index_axis(Axis(1), t).index_axis(Axis(1), t).mean().unwrap();
-            assert!((diag - m[t]).abs() < 1e-9, "diagonal = sliding at {t}");
+            assert!((diag - mt).abs() < 1e-9, "diagonal = sliding at {t}");
         }
         let thr =
             sliding_permutation_threshold(x.view(), &y, &cv, &clf, Scoring::RocAuc, 20, 0.05, 1).unwrap();

@@ -1,11 +1,14 @@
 //! Descriptive statistics shared by every session: medians and quantiles (numpy's
 //! `nanmedian` / `nanquantile` with the default linear interpolation), computed by
-//! `ndarray-stats` (quickselect, no full sort).
+//! `ndarray-stats` (quickselect, no full sort); Pearson's correlation ([`pearson_r`], scipy's
+//! `pearsonr` statistic), the score of encoding models and of pattern similarity.
 
-use ndarray::{Array1, Axis};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 use ndarray_stats::interpolate::Linear;
 use ndarray_stats::QuantileExt;
 use noisy_float::types::n64;
+
+use crate::error::{Error, Result};
 
 /// The `q`-th quantile (0 ≤ q ≤ 1) of `v`, NaNs skipped, linear interpolation between the two
 /// nearest ranks — numpy's `np.nanquantile(v, q)` (default `method="linear"`). NaN when `v`
@@ -27,6 +30,43 @@ pub fn median(v: &[f64]) -> f64 {
     quantile(v, 0.5)
 }
 
+/// Pearson correlation of two equally long series — the statistic of scipy's
+/// `scipy.stats.pearsonr(a, b)` (no p-value). Differs: 0 when either series is constant
+/// (scipy returns NaN with a warning), so a flat fold scores "no prediction" instead of
+/// poisoning a mean. Errors when the lengths differ or fewer than 2 values are given.
+pub fn pearson_r(a: ArrayView1<f64>, b: ArrayView1<f64>) -> Result<f64> {
+    if a.len() != b.len() || a.len() < 2 {
+        return Err(Error::shape("pearson_r: second series length", a.len().max(2), b.len()));
+    }
+    let (ma, mb) = (a.mean().unwrap_or(0.0), b.mean().unwrap_or(0.0));
+    let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
+    for (x, y) in a.iter().zip(b) {
+        sab += (x - ma) * (y - mb);
+        saa += (x - ma) * (x - ma);
+        sbb += (y - mb) * (y - mb);
+    }
+    Ok(if saa > 0.0 && sbb > 0.0 { sab / (saa * sbb).sqrt() } else { 0.0 })
+}
+
+/// An error naming the first NaN/Inf of `x` (row and column), for estimators that need
+/// finite input (scikit-learn's `check_array(force_all_finite=True)`).
+pub(crate) fn check_finite(what: &str, x: ArrayView2<f64>) -> Result<()> {
+    if let Some(pos) = x.indexed_iter().find(|(_, v)| !v.is_finite()).map(|(p, _)| p) {
+        return Err(Error::data(format!(
+            "{what}: value at row {}, column {} is not finite (NaN or Inf)",
+            pos.0, pos.1
+        )));
+    }
+    Ok(())
+}
+
+/// The columns of `x` minus their means, and the means (scikit-learn's `_preprocess_data` /
+/// PCA centring).
+pub(crate) fn center(x: ArrayView2<f64>) -> (Array2<f64>, Array1<f64>) {
+    let mean = x.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(x.ncols()));
+    (&x - &mean, mean)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -45,5 +85,15 @@ mod tests {
         assert_eq!(quantile(&v, 0.0), 1.0);
         assert_eq!(quantile(&v, 1.0), 10.0);
         assert!(quantile(&v, 1.5).is_nan());
+    }
+
+    #[test]
+    fn pearson_is_scipys_and_zero_for_constant_input() {
+        let a = ndarray::arr1(&[1.0, 2.0, 3.0, 4.0]);
+        let b = ndarray::arr1(&[2.0, 1.0, 4.0, 3.0]);
+        // scipy.stats.pearsonr([1, 2, 3, 4], [2, 1, 4, 3]).statistic = 0.6
+        assert!((pearson_r(a.view(), b.view()).unwrap() - 0.6).abs() < 1e-12);
+        assert_eq!(pearson_r(a.view(), ndarray::arr1(&[5.0; 4]).view()).unwrap(), 0.0);
+        assert!(pearson_r(a.view(), b.slice(ndarray::s![..3])).is_err());
     }
 }

@@ -114,15 +114,11 @@ impl LinePlot {
             invert_y: false,
         }
     }
-    /// x-axis label.
-    pub fn xlabel(mut self, s: impl Into<String>) -> Self {
-        self.xlabel = s.into();
-        self
-    }
-    /// y-axis label.
-    pub fn ylabel(mut self, s: impl Into<String>) -> Self {
-        self.ylabel = s.into();
-        self
+    super::builder::text_setters! {
+        /// x-axis label.
+        xlabel,
+        /// y-axis label.
+        ylabel,
     }
     /// Figure size in pixels (default 640 × 360).
     pub fn size(mut self, width: u32, height: u32) -> Self {

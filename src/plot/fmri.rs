@@ -1,12 +1,16 @@
-//! fMRI pictures: statistical maps over a background as axial mosaics or orthogonal views
-//! (nilearn `plot_stat_map(..., display_mode="z" | "ortho", threshold=...)`), and voxel time
-//! series with events shaded.
+//! Every fMRI picture: statistical maps over a background as axial mosaics or orthogonal
+//! views (nilearn `plot_stat_map(..., display_mode="z" | "ortho", threshold=...)`), voxel time
+//! series with events shaded, the design matrix ([`DesignMatrix::plot`], nilearn
+//! `plot_design_matrix`) and the quality-control traces ([`Qc::plot`]). The fMRI types know
+//! nothing of plotting; their `plot` methods live here.
 
 use crate::display::emit;
 use crate::error::{Error, Result};
 use crate::fmri::events::Events;
+use crate::fmri::glm::DesignMatrix;
 use crate::fmri::io::Img;
-use crate::plot::{with_colorbar_html, Colormap, Figure, Image, LinePlot};
+use crate::fmri::qc::Qc;
+use crate::plot::{with_colorbar_html, Colormap, Figure, Heatmap, Image, LinePlot};
 
 /// How to cut the volume.
 #[derive(Clone, Debug)]
@@ -50,26 +54,9 @@ pub fn plot_stat_map(stat: &Img) -> StatMap {
 }
 
 fn vol3(img: &Img) -> Result<ndarray::Array3<f64>> {
-    let s = img.data.shape();
-    match s.len() {
-        3 => Ok(img
-            .data
-            .view()
-            .into_dimensionality::<ndarray::Ix3>()
-            .map_err(|e| Error::data(e.to_string()))?
-            .mapv(|v| v as f64)),
-        4 if s[3] == 1 => Ok(img
-            .data
-            .index_axis(ndarray::Axis(3), 0)
-            .into_dimensionality::<ndarray::Ix3>()
-            .map_err(|e| Error::data(e.to_string()))?
-            .mapv(|v| v as f64)),
-        _ => Err(Error::shape(
-            "image to plot",
-            "a 3-D image (take one volume or a statistic first)",
-            format!("shape {s:?}"),
-        )),
-    }
+    Ok(img
+        .single_volume("image to plot", "a 3-D image (take one volume or a statistic first)")?
+        .mapv(|v| v as f64))
 }
 
 impl StatMap {
@@ -140,9 +127,8 @@ impl StatMap {
         let vmin = if self.positive { self.threshold } else { -vmax };
         let bmax = bg.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(1e-12);
         // x increases to the right when the affine's x axis points right (neurological view)
-        let flip_x = self.stat.affine[0][0] < 0.0;
-        let flip_y = self.stat.affine[1][1] < 0.0;
-        let flip_z = self.stat.affine[2][2] < 0.0;
+        let affine = self.stat.affine();
+        let (flip_x, flip_y, flip_z) = (affine[0][0] < 0.0, affine[1][1] < 0.0, affine[2][2] < 0.0);
         let pix = |i: usize, j: usize, k: usize| -> [u8; 3] {
             let v = st[[i, j, k]];
             let show = if self.positive {
@@ -276,4 +262,43 @@ pub fn plot_timeseries(
         }
     }
     p.render()
+}
+
+impl DesignMatrix {
+    /// The design matrix as a picture (nilearn `plot_design_matrix`): frames top to bottom,
+    /// each column scaled to its maximum absolute value.
+    pub fn plot(&self) -> Heatmap {
+        let n = self.n_scans();
+        let p = self.columns.len();
+        let scale: Vec<f64> =
+            self.columns.iter().map(|c| c.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(1e-12)).collect();
+        let data = ndarray::Array2::from_shape_fn((n, p), |(t, k)| {
+            self.columns[k].get(t).map_or(0.0, |v| v / scale[k])
+        });
+        Heatmap::new(data)
+            .cmap(Colormap::Gray)
+            .limits(-1.0, 1.0)
+            .title("design matrix")
+            .xlabel(self.names.join(" | "))
+            .ylabel("scan")
+            .min_side(300)
+    }
+}
+
+impl Qc {
+    /// DVARS, spike z and FD over time, flagged volumes shaded (fMRIPrep's carpet-plot header).
+    pub fn plot(&self, title: &str) -> Result<Figure> {
+        let t: Vec<f64> = (0..self.dvars.len()).map(|v| v as f64).collect();
+        let mut p =
+            LinePlot::new(title).xlabel("volume").ylabel("DVARS (%), |spike z| / 10, FD (mm)").size(820, 300);
+        p = p.line("DVARS (%)", &t, &self.dvars);
+        p = p.line("|spike z| / 10", &t, &self.spike_z.iter().map(|z| z.abs() / 10.0).collect::<Vec<_>>());
+        if let Some(fd) = &self.fd {
+            p = p.line("FD (mm)", &t, fd);
+        }
+        for v in self.flagged() {
+            p = p.span(v as f64 - 0.5, v as f64 + 0.5);
+        }
+        p.render()
+    }
 }

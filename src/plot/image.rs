@@ -261,20 +261,13 @@ impl Heatmap {
             labels: None,
         }
     }
-    /// Title above the picture.
-    pub fn title(mut self, s: impl Into<String>) -> Self {
-        self.title = s.into();
-        self
-    }
-    /// Label under the picture.
-    pub fn xlabel(mut self, s: impl Into<String>) -> Self {
-        self.xlabel = s.into();
-        self
-    }
-    /// Label beside the picture.
-    pub fn ylabel(mut self, s: impl Into<String>) -> Self {
-        self.ylabel = s.into();
-        self
+    super::builder::text_setters! {
+        /// Title above the picture.
+        title,
+        /// Label under the picture.
+        xlabel,
+        /// Label beside the picture.
+        ylabel,
     }
     /// Colour map (default viridis).
     pub fn cmap(mut self, c: Colormap) -> Self {

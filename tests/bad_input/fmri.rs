@@ -11,7 +11,7 @@ use super::{file_case, mutate_bytes, random_cases, workshop_file, Case, Expect, 
 
 pub fn run_img(p: &Path) -> Result<String, String> {
     brainml::fmri::load_img(p)
-        .map(|i| format!("{:?}, {} warnings", i.data.shape(), i.warnings.len()))
+        .map(|i| format!("{:?}, {} warnings", i.shape(), i.warnings().len()))
         .map_err(|e| e.to_string())
 }
 

@@ -256,6 +256,10 @@ struct G {
 
 /// Header fields by kind: (kind, position, width).
 type Fields = Vec<(usize, usize, usize)>;
+/// An edit of a parsed GGUF file and its bytes.
+type GgufEdit = Box<dyn Fn(&mut G, &mut Vec<u8>) + Send + Sync>;
+/// A new file made from the valid one's bytes.
+type BytesEdit = Box<dyn Fn(&[u8]) -> Vec<u8> + Send + Sync>;
 const KINDS: usize = 12;
 
 fn gguf_parse(b: &[u8]) -> (G, Fields) {
@@ -430,9 +434,8 @@ fn gguf_format(models: &Path, random: usize, seed: u64) -> Format {
     let u32v = |v: u32| v.to_le_bytes().to_vec();
     let f32v = |v: f32| v.to_le_bytes().to_vec();
     let ti = |g: &mut G, name: &str| -> usize { g.tis.iter().position(|t| t.name == name).unwrap() };
-    let mut c = |name: &str, expect: Expect, edit: Box<dyn Fn(&mut G, &mut Vec<u8>) + Send + Sync>| {
-        cases.push(gguf_case(name, expect, &base, &g, edit))
-    };
+    let mut c =
+        |name: &str, expect: Expect, edit: GgufEdit| cases.push(gguf_case(name, expect, &base, &g, edit));
     c("rebuilt by the test's writer (unchanged)", Loads, Box::new(|_, _| {}));
     c(
         "llama.block_count = 2^32-1",
@@ -937,13 +940,13 @@ fn bert_format(models: &Path, random: usize, seed: u64) -> Format {
         }));
     }
     // model.safetensors
-    let mut s = |name: &str, expect: Expect, f: Box<dyn Fn(&[u8]) -> Vec<u8> + Send + Sync>| {
+    let mut s = |name: &str, expect: Expect, f: BytesEdit| {
         let st = st.clone();
         cases.push(folder_case(name.into(), expect, src.clone(), "model.safetensors", move || {
             (f(&st), String::new())
         }));
     };
-    let hedit = |f: fn(&mut serde_json::Value)| -> Box<dyn Fn(&[u8]) -> Vec<u8> + Send + Sync> {
+    let hedit = |f: fn(&mut serde_json::Value)| -> BytesEdit {
         Box::new(move |b: &[u8]| {
             let (mut h, d) = st_split(b);
             f(&mut h);

@@ -16,7 +16,7 @@
 use std::f64::consts::PI;
 use std::path::Path;
 
-use ndarray::{Array3, Array4, ArrayD, Axis};
+use ndarray::{Array3, Array4, Axis};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
@@ -26,6 +26,7 @@ use super::write_atomic;
 use crate::error::{Error, IoContext, Result};
 use crate::fmri::glm::{regressor, Condition as GlmCondition};
 use crate::fmri::io::{affine_ras, save_img, Dtype, Img};
+use crate::fmri::preprocess::{gaussian_filter, Edge};
 
 /// Bumped whenever the generator's output changes.
 pub const GENERATOR_VERSION: &str = "fmri-1";
@@ -151,28 +152,6 @@ fn tissue() -> Array3<u8> {
     })
 }
 
-/// Separable Gaussian smoothing of a 3-D volume (sigma in voxels), in place.
-fn smooth3(v: &mut Array3<f64>, sigma: f64) {
-    let r = (3.0 * sigma).ceil() as isize;
-    let kern: Vec<f64> = (-r..=r).map(|x| (-(x * x) as f64 / (2.0 * sigma * sigma)).exp()).collect();
-    let s: f64 = kern.iter().sum();
-    let kern: Vec<f64> = kern.iter().map(|k| k / s).collect();
-    for axis in 0..3 {
-        let n = v.shape()[axis] as isize;
-        for mut lane in v.lanes_mut(Axis(axis)) {
-            let src: Vec<f64> = lane.to_vec();
-            for (i, o) in lane.iter_mut().enumerate() {
-                let mut acc = 0.0;
-                for (kk, w) in kern.iter().enumerate() {
-                    let j = (i as isize + kk as isize - r).clamp(0, n - 1);
-                    acc += w * src[j as usize];
-                }
-                *o = acc;
-            }
-        }
-    }
-}
-
 /// Everything simulated, in memory.
 pub struct FmriSimulation {
     pub runs: Vec<Img>,
@@ -184,30 +163,44 @@ pub struct FmriSimulation {
     pub truth: FmriTruth,
 }
 
-/// Simulate the fMRI half of the dataset (no files written; see [`write_fmri`]).
-pub fn simulate_fmri(p: &FmriParams) -> Result<FmriSimulation> {
-    p.check()?;
-    let mut rng = ChaCha8Rng::seed_from_u64(p.seed ^ 0x00f1_0000);
+/// What every run shares: tissue labels, the BOLD baseline per voxel, the planted regions and
+/// their masks, and the regressors' scale.
+struct Head {
+    tissue: Array3<u8>,
+    baseline: Array3<f64>,
+    regions: Vec<Region>,
+    masks: Vec<Array3<bool>>,
+    /// the peak of the response to one isolated 1-s event (regressors are divided by it, so
+    /// that percentages are peak signal changes)
+    unit: f64,
+}
+
+/// The anatomy: tissue labels and the tissue-dependent BOLD baseline (CSF > GM > WM, 30 outside).
+fn simulate_anatomy() -> (Array3<u8>, Array3<f64>) {
     let tis = tissue();
-    let affine = affine_ras([ZOOM; 3], ORIGIN);
     let base = tis.mapv(|t| match t {
         1 => 1100.0,
         2 => 900.0,
         3 => 700.0,
         _ => 30.0,
     });
-    let in_brain = |i: usize, j: usize, k: usize| tis[[i, j, k]] > 0;
-    // regions
+    (tis, base)
+}
+
+/// The planted regions (spheres inside the brain) with their effect sizes, and their masks.
+fn simulate_regions(p: &FmriParams, tis: &Array3<u8>) -> (Vec<Region>, Vec<Array3<bool>>) {
     let sphere_mask = |centers: &[[f64; 3]], radius: f64| -> Array3<bool> {
         Array3::from_shape_fn((SHAPE[0], SHAPE[1], SHAPE[2]), |(i, j, k)| {
             let q = mm(i, j, k);
-            in_brain(i, j, k)
+            tis[[i, j, k]] > 0
                 && centers.iter().any(|c| {
                     ((q[0] - c[0]).powi(2) + (q[1] - c[1]).powi(2) + (q[2] - c[2]).powi(2)).sqrt() <= radius
                 })
         })
     };
-    let defs: [(&str, Vec<[f64; 3]>, f64, f64, f64); 3] = [
+    // name, centres (mm), radius (mm), face and scrambled-face effects (%)
+    type RegionDef = (&'static str, Vec<[f64; 3]>, f64, f64, f64);
+    let defs: [RegionDef; 3] = [
         ("ffa", vec![[40.0, -52.0, -18.0]], 8.0, p.ffa_face_pct, p.ffa_scrambled_pct),
         ("occipital", vec![[22.0, -88.0, 2.0], [-22.0, -88.0, 2.0]], 9.0, p.occipital_pct, p.occipital_pct),
         ("control", vec![[-38.0, 25.0, 30.0]], 8.0, 0.0, 0.0),
@@ -225,159 +218,247 @@ pub fn simulate_fmri(p: &FmriParams) -> Result<FmriSimulation> {
             scrambled_pct: d.4,
         })
         .collect();
+    (regions, masks)
+}
 
+/// One run's events: an event every `isi` seconds (uniform), famous, unfamiliar and scrambled
+/// faces in shuffled thirds.
+fn simulate_events(p: &FmriParams, rng: &mut ChaCha8Rng) -> RunEvents {
+    let mut onsets = Vec::new();
+    let mut t = 6.0;
+    while t < p.n_volumes as f64 * p.tr - 20.0 {
+        onsets.push((t * 10.0f64).round() / 10.0);
+        t += rng.gen_range(p.isi.0..=p.isi.1);
+    }
+    let mut types: Vec<&'static str> =
+        (0..onsets.len()).map(|i| ["famous", "unfamiliar", "scrambled"][i % 3]).collect();
+    for i in (1..types.len()).rev() {
+        let j = rng.gen_range(0..=i);
+        types.swap(i, j);
+    }
+    RunEvents { onsets, trial_types: types }
+}
+
+/// The face and scrambled-face regressors of one run (events ⊛ SPM HRF, [`crate::fmri::glm`]).
+fn activation_regressors(p: &FmriParams, ev: &RunEvents) -> Result<(Vec<f64>, Vec<f64>)> {
+    let cond = |faces: bool| GlmCondition {
+        onsets: ev
+            .onsets
+            .iter()
+            .zip(&ev.trial_types)
+            .filter(|(_, ty)| (**ty != "scrambled") == faces)
+            .map(|(o, _)| *o)
+            .collect(),
+        durations: ev.trial_types.iter().filter(|ty| (**ty != "scrambled") == faces).map(|_| 1.0).collect(),
+    };
+    Ok((regressor(&cond(true), p.tr, p.n_volumes, 50)?, regressor(&cond(false), p.tr, p.n_volumes, 50)?))
+}
+
+/// The rival department's plan for run `run` of `n` volumes: two spike volumes and a
+/// three-volume head jerk in run 2 (index 1), nothing elsewhere.
+fn sabotage_volumes(run: usize, n: usize) -> (Vec<usize>, Vec<usize>) {
+    if run == 1 {
+        (vec![n * 3 / 10, n * 7 / 10], (n * 6 / 10..n * 6 / 10 + 3).collect())
+    } else {
+        (vec![], vec![])
+    }
+}
+
+/// Motion parameters (3 translations mm, 3 rotations rad): a slow random walk, plus the jerk
+/// (3 mm forward, 0.03 rad about x) on its volumes.
+fn simulate_motion(n: usize, jerk: &[usize], normal: &Normal<f64>, rng: &mut ChaCha8Rng) -> Vec<[f64; 6]> {
+    let mut motion = Vec::with_capacity(n);
+    let mut m = [0.0f64; 6];
+    for v in 0..n {
+        for (k, x) in m.iter_mut().enumerate() {
+            let sd = if k < 3 { 0.01 } else { 0.0002 };
+            *x = 0.98 * *x + sd * normal.sample(rng);
+        }
+        let mut row = m;
+        if jerk.contains(&v) {
+            row[1] += 3.0; // trans_y, mm
+            row[3] += 0.03; // rot_x, rad
+        }
+        motion.push(row);
+    }
+    motion
+}
+
+/// Spatially smooth AR(1) noise (ρ = 0.4; Gaussian, FWHM 6 mm, unit variance after
+/// smoothing) plus white noise, in percent of the baseline, one volume at a time.
+struct Noise {
+    ar: Array3<f64>,
+    rho: f64,
+    sigma_vox: f64,
+}
+
+impl Noise {
+    fn new() -> Noise {
+        Noise { ar: Array3::zeros((SHAPE[0], SHAPE[1], SHAPE[2])), rho: 0.4, sigma_vox: 6.0 / 2.3548 / ZOOM }
+    }
+    /// The next volume's noise: `smooth_pct · AR + white_pct · N(0, 1)` per voxel.
+    fn next(&mut self, p: &FmriParams, normal: &Normal<f64>, rng: &mut ChaCha8Rng) -> Array3<f64> {
+        let mut e = Array3::from_shape_fn((SHAPE[0], SHAPE[1], SHAPE[2]), |_| normal.sample(rng));
+        // the analysis' Gaussian filter, truncated at 3 σ with the edge voxel repeated
+        let r = (3.0 * self.sigma_vox).ceil() as usize;
+        gaussian_filter(&mut e, [self.sigma_vox; 3], [r; 3], Edge::Nearest);
+        let sd = (e.iter().map(|x| x * x).sum::<f64>() / e.len() as f64).sqrt();
+        let rho = self.rho;
+        self.ar.zip_mut_with(&e, |a, &x| *a = rho * *a + (1.0 - rho * rho).sqrt() * x / sd);
+        let white = Array3::from_shape_fn((SHAPE[0], SHAPE[1], SHAPE[2]), |_| normal.sample(rng));
+        let mut pct = self.ar.mapv(|a| p.smooth_noise_pct * a);
+        pct.zip_mut_with(&white, |o, &w| *o += p.white_noise_pct * w);
+        pct
+    }
+}
+
+/// A slow drift inside the brain: a sine over the run (random phase) and a ramp, scaled per
+/// voxel by a random gain.
+struct Drift {
+    gain: Array3<f64>,
+    phase: f64,
+}
+
+impl Drift {
+    fn new(rng: &mut ChaCha8Rng) -> Drift {
+        let gain = Array3::from_shape_fn((SHAPE[0], SHAPE[1], SHAPE[2]), |_| rng.gen_range(0.3..1.0));
+        Drift { gain, phase: rng.gen_range(0.0..2.0 * PI) }
+    }
+    /// Add volume `v`'s drift (of `n`) to the brain voxels of `pct`.
+    fn add(&self, pct: &mut Array3<f64>, tis: &Array3<u8>, v: usize, n: usize) {
+        let drift =
+            1.0 * ((2.0 * PI * v as f64 / n as f64) + self.phase).sin() + 0.5 * (v as f64 / n as f64 - 0.5);
+        for ((ix, o), &t) in pct.indexed_iter_mut().zip(tis.iter()) {
+            if t > 0 {
+                *o += drift * self.gain[ix];
+            }
+        }
+    }
+}
+
+/// Add the planted responses of volume `v` (each region's face and scrambled percentages times
+/// the regressors) to `pct`.
+fn add_activation(pct: &mut Array3<f64>, head: &Head, face: f64, scrambled: f64) {
+    for (r, msk) in head.regions.iter().zip(&head.masks) {
+        for (o, &inside) in pct.iter_mut().zip(msk.iter()) {
+            if inside {
+                *o += (r.face_pct * face + r.scrambled_pct * scrambled) / head.unit;
+            }
+        }
+    }
+}
+
+/// The sabotage of one volume: the head jerk shifts the content one voxel (3 mm) along y; a
+/// spike scales every slice, even slices more (slice stripes).
+fn add_sabotage(img: &mut Array3<f64>, v: usize, spikes: &[usize], jerk: &[usize]) {
+    if jerk.contains(&v) {
+        let shifted = img.clone();
+        for j in 0..SHAPE[1] {
+            let src = j.saturating_sub(1);
+            img.index_axis_mut(Axis(1), j).assign(&shifted.index_axis(Axis(1), src));
+        }
+    }
+    if spikes.contains(&v) {
+        for ((_, _, k), o) in img.indexed_iter_mut() {
+            *o *= if k % 2 == 0 { 1.12 } else { 1.06 };
+        }
+    }
+}
+
+/// One run of simulated data.
+struct Run {
+    bold: Img,
+    events: RunEvents,
+    motion: Vec<[f64; 6]>,
+    spikes: Vec<usize>,
+    jerk: Vec<usize>,
+}
+
+/// Run `run`: events, motion, then volume by volume baseline × (1 + (noise + drift + activation)
+/// / 100), sabotaged.
+fn simulate_run(
+    p: &FmriParams,
+    head: &Head,
+    run: usize,
+    normal: &Normal<f64>,
+    rng: &mut ChaCha8Rng,
+) -> Result<Run> {
     let n = p.n_volumes;
-    let normal = Normal::new(0.0, 1.0).map_err(|e| Error::data(e.to_string()))?;
-    let sigma_vox = 6.0 / 2.3548 / ZOOM;
+    let events = simulate_events(p, rng);
+    let (reg_face, reg_scr) = activation_regressors(p, &events)?;
+    let (spikes, jerk) = sabotage_volumes(run, n);
+    let motion = simulate_motion(n, &jerk, normal, rng);
+    let mut noise = Noise::new();
+    let mut vol4 = Array4::<f32>::zeros((SHAPE[0], SHAPE[1], SHAPE[2], n));
+    let drift = Drift::new(rng);
+    for v in 0..n {
+        let mut pct = noise.next(p, normal, rng);
+        drift.add(&mut pct, &head.tissue, v, n);
+        add_activation(&mut pct, head, reg_face[v], reg_scr[v]);
+        let mut img = Array3::<f64>::zeros((SHAPE[0], SHAPE[1], SHAPE[2]));
+        for ((o, &b), &x) in img.iter_mut().zip(head.baseline.iter()).zip(pct.iter()) {
+            *o = b * (1.0 + x / 100.0);
+        }
+        add_sabotage(&mut img, v, &spikes, &jerk);
+        vol4.index_axis_mut(Axis(3), v).assign(&img.mapv(|x| x as f32));
+    }
+    let bold = Img::new(vol4, affine_ras([ZOOM; 3], ORIGIN), Some(p.tr))?;
+    Ok(Run { bold, events, motion, spikes, jerk })
+}
+
+/// Simulate the fMRI half of the dataset (no files written; see [`write_fmri`]): the anatomy
+/// and regions, then each run (events, motion, noise, drift, activation, sabotage), as
+/// `mne.simulation` builds a raw recording source by source.
+pub fn simulate_fmri(p: &FmriParams) -> Result<FmriSimulation> {
+    p.check()?;
+    let mut rng = ChaCha8Rng::seed_from_u64(p.seed ^ 0x00f1_0000);
+    let affine = affine_ras([ZOOM; 3], ORIGIN);
+    let (tissue, baseline) = simulate_anatomy();
+    let (regions, masks) = simulate_regions(p, &tissue);
+    let normal = Normal::new(0.0, 1.0).map_err(Error::data)?;
     // regressors are scaled so that a single isolated 1-s event peaks at 1 (percent units)
     let unit = regressor(&GlmCondition { onsets: vec![0.0], durations: vec![1.0] }, p.tr, 20, 50)?
         .into_iter()
         .fold(0.0, f64::max);
-    let mut runs = Vec::new();
-    let mut all_events = Vec::new();
-    let mut motions = Vec::new();
-    let mut spikes_all = Vec::new();
-    let mut jerks_all = Vec::new();
-    for run in 0..p.n_runs {
-        // events: famous, unfamiliar, scrambled in shuffled thirds
-        let mut onsets = Vec::new();
-        let mut t = 6.0;
-        while t < n as f64 * p.tr - 20.0 {
-            onsets.push((t * 10.0f64).round() / 10.0);
-            t += rng.gen_range(p.isi.0..=p.isi.1);
-        }
-        let mut types: Vec<&'static str> =
-            (0..onsets.len()).map(|i| ["famous", "unfamiliar", "scrambled"][i % 3]).collect();
-        for i in (1..types.len()).rev() {
-            let j = rng.gen_range(0..=i);
-            types.swap(i, j);
-        }
-        let cond = |faces: bool| GlmCondition {
-            onsets: onsets
-                .iter()
-                .zip(&types)
-                .filter(|(_, ty)| (**ty != "scrambled") == faces)
-                .map(|(o, _)| *o)
-                .collect(),
-            durations: types.iter().filter(|ty| (**ty != "scrambled") == faces).map(|_| 1.0).collect(),
-        };
-        let reg_face = regressor(&cond(true), p.tr, n, 50)?;
-        let reg_scr = regressor(&cond(false), p.tr, n, 50)?;
-        // sabotage in run 2 (index 1)
-        let (spikes, jerk): (Vec<usize>, Vec<usize>) = if run == 1 {
-            (vec![n * 3 / 10, n * 7 / 10], (n * 6 / 10..n * 6 / 10 + 3).collect())
-        } else {
-            (vec![], vec![])
-        };
-        // motion: slow random walk, plus the jerk
-        let mut motion = Vec::with_capacity(n);
-        let mut m = [0.0f64; 6];
-        for v in 0..n {
-            for (k, x) in m.iter_mut().enumerate() {
-                let sd = if k < 3 { 0.01 } else { 0.0002 };
-                *x = 0.98 * *x + sd * normal.sample(&mut rng);
-            }
-            let mut row = m;
-            if jerk.contains(&v) {
-                row[1] += 3.0; // trans_y, mm
-                row[3] += 0.03; // rot_x, rad
-            }
-            motion.push(row);
-        }
-        // noise state
-        let mut ar = Array3::<f64>::zeros((SHAPE[0], SHAPE[1], SHAPE[2]));
-        let rho: f64 = 0.4;
-        let mut vol4 = Array4::<f32>::zeros((SHAPE[0], SHAPE[1], SHAPE[2], n));
-        let drift_gain = Array3::from_shape_fn((SHAPE[0], SHAPE[1], SHAPE[2]), |_| rng.gen_range(0.3..1.0));
-        let drift_phase: f64 = rng.gen_range(0.0..2.0 * PI);
-        for v in 0..n {
-            let mut e = Array3::from_shape_fn((SHAPE[0], SHAPE[1], SHAPE[2]), |_| normal.sample(&mut rng));
-            smooth3(&mut e, sigma_vox);
-            // unit variance after smoothing
-            let sd = (e.iter().map(|x| x * x).sum::<f64>() / e.len() as f64).sqrt();
-            ar.zip_mut_with(&e, |a, &x| *a = rho * *a + (1.0 - rho * rho).sqrt() * x / sd);
-            let drift = 1.0 * ((2.0 * PI * v as f64 / n as f64) + drift_phase).sin()
-                + 0.5 * (v as f64 / n as f64 - 0.5);
-            let mut img = Array3::<f64>::zeros((SHAPE[0], SHAPE[1], SHAPE[2]));
-            for ((i, j, k), o) in img.indexed_iter_mut() {
-                let b = base[[i, j, k]];
-                let mut pct =
-                    p.smooth_noise_pct * ar[[i, j, k]] + p.white_noise_pct * normal.sample(&mut rng);
-                if tis[[i, j, k]] > 0 {
-                    pct += drift * drift_gain[[i, j, k]];
-                    for (r, msk) in regions.iter().zip(&masks) {
-                        if msk[[i, j, k]] {
-                            pct += (r.face_pct * reg_face[v] + r.scrambled_pct * reg_scr[v]) / unit;
-                        }
-                    }
-                }
-                *o = b * (1.0 + pct / 100.0);
-            }
-            if jerk.contains(&v) {
-                // the head moved 3 mm forward: the image content shifts by one voxel along y
-                let shifted = img.clone();
-                for j in 0..SHAPE[1] {
-                    let src = j.saturating_sub(1);
-                    img.index_axis_mut(Axis(1), j).assign(&shifted.index_axis(Axis(1), src));
-                }
-            }
-            if spikes.contains(&v) {
-                for ((_, _, k), o) in img.indexed_iter_mut() {
-                    *o *= if k % 2 == 0 { 1.12 } else { 1.06 };
-                }
-            }
-            vol4.index_axis_mut(Axis(3), v).assign(&img.mapv(|x| x as f32));
-        }
-        runs.push(Img {
-            data: vol4.into_dyn(),
-            affine,
-            zooms: [ZOOM; 3],
-            tr: Some(p.tr),
-            warnings: Vec::new(),
-        });
-        all_events.push(RunEvents { onsets, trial_types: types });
-        motions.push(motion);
-        spikes_all.push(spikes);
-        jerks_all.push(jerk);
-    }
-    let anat = Img {
-        data: tis
-            .mapv(|t| match t {
-                1 => 250.0,
-                2 => 600.0,
-                3 => 1000.0,
-                _ => 0.0,
-            })
-            .into_dyn(),
-        affine,
-        zooms: [ZOOM; 3],
-        tr: None,
-        warnings: Vec::new(),
-    };
-    let mask_img = |m: &Array3<bool>| Img {
-        data: m.mapv(|b| if b { 1.0 } else { 0.0 }).into_dyn(),
-        affine,
-        zooms: [ZOOM; 3],
-        tr: None,
-        warnings: Vec::new(),
-    };
-    let brain = tis.mapv(|t| t > 0);
+    let head = Head { tissue, baseline, regions, masks, unit };
+    let runs: Vec<Run> =
+        (0..p.n_runs).map(|run| simulate_run(p, &head, run, &normal, &mut rng)).collect::<Result<_>>()?;
+    let anat = head.tissue.mapv(|t| match t {
+        1 => 250.0,
+        2 => 600.0,
+        3 => 1000.0,
+        _ => 0.0,
+    });
+    let mask_img = |m: &Array3<bool>| Img::new(m.mapv(|b| if b { 1.0 } else { 0.0 }), affine, None);
+    let brain = head.tissue.mapv(|t| t > 0);
     let truth = FmriTruth {
         params: p.clone(),
         shape: SHAPE,
         zooms_mm: [ZOOM; 3],
-        regions: regions.clone(),
-        spike_volumes: spikes_all,
-        jerk_volumes: jerks_all,
+        regions: head.regions.clone(),
+        spike_volumes: runs.iter().map(|r| r.spikes.clone()).collect(),
+        jerk_volumes: runs.iter().map(|r| r.jerk.clone()).collect(),
         n_brain_voxels: brain.iter().filter(|&&b| b).count(),
     };
+    let region_masks: Vec<(String, Img)> = head
+        .regions
+        .iter()
+        .zip(&head.masks)
+        .map(|(r, m)| Ok((r.name.clone(), mask_img(m)?)))
+        .collect::<Result<_>>()?;
+    let (mut bold, mut events, mut motion) = (Vec::new(), Vec::new(), Vec::new());
+    for r in runs {
+        bold.push(r.bold);
+        events.push(r.events);
+        motion.push(r.motion);
+    }
     Ok(FmriSimulation {
-        runs,
-        events: all_events,
-        motion: motions,
-        anat,
-        brain_mask: mask_img(&brain),
-        region_masks: regions.iter().zip(&masks).map(|(r, m)| (r.name.clone(), mask_img(m))).collect(),
+        runs: bold,
+        events,
+        motion,
+        anat: Img::new(anat, affine, None)?,
+        brain_mask: mask_img(&brain)?,
+        region_masks,
         truth,
     })
 }
@@ -411,23 +492,6 @@ pub fn write_fmri(sim: &FmriSimulation, out: &Path) -> Result<()> {
         }
         write_atomic(&func.join(format!("{stem}_desc-confounds_timeseries.tsv")), c.as_bytes())?;
     }
-    let truth = serde_json::to_value(&sim.truth).map_err(|e| Error::data(e.to_string()))?;
+    let truth = serde_json::to_value(&sim.truth).map_err(Error::data)?;
     write_atomic(&func.join("sub-01_task-faces_truth.json"), format!("{truth:#}\n").as_bytes())
-}
-
-/// Convenience for tests and notebooks: the mean time series of `img` over a mask.
-pub fn mean_in_mask(img: &Img, mask: &ArrayD<f32>) -> Result<Vec<f64>> {
-    let s = img.shape3();
-    if mask.shape() != s {
-        return Err(Error::shape("mask", format!("{s:?} (the image's grid)"), format!("{:?}", mask.shape())));
-    }
-    let n_t = img.n_volumes();
-    let idx: Vec<(usize, usize, usize)> =
-        mask.indexed_iter().filter(|(_, &v)| v > 0.5).map(|(ix, _)| (ix[0], ix[1], ix[2])).collect();
-    if idx.is_empty() {
-        return Err(Error::data("mask is empty"));
-    }
-    Ok((0..n_t)
-        .map(|t| idx.iter().map(|&(i, j, k)| img.data[[i, j, k, t]] as f64).sum::<f64>() / idx.len() as f64)
-        .collect())
 }
