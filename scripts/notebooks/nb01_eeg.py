@@ -292,7 +292,7 @@ for clf in [Classifier::logistic(), Classifier::linear_svm(), Classifier::lda()]
     names.push(clf.name());
     aucs.push(s.mean);
 }
-let table = df!("classifier" => names, "ROC AUC (5-fold)" => aucs).map_err(|e| Error::data(e.to_string()))?;
+let table = df!("classifier" => names, "ROC AUC (5-fold)" => aucs)?;
 table
 """),
     md("""

@@ -345,7 +345,7 @@ impl Epochs {
             "event_index" => d.iter().map(|&i| i as u32).collect::<Vec<_>>(),
             "reason" => d.iter().map(|&i| self.drop_log[i].join(", ")).collect::<Vec<_>>(),
         )
-        .map_err(|e| Error::data(e.to_string()))
+        .map_err(Error::from)
     }
     /// Per-trial metadata: event index, onset (s), code, name (MNE `epochs.metadata`-style).
     pub fn metadata(&self) -> Result<DataFrame> {
@@ -355,7 +355,7 @@ impl Epochs {
             "value" => self.events.iter().map(|e| e.1).collect::<Vec<_>>(),
             "trial_type" => self.event_names(),
         )
-        .map_err(|e| Error::data(e.to_string()))
+        .map_err(Error::from)
     }
 
     /// The average over epochs (MNE `epochs.average()`).

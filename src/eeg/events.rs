@@ -68,7 +68,7 @@ impl Events {
             "value" => self.code.clone(),
             "trial_type" => self.code.iter().map(|&c| name(c)).collect::<Vec<_>>(),
         )
-        .map_err(|e| Error::data(e.to_string()))
+        .map_err(Error::from)
     }
     /// How many events of each code, as a table.
     pub fn counts(&self, event_id: &[(&str, i32)]) -> Result<DataFrame> {
@@ -76,7 +76,7 @@ impl Events {
         let counts: Vec<u32> =
             event_id.iter().map(|(_, v)| self.code.iter().filter(|&&c| c == *v).count() as u32).collect();
         df!("event" => names, "code" => event_id.iter().map(|e| e.1).collect::<Vec<_>>(), "count" => counts)
-            .map_err(|e| Error::data(e.to_string()))
+            .map_err(Error::from)
     }
 }
 

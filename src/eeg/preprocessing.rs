@@ -17,34 +17,10 @@ use crate::eeg::fir::Fir;
 use crate::eeg::raw::{Annotation, ChannelType, Raw};
 use crate::error::{Error, Result};
 
-// Medians and quantiles by a full sort, not `crate::ml::stats::{median, quantile}`:
-// ndarray-stats 0.6's quickselect (`_get_many_from_sorted_mut_unchecked`, sort.rs) recurses
-// once per element equal to its pivot, so a flat channel (every sample the same, the very
-// thing find_bad_channels looks for) of 20 000 samples already overflows the stack, and long
-// runs of equal values cost O(n²). Sorting with `total_cmp` gives numpy's `median` /
-// `quantile(..., method="linear")` exactly (no NaN reaches here: find_bad_channels refuses it).
-/// `v` sorted (ascending, `total_cmp`).
-fn sorted(mut v: Vec<f64>) -> Vec<f64> {
-    v.sort_by(f64::total_cmp);
-    v
-}
-
-/// The median of sorted values (numpy's `median`: the mean of the two middle values when
-/// their number is even).
-fn median_of_sorted(s: &[f64]) -> f64 {
-    match s.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => s[n / 2],
-        n => 0.5 * (s[n / 2 - 1] + s[n / 2]),
-    }
-}
-
-/// The `q`-th quantile of sorted values, numpy's default (linear) interpolation.
-fn quantile(sorted: &[f64], q: f64) -> f64 {
-    let pos = q * (sorted.len() - 1) as f64;
-    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
-}
+// Medians and quantiles by a sort (ml::stats says why not ndarray-stats' quickselect: a flat
+// channel, the very thing find_bad_channels looks for, would overflow its stack); each channel
+// is sorted once for its median and quartiles.
+use crate::ml::stats::{median_sorted, quantile_sorted, sorted_without_nan};
 
 /// Bad-channel search result: the names, and a table of what was measured per channel.
 #[derive(Clone, Debug)]
@@ -81,15 +57,16 @@ pub fn find_bad_channels(raw: &Raw, z: f64) -> Result<BadChannels> {
         }
         let mean = x.iter().sum::<f64>() / x.len() as f64;
         let sd = (x.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / x.len() as f64).sqrt();
-        let xs = sorted(x);
-        let med = median_of_sorted(&xs);
-        let mad = median_of_sorted(&sorted(xs.iter().map(|v| (v - med).abs()).collect()));
-        let iqr = quantile(&xs, 0.75) - quantile(&xs, 0.25);
+        let xs = sorted_without_nan(&x);
+        let med = median_sorted(&xs);
+        let mad = median_sorted(&sorted_without_nan(&xs.iter().map(|v| (v - med).abs()).collect::<Vec<_>>()));
+        let iqr = quantile_sorted(&xs, 0.75) - quantile_sorted(&xs, 0.25);
         flat.push(mad < 1e-15 || sd < 1e-15);
         amp.push(0.7413 * iqr);
     }
-    let med = median_of_sorted(&sorted(amp.clone()));
-    let sd = 1.4826 * median_of_sorted(&sorted(amp.iter().map(|v| (v - med).abs()).collect()));
+    let med = median_sorted(&sorted_without_nan(&amp));
+    let sd =
+        1.4826 * median_sorted(&sorted_without_nan(&amp.iter().map(|v| (v - med).abs()).collect::<Vec<_>>()));
     let zs: Vec<f64> = amp.iter().map(|v| if sd > 0.0 { (v - med) / sd } else { 0.0 }).collect();
     let mut names = Vec::new();
     let mut verdict = Vec::new();
@@ -111,8 +88,7 @@ pub fn find_bad_channels(raw: &Raw, z: f64) -> Result<BadChannels> {
         "robust_amplitude_uv" => amp.iter().map(|v| (v * 1e6 * 100.0).round() / 100.0).collect::<Vec<_>>(),
         "z" => zs.iter().map(|v| (v * 100.0).round() / 100.0).collect::<Vec<_>>(),
         "verdict" => verdict,
-    )
-    .map_err(|e| Error::data(e.to_string()))?;
+    )?;
     Ok(BadChannels { names, table })
 }
 

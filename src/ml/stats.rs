@@ -1,33 +1,57 @@
 //! Descriptive statistics shared by every session: medians and quantiles (numpy's
-//! `nanmedian` / `nanquantile` with the default linear interpolation), computed by
-//! `ndarray-stats` (quickselect, no full sort); Pearson's correlation ([`pearson_r`], scipy's
-//! `pearsonr` statistic), the score of encoding models and of pattern similarity.
+//! `nanmedian` / `nanquantile` with the default linear interpolation) and Pearson's correlation
+//! ([`pearson_r`], scipy's `pearsonr` statistic), the score of encoding models and of pattern
+//! similarity.
+//!
+//! Medians and quantiles are a sort (`f64::total_cmp`) and numpy's interpolation, written here
+//! rather than taken from ndarray-stats 0.6 (the release for ndarray 0.16): its quickselect
+//! (`_get_many_from_sorted_mut_unchecked`, `src/sort.rs`) recurses once per element equal to its
+//! pivot, so a flat EEG channel of 20 000 equal samples — what `find_bad_channels` looks for —
+//! overflows the stack, and long runs of ties cost O(n²).
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
-use ndarray_stats::interpolate::Linear;
-use ndarray_stats::QuantileExt;
-use noisy_float::types::n64;
 
 use crate::error::{Error, Result};
+
+/// The numbers of `v` (NaNs dropped), sorted ascending.
+pub fn sorted_without_nan(v: &[f64]) -> Vec<f64> {
+    let mut s: Vec<f64> = v.iter().copied().filter(|x| !x.is_nan()).collect();
+    s.sort_unstable_by(f64::total_cmp);
+    s
+}
+
+/// The `q`-th quantile of values already sorted ascending without NaNs (see [`quantile`]);
+/// NaN when `sorted` is empty or `q` is outside [0, 1].
+pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() || !(0.0..=1.0).contains(&q) {
+        return f64::NAN;
+    }
+    let pos = q * (sorted.len() - 1) as f64;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
+}
+
+/// The median of values already sorted ascending without NaNs: the middle value, or the mean
+/// of the two middle ones (numpy's `median`); NaN when empty.
+pub fn median_sorted(sorted: &[f64]) -> f64 {
+    match sorted.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => sorted[n / 2],
+        n => 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]),
+    }
+}
 
 /// The `q`-th quantile (0 ≤ q ≤ 1) of `v`, NaNs skipped, linear interpolation between the two
 /// nearest ranks — numpy's `np.nanquantile(v, q)` (default `method="linear"`). NaN when `v`
 /// holds no number or `q` is outside [0, 1].
 pub fn quantile(v: &[f64], q: f64) -> f64 {
-    if !(0.0..=1.0).contains(&q) {
-        return f64::NAN;
-    }
-    let mut a = Array1::from(v.to_vec());
-    match a.quantile_axis_skipnan_mut(Axis(0), n64(q), &Linear) {
-        Ok(r) => r.into_scalar(),
-        Err(_) => f64::NAN,
-    }
+    quantile_sorted(&sorted_without_nan(v), q)
 }
 
 /// The median of `v`, NaNs skipped — numpy's `np.nanmedian(v)` (NaN when `v` holds no
 /// number).
 pub fn median(v: &[f64]) -> f64 {
-    quantile(v, 0.5)
+    median_sorted(&sorted_without_nan(v))
 }
 
 /// Pearson correlation of two equally long series — the statistic of scipy's
@@ -85,6 +109,9 @@ mod tests {
         assert_eq!(quantile(&v, 0.0), 1.0);
         assert_eq!(quantile(&v, 1.0), 10.0);
         assert!(quantile(&v, 1.5).is_nan());
+        // a flat channel (the case that overflowed ndarray-stats' quickselect)
+        assert_eq!(median(&vec![0.25; 700_000]), 0.25);
+        assert_eq!(quantile(&vec![-1.0; 700_000], 0.75), -1.0);
     }
 
     #[test]
