@@ -11,6 +11,9 @@ ensure_data
 step "Every build shares one compiled dependency graph (scripts/check_features.py)"
 python3 "$ROOT/scripts/check_features.py"
 step "Formatting (cargo fmt --check; rustfmt.toml)"
+for c in rustfmt clippy; do  # in rustup's default profile; added when the toolchain is minimal
+  rustup component list --installed 2>/dev/null | grep -q "^$c" || rustup component add "$c"
+done
 cargo fmt --all --check
 step "Lints (cargo clippy --all-features -- -D warnings)" 240
 cargo clippy --all-features -- -D warnings
