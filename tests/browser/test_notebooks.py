@@ -269,8 +269,14 @@ def check_notebook(d, lab, path, out, cell_timeout, row, problems, open_only=Fal
     t = time.time()
     click_command(d, "notebook:restart-run-all")
     accept_dialog(d)
-    time.sleep(2)
     n_code = len(has_out)
+    # the file's own prompts ([1]: … [n]:) look exactly like a finished run: wait until the
+    # restarted kernel has queued the cells ([*]:) before waiting for them to finish (a fixed
+    # pause raced a slow kernel restart and "finished" after 2 s)
+    try:
+        wait(lambda: "[*]:" in d.execute_script(PROMPTS), 180, f"{name}: the cells to be queued", step=0.1)
+    except TimeoutError as e:
+        problems.append(f"run all did not start: {e}")
     try:
         wait_executed(d, n_code, cell_timeout * n_code, f"{name}: every cell to run")
     except TimeoutError as e:
