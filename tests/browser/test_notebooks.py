@@ -157,6 +157,13 @@ class Lab:
     def url(self, name):
         return f"http://127.0.0.1:{self.port}/lab/tree/{name}?token={self.token}&reset"
 
+    def kernels_idle(self):
+        """True when every running kernel has started and reports `idle` (REST /api/kernels)."""
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/api/kernels?token={self.token}",
+                                    timeout=10) as r:
+            kernels = json.load(r)
+        return bool(kernels) and all(k.get("execution_state") == "idle" for k in kernels)
+
     def shutdown_kernels(self):
         """End every session's kernel (each holds a build slot and rust-analyzer's memory)."""
         base = f"http://127.0.0.1:{self.port}/api/sessions"
@@ -265,7 +272,11 @@ def check_notebook(d, lab, path, out, cell_timeout, row, problems, open_only=Fal
     if open_only:
         return
 
-    # 2. restart the kernel and run all cells, from the notebook toolbar
+    # 2. restart the kernel and run all cells, from the notebook toolbar — once the kernel that
+    # opening the notebook started is up and idle (a restart while evcxr is still starting
+    # broke the kernel's websocket and left every cell queued for ever)
+    wait(lab.kernels_idle, 120, f"{name}: the kernel to start", step=0.5)
+    time.sleep(1)
     t = time.time()
     click_command(d, "notebook:restart-run-all")
     accept_dialog(d)
@@ -278,7 +289,8 @@ def check_notebook(d, lab, path, out, cell_timeout, row, problems, open_only=Fal
     except TimeoutError as e:
         problems.append(f"run all did not start: {e}")
     try:
-        wait_executed(d, n_code, cell_timeout * n_code, f"{name}: every cell to run")
+        # bounded: a kernel that stops answering must fail the test, not outlast CI's 90 minutes
+        wait_executed(d, n_code, min(cell_timeout * n_code, 1500), f"{name}: every cell to run")
     except TimeoutError as e:
         problems.append(f"run all: {e}; prompts {d.execute_script(PROMPTS)}")
     row["run all (s)"] = round(time.time() - t, 1)
