@@ -29,43 +29,35 @@ use crate::fmri::preprocess::{clean, CleanOptions};
 pub struct NiftiMasker {
     mask: Mask,
     runs: Option<Vec<i64>>,
-    detrend: bool,
-    standardize: bool,
-    high_pass: Option<f64>,
-    t_r: Option<f64>,
+    /// what `clean` is asked for; `t_r: None` means the image's TR
+    opts: CleanOptions,
 }
 
 impl NiftiMasker {
     /// A masker on `mask` that does not clean (nilearn `NiftiMasker(mask_img=mask)`).
     pub fn new(mask: &Mask) -> NiftiMasker {
-        NiftiMasker {
-            mask: mask.clone(),
-            runs: None,
-            detrend: false,
-            standardize: false,
-            high_pass: None,
-            t_r: None,
-        }
+        let opts = CleanOptions { detrend: false, standardize: false, high_pass: None, t_r: None };
+        NiftiMasker { mask: mask.clone(), runs: None, opts }
     }
     /// Remove a linear trend per run (nilearn `detrend=True`).
     pub fn detrend(mut self, on: bool) -> Self {
-        self.detrend = on;
+        self.opts.detrend = on;
         self
     }
     /// z-score each voxel per run (nilearn `standardize="zscore_sample"`).
     pub fn standardize(mut self, on: bool) -> Self {
-        self.standardize = on;
+        self.opts.standardize = on;
         self
     }
     /// Regress out cosine drifts below `hz` per run (nilearn `high_pass=hz`; needs a TR).
     pub fn high_pass(mut self, hz: f64) -> Self {
-        self.high_pass = Some(hz);
+        self.opts.high_pass = Some(hz);
         self
     }
     /// The repetition time in seconds, if the image's header has none or a wrong one
     /// (nilearn `t_r`).
     pub fn t_r(mut self, seconds: f64) -> Self {
-        self.t_r = Some(seconds);
+        self.opts.t_r = Some(seconds);
         self
     }
     /// The run of each volume: each run is cleaned on its own (nilearn `runs`). Without it the
@@ -79,44 +71,18 @@ impl NiftiMasker {
         &self.mask
     }
 
-    fn cleans(&self) -> bool {
-        self.detrend || self.standardize || self.high_pass.is_some()
-    }
-
     /// The image's voxels inside the mask as `volumes × voxels` (columns in [`Mask::voxels`]
     /// order), cleaned per run as set (nilearn `masker.transform(img)`). Errors on a grid or
-    /// affine mismatch, a non-finite value, run labels that are not one per volume, a
-    /// `high_pass` that is not a positive frequency, or a `high_pass` without a TR.
+    /// affine mismatch, and (as [`clean`]) on a non-finite value, run labels that are not one
+    /// per volume, a `high_pass` that is not a positive frequency, or a `high_pass` without a TR.
     pub fn transform(&self, img: &Img) -> Result<Array2<f64>> {
         let x = self.mask.apply(img)?;
-        if !self.cleans() {
+        let o = &self.opts;
+        if !(o.detrend || o.standardize || o.high_pass.is_some()) {
             return Ok(x);
         }
-        if let Some(hp) = self.high_pass {
-            if !(hp.is_finite() && hp > 0.0) {
-                return Err(Error::data(format!(
-                    "NiftiMasker: high_pass is a frequency in Hz > 0, got {hp}"
-                )));
-            }
-        }
-        let runs = match &self.runs {
-            Some(r) if r.len() != x.nrows() => {
-                return Err(Error::shape(
-                    "NiftiMasker runs",
-                    format!("{} run labels (one per volume of the image)", x.nrows()),
-                    r.len(),
-                ))
-            }
-            Some(r) => r.clone(),
-            None => vec![0; x.nrows()],
-        };
-        let opts = CleanOptions {
-            detrend: self.detrend,
-            standardize: self.standardize,
-            high_pass: self.high_pass,
-            t_r: self.t_r.or(img.tr()),
-        };
-        clean(x.view(), &runs, &opts)
+        let runs = self.runs.clone().unwrap_or_else(|| vec![0; x.nrows()]);
+        clean(x.view(), &runs, &CleanOptions { t_r: o.t_r.or(img.tr()), ..o.clone() })
     }
 
     /// nilearn's `masker.fit_transform(img)`: the mask is given, so this is [`NiftiMasker::transform`].

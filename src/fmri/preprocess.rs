@@ -106,6 +106,9 @@ pub fn clean(x: ArrayView2<f64>, runs: &[i64], opts: &CleanOptions) -> Result<Ar
     if x.iter().any(|v| !v.is_finite()) {
         return Err(Error::data("clean: signals contain NaN or infinite values"));
     }
+    if let Some(hp) = opts.high_pass.filter(|hp| !(hp.is_finite() && *hp > 0.0)) {
+        return Err(Error::data(format!("clean: high_pass is a frequency in Hz > 0, got {hp}")));
+    }
     if opts.high_pass.is_some() && !opts.t_r.is_some_and(|t| t > 0.0) {
         return Err(Error::data("clean: high_pass needs the repetition time t_r"));
     }
